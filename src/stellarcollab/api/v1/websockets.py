@@ -1,0 +1,146 @@
+"""The canvas WebSocket endpoint and the one-time ticket route.
+
+Flow (the guide's): credentials → canvas exists and is active → user may see it → accept
+→ register with the ConnectionManager → message loop. Rejections are closes after accept
+so browsers can read the code. No database session is held while the socket is open.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+
+from stellarcollab.api.v1.deps import RuntimeDep, SessionUser
+from stellarcollab.api.v1.schemas import TicketOut
+from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
+from stellarcollab.realtime.connection import Connection
+from stellarcollab.realtime.protocol import CanvasBounds
+from stellarcollab.realtime.ratelimit import TokenBucket
+from stellarcollab.realtime.transport import EXTENSION, StellarWebSocketProtocol
+from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
+from stellarcollab.runtime import Runtime
+from stellarcollab.services.canvases import CanvasAccessDenied
+from stellarcollab.services.errors import NotFound, Unauthorized
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/ws", tags=["websockets"])
+BEARER_SUBPROTOCOL = "bearer"
+
+
+@router.post("/ticket", response_model=TicketOut)
+async def issue_ticket(session: SessionUser, runtime: RuntimeDep) -> dict[str, Any]:
+    return {"ticket": runtime.tickets.issue(session[2]),
+            "expires_in": runtime.settings.ticket_ttl_seconds}
+
+
+def _credentials(websocket: WebSocket, runtime: Runtime) -> tuple[str | None, str | None]:
+    """The token from ?token=, ?ticket= or a ``bearer.<token>`` subprotocol, and the
+    subprotocol to accept."""
+    params = websocket.query_params
+    for offered in websocket.scope.get("subprotocols", []):
+        if offered.startswith(BEARER_SUBPROTOCOL + "."):
+            return offered[len(BEARER_SUBPROTOCOL) + 1:], BEARER_SUBPROTOCOL
+    if "ticket" in params:
+        return runtime.tickets.redeem(params["ticket"]), None
+    return params.get("token"), None
+
+
+def _int_param(websocket: WebSocket, name: str) -> int | None:
+    value = websocket.query_params.get(name)
+    if value is None:
+        return None
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return None
+
+
+async def _reject(websocket: WebSocket, code: CloseCode) -> None:
+    await websocket.close(int(code), CLOSE_REASONS[code])
+
+
+@router.websocket("/canvas/{canvas_id}")
+async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    settings = runtime.settings
+    manager = runtime.manager
+    token, subprotocol = _credentials(websocket, runtime)
+    await websocket.accept(subprotocol=subprotocol)
+    if token is None:
+        return await _reject(websocket, CloseCode.UNAUTHORIZED)
+    try:
+        user, claims = await runtime.users.user_for_token(token)
+        canvas = await runtime.canvases.canvas_for(user, canvas_id)
+    except Unauthorized:
+        return await _reject(websocket, CloseCode.UNAUTHORIZED)
+    except CanvasAccessDenied:
+        return await _reject(websocket, CloseCode.FORBIDDEN)
+    except NotFound:
+        return await _reject(websocket, CloseCode.NOT_FOUND)
+    if manager.total_connections >= settings.websocket_max_connections:
+        return await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
+    if manager.connections_of_user(user.id) >= settings.websocket_max_connections_per_user:
+        await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
+        return None
+    if not runtime.connect_limiter.allow(user.id):
+        return await _reject(websocket, CloseCode.RATE_LIMITED)
+
+    connection_box: list[Connection] = []
+
+    def on_overflow() -> None:
+        if connection_box:
+            connection_box[0].close(int(CloseCode.POLICY), "slow consumer")
+
+    writer = _writer_for(websocket, settings.websocket_send_buffer_bytes, on_overflow)
+    connection = Connection(
+        websocket,
+        writer,
+        {"user_id": user.id, "username": user.username, "display_name": user.display_name},
+        CanvasBounds(canvas.id, canvas.width, canvas.height),
+        claims.jti,
+        float(claims.expires_at),
+        TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
+                    time.monotonic),
+    )
+    connection_box.append(connection)
+    try:
+        await manager.connect(
+            connection, since=_int_param(websocket, "since"),
+            epoch=websocket.query_params.get("epoch"),
+        )
+        await _message_loop(websocket, connection, runtime)
+    except Exception:
+        log.exception("connection %s failed", connection.id)
+        connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
+    finally:
+        await manager.disconnect(connection)
+        if isinstance(writer, QueueWriter):
+            writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
+
+
+def _writer_for(websocket: WebSocket, budget: int, on_overflow: Any) -> FrameWriter:
+    protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
+    if isinstance(protocol, StellarWebSocketProtocol):
+        return TransportWriter(protocol, _scheduler(websocket), budget, on_overflow)
+    return QueueWriter(websocket, budget, on_overflow)
+
+
+def _scheduler(websocket: WebSocket) -> Any:
+    runtime: Runtime = websocket.app.state.runtime
+    return runtime.flush_scheduler()
+
+
+async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> None:
+    receive = websocket.receive
+    handle = runtime.handler.handle
+    while connection.is_live:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        data = message.get("text")
+        if data is None:
+            data = message.get("bytes") or b""
+        await handle(connection, data)

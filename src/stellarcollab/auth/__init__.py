@@ -1,0 +1,1 @@
+"""Authentication: password hashing, access tokens, WebSocket tickets, request dependencies."""

@@ -1,0 +1,95 @@
+"""The ``stellarcollab`` command: serve, db upgrade, bench."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from stellarcollab.config import InsecureSecretError, Settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from stellarcollab.db.migrate import upgrade
+    from stellarcollab.server import serve
+
+    settings = Settings()
+    try:
+        settings.resolved_secret_key()
+    except InsecureSecretError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.no_migrate:
+        upgrade(settings.resolved_database_url())
+    serve(settings, args.host, args.port, access_log=not args.no_access_log)
+    return 0
+
+
+def _db(args: argparse.Namespace) -> int:
+    from stellarcollab.db.migrate import upgrade
+
+    upgrade(Settings().resolved_database_url(), args.revision)
+    print("database is at", args.revision)
+    return 0
+
+
+def _admin(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from stellarcollab.auth.passwords import PasswordHasher
+    from stellarcollab.auth.tokens import TokenService
+    from stellarcollab.db.engine import Database
+    from stellarcollab.services.errors import NotFound
+    from stellarcollab.services.users import UserService
+
+    async def run() -> int:
+        settings = Settings()
+        db = Database(settings.resolved_database_url())
+        users = UserService(db, PasswordHasher(1, 8, 1, 1), TokenService("x" * 32, 60))
+        try:
+            await users.set_admin(args.username, args.action == "grant")
+        except NotFound:
+            print(f"error: no user named {args.username!r}", file=sys.stderr)
+            return 1
+        finally:
+            await db.dispose()
+        print(f"{args.username}: admin {'granted' if args.action == 'grant' else 'revoked'}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def _bench(argv: list[str]) -> int:
+    from stellarcollab.bench.command import main as bench_main
+
+    return bench_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:
+        return _bench(argv[1:])
+    parser = argparse.ArgumentParser(prog="stellarcollab", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the API, the WebSocket hub and the web page")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument("--no-access-log", action="store_true")
+    serve.set_defaults(run=_serve)
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_upgrade = db_commands.add_parser("upgrade", help="apply migrations")
+    db_upgrade.add_argument("revision", nargs="?", default="head")
+    db_upgrade.set_defaults(run=_db)
+    admin = commands.add_parser("admin", help="grant or revoke admin rights")
+    admin.add_argument("action", choices=["grant", "revoke"])
+    admin.add_argument("username")
+    admin.set_defaults(run=_admin)
+    commands.add_parser("bench", help="run the benchmark (stellarcollab bench --help)")
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""The one settings object, read from the environment (prefix ``STELLAR_``).
+
+Defaults follow the WebSocket guide. The secret key is generated once and kept under the
+data directory (mode 0600) when not given; known placeholders are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "your-secret-key", "your-secret-key-here",
+     "development", "dev", "test", "insecure", "please-change-me"}
+)
+
+
+class InsecureSecretError(ValueError):
+    """The configured secret key is a known placeholder or too short."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STELLAR_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str = ""
+    broker_url: str = "memory://"
+    secret_key: str = ""
+    allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+
+    access_token_expire_minutes: int = 60
+    password_hash_time_cost: int = 2
+    password_hash_memory_kib: int = 19456
+    password_hash_parallelism: int = 1
+    password_hash_concurrency: int = 4
+
+    websocket_timeout: float = 60
+    websocket_max_connections: int = 1000
+    websocket_ping_interval: float = 30
+    websocket_max_message_bytes: int = 64 * 1024
+    websocket_max_connections_per_user: int = 20
+    websocket_send_buffer_bytes: int = 1024 * 1024
+    websocket_token_check_interval: float = 1.0
+    ticket_ttl_seconds: float = 30
+    broadcast_mode: Literal["fast", "naive"] = "fast"
+
+    lock_ttl_seconds: float = 30
+    lock_sweep_interval: float = 1.0
+
+    recovery_history: int = 1000
+    recovery_ttl_seconds: float = 300
+
+    rate_limit_messages_per_second: float = 20
+    rate_limit_burst: int = 40
+    rate_limit_connects_per_minute: int = 120
+
+    chat_max_length: int = 2000
+    mention_max_length: int = 280
+    presence_flush_interval: float = 2.0
+    log_level: str = "info"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str) and not value.startswith("["):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'stellarcollab.db').as_posix()}"
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
+                raise InsecureSecretError(
+                    "STELLAR_SECRET_KEY is a known placeholder or shorter than 16 characters"
+                )
+            return self.secret_key
+        return _stored_secret(self.data_dir)
+
+
+def _stored_secret(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The realtime layer: WebSocket protocol, connections, fan-out, presence, recovery."""

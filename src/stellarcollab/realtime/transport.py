@@ -1,0 +1,59 @@
+"""uvicorn's sans-I/O WebSocket protocol with three additions the fast path needs.
+
+1. The protocol object is exposed to the app as the ASGI scope extension
+   ``stellarcollab.transport``, so pre-encoded frames can be written straight to the
+   transport (server frames are unmasked: one encoding serves every subscriber).
+2. ``last_seen`` is stamped on every read, so idle sockets can be found without a timer each.
+3. ``force_close`` sends a close frame without waiting for the write buffer to drain
+   (a slow consumer's never does) and aborts the socket if the peer does not answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+
+EXTENSION = "stellarcollab.transport"
+FORCED_CLOSE_GRACE_SECONDS = 5.0
+
+
+class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_seen = self.loop.time()
+
+    def data_received(self, data: bytes) -> None:
+        self.last_seen = self.loop.time()
+        super().data_received(data)
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][EXTENSION] = self
+
+    @property
+    def can_write(self) -> bool:
+        return (
+            self.handshake_complete
+            and not self.close_sent
+            and not self.disconnected
+            and not self.transport.is_closing()
+        )
+
+    def write_buffer_size(self) -> int:
+        return int(self.transport.get_write_buffer_size())
+
+    def force_close(self, code: int, reason: str) -> None:
+        if self.close_sent or self.disconnected or self.transport.is_closing():
+            return
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        if self.read_paused:
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(FORCED_CLOSE_GRACE_SECONDS, self.transport.abort)

@@ -1,0 +1,143 @@
+"""Per-connection outgoing buffers.
+
+``TransportWriter`` (the fast path) appends frames to a bounded pending list; one flush per
+event-loop iteration writes everything a connection got in that iteration with a single
+``transport.write``. A connection whose socket stops draining overflows its budget and is
+closed with 4008; nobody else waits for it. ``QueueWriter`` is the portable fallback for
+servers without the transport extension: a bounded queue drained by its own task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from starlette.websockets import WebSocket
+
+from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.realtime.transport import StellarWebSocketProtocol
+
+
+class FrameWriter(Protocol):
+    def send(self, payload: bytes, frame: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+    def last_seen(self) -> float | None: ...
+
+
+OverflowCallback = Callable[[], None]
+
+
+class FlushScheduler:
+    """Collects writers with pending frames; flushes them all in one callback per loop
+    iteration, so a burst of events costs one write per connection, not one per event."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.dirty: list[TransportWriter] = []
+        self.scheduled = False
+
+    def mark(self, writer: TransportWriter) -> None:
+        self.dirty.append(writer)
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        dirty, self.dirty = self.dirty, []
+        for writer in dirty:
+            writer.flush()
+
+
+class TransportWriter:
+    __slots__ = ("budget", "on_overflow", "pending", "pending_bytes", "protocol", "scheduler")
+
+    def __init__(self, protocol: StellarWebSocketProtocol, scheduler: FlushScheduler,
+                 budget: int, on_overflow: OverflowCallback) -> None:
+        self.protocol = protocol
+        self.scheduler = scheduler
+        self.budget = budget
+        self.on_overflow = on_overflow
+        self.pending: list[bytes] = []
+        self.pending_bytes = 0
+
+    def send(self, payload: bytes, frame: bytes) -> None:
+        if not self.pending:
+            self.scheduler.mark(self)
+        self.pending.append(frame)
+        self.pending_bytes += len(frame)
+
+    def flush(self) -> None:
+        frames, size = self.pending, self.pending_bytes
+        self.pending, self.pending_bytes = [], 0
+        protocol = self.protocol
+        if not frames or not protocol.can_write:
+            return
+        if protocol.write_buffer_size() + size > self.budget:
+            self.on_overflow()
+            return
+        protocol.transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+
+    def close(self, code: int, reason: str) -> None:
+        self.pending, self.pending_bytes = [], 0
+        self.protocol.force_close(code, reason)
+
+    def last_seen(self) -> float | None:
+        return self.protocol.last_seen
+
+
+class QueueWriter:
+    """Fallback writer over plain ASGI ``send``; bounded by bytes like the fast one."""
+
+    def __init__(self, websocket: WebSocket, budget: int, on_overflow: OverflowCallback) -> None:
+        self.websocket = websocket
+        self.budget = budget
+        self.on_overflow = on_overflow
+        self.queue: deque[bytes] = deque()
+        self.queued_bytes = 0
+        self.wakeup = asyncio.Event()
+        self.closing: tuple[int, str] | None = None
+        self.task = asyncio.get_running_loop().create_task(self._drain())
+
+    def send(self, payload: bytes, frame: bytes) -> None:
+        if self.closing:
+            return
+        self.queue.append(payload)
+        self.queued_bytes += len(payload)
+        if self.queued_bytes > self.budget:
+            self.on_overflow()
+            return
+        self.wakeup.set()
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closing is None:
+            self.closing = (code, reason)
+            self.queue.clear()
+            self.wakeup.set()
+
+    def last_seen(self) -> float | None:
+        return None
+
+    async def _drain(self) -> None:
+        send: Callable[[dict[str, Any]], Any] = self.websocket.send
+        with contextlib.suppress(Exception):
+            while True:
+                await self.wakeup.wait()
+                self.wakeup.clear()
+                while self.queue and self.closing is None:
+                    payload = self.queue.popleft()
+                    self.queued_bytes -= len(payload)
+                    await send({"type": "websocket.send", "text": payload.decode()})
+                if self.closing is not None:
+                    code, reason = self.closing
+                    await self.websocket.close(code, reason)
+                    return
+
+
+def close_code_for_overflow() -> tuple[int, str]:
+    return int(CloseCode.POLICY), "slow consumer"

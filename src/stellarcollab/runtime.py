@@ -1,0 +1,139 @@
+"""Builds and owns the running parts of one server process, and its background loops.
+
+Everything stateful hangs off one ``Runtime``: settings, database, broker, connection
+manager and services. The app keeps it in ``app.state.runtime``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from stellarcollab.auth.passwords import PasswordHasher
+from stellarcollab.auth.tokens import TicketBook, TokenClaims, TokenService
+from stellarcollab.config import Settings
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import User
+from stellarcollab.realtime.broker import create_broker
+from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.realtime.handlers import MessageHandler
+from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.ratelimit import KeyedBuckets
+from stellarcollab.realtime.writers import FlushScheduler
+from stellarcollab.services.canvases import CanvasService
+from stellarcollab.services.chat import ChatService
+from stellarcollab.services.images import CanvasImageService
+from stellarcollab.services.locks import LockService
+from stellarcollab.services.presence import PresenceRecorder
+from stellarcollab.services.tiles import TileService
+from stellarcollab.services.users import UserService
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.resolved_database_url())
+        self.hasher = PasswordHasher(
+            settings.password_hash_time_cost,
+            settings.password_hash_memory_kib,
+            settings.password_hash_parallelism,
+            settings.password_hash_concurrency,
+        )
+        self.tokens = TokenService(
+            settings.resolved_secret_key(), settings.access_token_expire_minutes * 60
+        )
+        self.tickets = TicketBook(settings.ticket_ttl_seconds)
+        self.broker = create_broker(
+            settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds
+        )
+        self.manager = ConnectionManager(
+            self.broker, naive_broadcast=settings.broadcast_mode == "naive"
+        )
+        self.users = UserService(self.db, self.hasher, self.tokens)
+        self.canvases = CanvasService(self.db, self.manager)
+        self.tiles = TileService(self.db, self.manager)
+        self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
+        self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
+        self.images = CanvasImageService(self.db)
+        self.presence_records = PresenceRecorder(self.db)
+        self.handler = MessageHandler(
+            self.manager, self.users, self.tokens, self.chat, self.locks,
+            settings.chat_max_length,
+        )
+        self.manager.list_leases = self._lease_views
+        self.manager.release_leases = self._release_leases
+        self.manager.presence_listeners.append(self.presence_records.note)
+        self.connect_limiter = KeyedBuckets(
+            settings.rate_limit_connects_per_minute / 60, settings.rate_limit_connects_per_minute,
+            time.monotonic,
+        )
+        self._flush_scheduler: FlushScheduler | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def flush_scheduler(self) -> FlushScheduler:
+        if self._flush_scheduler is None:
+            self._flush_scheduler = FlushScheduler(asyncio.get_running_loop())
+        return self._flush_scheduler
+
+    async def start(self) -> None:
+        await self.broker.start()
+        self._tasks = [
+            self._every(self.settings.websocket_token_check_interval, self._close_expired),
+            self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
+            self._every(self.settings.presence_flush_interval, self.presence_records.flush),
+        ]
+
+    async def stop(self) -> None:
+        self.manager.close_all(CloseCode.SERVICE_RESTART, "server restarting")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        with contextlib.suppress(Exception):
+            await self.presence_records.flush()
+        await self.broker.stop()
+        await self.db.dispose()
+
+    async def logout(self, claims: TokenClaims) -> None:
+        await self.users.revoke(claims)
+        await self.broker.publish_control({"type": "token_revoked", "jti": claims.jti})
+
+    def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("background job %s failed", getattr(job, "__name__", job))
+
+        return asyncio.get_running_loop().create_task(loop())
+
+    async def _close_expired(self) -> None:
+        self.manager.close_expired(
+            time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time()
+        )
+
+    async def _lease_views(self, canvas_id: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "tile_x": lease.x, "tile_y": lease.y, "user_id": lease.user_id,
+                "username": lease.username, "display_name": lease.display_name,
+                "expires_at": lease.view()["expires_at"],
+            }
+            for lease in await self.locks.leases(canvas_id)
+        ]
+
+    async def _release_leases(self, canvas_id: int, user: dict[str, Any]) -> None:
+        account = await self.users.get(user["user_id"])
+        if isinstance(account, User):
+            await self.locks.release_all(account, canvas_id)

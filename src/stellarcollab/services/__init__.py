@@ -1,0 +1,1 @@
+"""Domain services: the rules, shared by REST routes and WebSocket handlers."""

@@ -1,0 +1,191 @@
+"""Tile editing leases: take, renew, release, expire; and the check writes make.
+
+A lease is a row per cell with an expiry. Expired rows count as free; the sweeper deletes
+them and announces the expiry. Every change of holder is published as presence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import Canvas, TileLock, User
+from stellarcollab.db.types import isoformat_z, utcnow
+from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.errors import NotFound, OutOfBounds, TileLocked
+from stellarcollab.services.events import EventSink
+from stellarcollab.services.views import now_iso, user_brief
+
+TILE_BEING_EDITED = "Tile is being edited by another user"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    canvas_id: int
+    x: int
+    y: int
+    user_id: int
+    username: str
+    display_name: str
+    expires_at: datetime
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "canvas_id": self.canvas_id,
+            "x": self.x,
+            "y": self.y,
+            "user_id": self.user_id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "expires_at": isoformat_z(self.expires_at),
+        }
+
+
+def check_cell(canvas: Canvas, x: int, y: int) -> None:
+    if not (0 <= x < canvas.width and 0 <= y < canvas.height):
+        raise OutOfBounds(
+            f"Tile position ({x}, {y}) is outside the canvas "
+            f"({canvas.width}x{canvas.height})"
+        )
+
+
+async def ensure_not_leased_by_other(
+    session: AsyncSession, canvas_id: int, x: int, y: int, user_id: int
+) -> None:
+    """Raise TileLocked when another user holds a live lease on the cell."""
+    lock = await session.get(TileLock, (canvas_id, x, y))
+    if lock is None or lock.user_id == user_id or lock.expires_at <= utcnow():
+        return
+    holder = await session.get(User, lock.user_id)
+    raise TileLocked(TILE_BEING_EDITED, holder=user_brief(holder) if holder else None)
+
+
+def lease_event(
+    user: User, canvas_id: int, x: int, y: int, is_editing: bool, reason: str
+) -> dict[str, Any]:
+    return {
+        "type": "user_presence_update",
+        "user_id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "canvas_id": canvas_id,
+        "tile_x": x,
+        "tile_y": y,
+        "is_editing": is_editing,
+        "reason": reason,
+        "timestamp": now_iso(),
+    }
+
+
+class LockService:
+    def __init__(self, db: Database, events: EventSink, ttl_seconds: float) -> None:
+        self.db = db
+        self.events = events
+        self.ttl = timedelta(seconds=ttl_seconds)
+
+    async def acquire(self, user: User, canvas_id: int, x: int, y: int) -> Lease:
+        """Take or renew the lease; TileLocked when someone else holds it."""
+        try:
+            lease, is_new = await self._acquire_once(user, canvas_id, x, y)
+        except IntegrityError:
+            # Another process inserted the row between our read and our insert.
+            lease, is_new = await self._acquire_once(user, canvas_id, x, y)
+        if is_new:
+            await self.events.publish(
+                canvas_id, lease_event(user, canvas_id, x, y, True, "lease_taken")
+            )
+        return lease
+
+    async def _acquire_once(self, user: User, canvas_id: int, x: int, y: int) -> tuple[Lease, bool]:
+        now = utcnow()
+        async with self.db.transaction() as session:
+            canvas = await load_canvas(session, canvas_id, user)
+            check_cell(canvas, x, y)
+            lock = await session.scalar(
+                select(TileLock)
+                .where(TileLock.canvas_id == canvas_id, TileLock.x == x, TileLock.y == y)
+                .with_for_update()
+            )
+            is_new = True
+            if lock is None:
+                lock = TileLock(canvas_id=canvas_id, x=x, y=y, user_id=user.id)
+                session.add(lock)
+            elif lock.user_id == user.id and lock.expires_at > now:
+                is_new = False
+            elif lock.expires_at > now:
+                holder = await session.get(User, lock.user_id)
+                raise TileLocked(TILE_BEING_EDITED, holder=user_brief(holder) if holder else None)
+            lock.user_id = user.id
+            lock.expires_at = now + self.ttl
+            await session.flush()
+        lease = Lease(canvas_id, x, y, user.id, user.username, user.display_name, lock.expires_at)
+        return lease, is_new
+
+    async def release(self, user: User, canvas_id: int, x: int, y: int) -> None:
+        async with self.db.transaction() as session:
+            canvas = await load_canvas(session, canvas_id, user)
+            check_cell(canvas, x, y)
+            lock = await session.get(TileLock, (canvas_id, x, y))
+            if lock is None or lock.user_id != user.id:
+                raise NotFound("Lock not found")
+            await session.delete(lock)
+        await self.events.publish(
+            canvas_id, lease_event(user, canvas_id, x, y, False, "lease_released")
+        )
+
+    async def release_all(self, user: User, canvas_id: int) -> list[tuple[int, int]]:
+        """Drop every lease ``user`` holds on the canvas (their last socket closed)."""
+        async with self.db.transaction() as session:
+            rows = await session.execute(
+                delete(TileLock)
+                .where(TileLock.canvas_id == canvas_id, TileLock.user_id == user.id)
+                .returning(TileLock.x, TileLock.y)
+            )
+            cells = [(int(x), int(y)) for x, y in rows.all()]
+        for x, y in cells:
+            await self.events.publish(
+                canvas_id, lease_event(user, canvas_id, x, y, False, "lease_released")
+            )
+        return cells
+
+    async def leases(self, canvas_id: int) -> list[Lease]:
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(TileLock, User)
+                .join(User, User.id == TileLock.user_id)
+                .where(TileLock.canvas_id == canvas_id, TileLock.expires_at > utcnow())
+            )
+            return [
+                Lease(lock.canvas_id, lock.x, lock.y, u.id, u.username, u.display_name,
+                      lock.expires_at)
+                for lock, u in rows.all()
+            ]
+
+    async def sweep_expired(self) -> int:
+        """Delete expired leases and announce each; the DELETE decides who announces,
+        so two processes sweeping at once never announce one expiry twice."""
+        async with self.db.transaction() as session:
+            rows = await session.execute(
+                delete(TileLock)
+                .where(TileLock.expires_at <= utcnow())
+                .returning(TileLock.canvas_id, TileLock.x, TileLock.y, TileLock.user_id)
+            )
+            expired = [tuple(int(v) for v in row) for row in rows.all()]
+            users: dict[int, User] = {}
+            for *_, user_id in expired:
+                user = await session.get(User, user_id)
+                if user is not None:
+                    users[user_id] = user
+        for canvas_id, x, y, user_id in expired:
+            user = users.get(user_id)
+            if user is not None:
+                await self.events.publish(
+                    canvas_id, lease_event(user, canvas_id, x, y, False, "lease_expired")
+                )
+        return len(expired)

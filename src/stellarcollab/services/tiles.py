@@ -1,0 +1,216 @@
+"""Tiles: create on an empty cell, redraw with optimistic versions, delete, like, unlike.
+
+The database decides races: the UNIQUE cell constraint picks one winner among concurrent
+creates, the per-user limit is counted while holding the user's row, like counts change
+by atomic increments, and a version-guarded UPDATE rejects stale edits.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import Canvas, Like, Tile, User
+from stellarcollab.db.types import utcnow
+from stellarcollab.services.canvases import CanvasAccessDenied, load_canvas
+from stellarcollab.services.errors import Conflict, Forbidden, Invalid, NotFound, OutOfBounds
+from stellarcollab.services.events import EventSink, Origin
+from stellarcollab.services.locks import check_cell, ensure_not_leased_by_other
+from stellarcollab.services.views import tile_event, tile_view
+
+TILE_NOT_FOUND = "Tile not found"
+CELL_TAKEN = "Tile position already occupied"
+LIMIT_REACHED = "Tile limit reached for this canvas"
+STALE_VERSION = "Tile was modified by someone else"
+OWNER_MODE = "Only the tile's creator can edit it on this canvas"
+NOT_TILE_OWNER = "Only the tile's creator or the canvas owner can delete it"
+OWN_TILE_LIKE = "You cannot like your own tile"
+
+
+def decode_pixels(pixels: str, tile_size: int) -> bytes:
+    """Base64 RGBA of exactly tile_size x tile_size x 4 bytes, or Invalid saying why."""
+    try:
+        raw = base64.b64decode(pixels, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise Invalid("pixels must be base64-encoded RGBA bytes") from exc
+    expected = tile_size * tile_size * 4
+    if len(raw) != expected:
+        raise Invalid(
+            f"pixels must decode to {expected} bytes ({tile_size}x{tile_size} RGBA), "
+            f"got {len(raw)}"
+        )
+    return raw
+
+
+class TileService:
+    def __init__(self, db: Database, events: EventSink) -> None:
+        self.db = db
+        self.events = events
+
+    async def create(
+        self, user: User, canvas_id: int, x: int, y: int, pixels: str, origin: Origin
+    ) -> dict[str, Any]:
+        try:
+            async with self.db.transaction() as session:
+                canvas = await load_canvas(session, canvas_id, user)
+                check_cell(canvas, x, y)
+                raw = decode_pixels(pixels, canvas.tile_size)
+                await ensure_not_leased_by_other(session, canvas_id, x, y, user.id)
+                await self._check_limit(session, canvas, user)
+                tile = Tile(canvas_id=canvas_id, x=x, y=y, pixels=raw, creator_id=user.id)
+                session.add(tile)
+                await session.flush()
+        except IntegrityError as exc:
+            raise Conflict(CELL_TAKEN) from exc
+        await self.events.publish(
+            canvas_id,
+            tile_event("tile_created", tile, user.username, user.id, with_pixels=True),
+            **origin.exclusion(),
+        )
+        return tile_view(tile, user.username)
+
+    async def _check_limit(self, session: AsyncSession, canvas: Canvas, user: User) -> None:
+        # Holding the user's row serialises this user's creates, so the count below cannot
+        # be overtaken by a concurrent create (SQLite serialises all writers anyway).
+        await session.execute(select(User.id).where(User.id == user.id).with_for_update())
+        owned = await session.scalar(
+            select(func.count(Tile.id)).where(
+                Tile.canvas_id == canvas.id, Tile.creator_id == user.id
+            )
+        )
+        if (owned or 0) >= canvas.max_tiles_per_user:
+            raise Forbidden(LIMIT_REACHED)
+
+    async def get(self, user: User, tile_id: int) -> dict[str, Any]:
+        async with self.db.read() as session:
+            tile, _canvas = await self._load(session, user, tile_id)
+            creator = await session.get(User, tile.creator_id)
+            return tile_view(tile, creator.username if creator else "")
+
+    async def update(
+        self, user: User, tile_id: int, pixels: str, version: int | None, origin: Origin
+    ) -> dict[str, Any]:
+        async with self.db.transaction() as session:
+            tile, canvas = await self._load(session, user, tile_id)
+            if canvas.collaboration_mode == "owner" and tile.creator_id != user.id and not (
+                user.is_admin
+            ):
+                raise Forbidden(OWNER_MODE)
+            raw = decode_pixels(pixels, canvas.tile_size)
+            await ensure_not_leased_by_other(session, canvas.id, tile.x, tile.y, user.id)
+            if version is not None and version != tile.version:
+                raise Conflict(STALE_VERSION, current_version=tile.version)
+            result = await session.execute(
+                update(Tile)
+                .where(Tile.id == tile_id, Tile.version == tile.version)
+                .values(pixels=raw, version=Tile.version + 1, updated_at=utcnow())
+                .returning(Tile.version)
+            )
+            if result.scalar_one_or_none() is None:
+                raise Conflict(STALE_VERSION)
+            await session.refresh(tile)
+            creator = await session.get(User, tile.creator_id)
+            creator_name = creator.username if creator else ""
+        await self.events.publish(
+            canvas.id,
+            tile_event("tile_updated", tile, creator_name, user.id, with_pixels=True),
+            **origin.exclusion(),
+        )
+        return tile_view(tile, creator_name)
+
+    async def delete(self, user: User, tile_id: int, origin: Origin) -> None:
+        async with self.db.transaction() as session:
+            tile, canvas = await self._load(session, user, tile_id)
+            if user.id not in (tile.creator_id, canvas.owner_id) and not user.is_admin:
+                raise Forbidden(NOT_TILE_OWNER)
+            creator = await session.get(User, tile.creator_id)
+            await session.delete(tile)
+        await self.events.publish(
+            canvas.id,
+            tile_event("tile_deleted", tile, creator.username if creator else "", user.id,
+                       with_pixels=False),
+            **origin.exclusion(),
+        )
+
+    async def like(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
+        try:
+            async with self.db.transaction() as session:
+                tile, _canvas = await self._load(session, user, tile_id)
+                if tile.creator_id == user.id:
+                    raise Forbidden(OWN_TILE_LIKE)
+                session.add(Like(user_id=user.id, tile_id=tile_id))
+                await session.flush()
+                count = await self._bump_likes(session, tile, +1)
+        except IntegrityError as exc:
+            raise Conflict("Tile already liked") from exc
+        return await self._announce_like("tile_liked", tile, user, count, origin)
+
+    async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
+        async with self.db.transaction() as session:
+            tile, _canvas = await self._load(session, user, tile_id)
+            like = await session.scalar(
+                select(Like).where(Like.user_id == user.id, Like.tile_id == tile_id)
+            )
+            if like is None:
+                raise NotFound("Like not found")
+            await session.delete(like)
+            await session.flush()
+            count = await self._bump_likes(session, tile, -1)
+        return await self._announce_like("tile_unliked", tile, user, count, origin)
+
+    async def _bump_likes(self, session: AsyncSession, tile: Tile, delta: int) -> int:
+        result = await session.execute(
+            update(Tile)
+            .where(Tile.id == tile.id)
+            .values(like_count=Tile.like_count + delta)
+            .returning(Tile.like_count)
+        )
+        count = int(result.scalar_one())
+        tile.like_count = count
+        return count
+
+    async def _announce_like(
+        self, event_type: str, tile: Tile, user: User, count: int, origin: Origin
+    ) -> dict[str, Any]:
+        await self.events.publish(
+            tile.canvas_id,
+            tile_event(event_type, tile, "", user.id, with_pixels=False),
+            **origin.exclusion(),
+        )
+        return {"tile_id": tile.id, "like_count": count, "liked": event_type == "tile_liked"}
+
+    async def region(
+        self, user: User, canvas_id: int, bounds: tuple[int, int, int, int] | None
+    ) -> list[dict[str, Any]]:
+        async with self.db.read() as session:
+            canvas = await load_canvas(session, canvas_id, user)
+            x0, y0, x1, y1 = bounds or (0, 0, canvas.width - 1, canvas.height - 1)
+            if x0 > x1 or y0 > y1:
+                raise OutOfBounds("Region corners must satisfy x0 <= x1 and y0 <= y1")
+            rows = await session.execute(
+                select(Tile, User.username)
+                .join(User, User.id == Tile.creator_id)
+                .where(
+                    Tile.canvas_id == canvas_id,
+                    Tile.x.between(x0, x1),
+                    Tile.y.between(y0, y1),
+                )
+                .order_by(Tile.y, Tile.x)
+            )
+            return [tile_view(tile, name) for tile, name in rows.all()]
+
+    async def _load(self, session: AsyncSession, user: User, tile_id: int) -> tuple[Tile, Canvas]:
+        tile = await session.get(Tile, tile_id)
+        if tile is None:
+            raise NotFound(TILE_NOT_FOUND)
+        try:
+            canvas = await load_canvas(session, tile.canvas_id, user)
+        except (NotFound, CanvasAccessDenied) as exc:
+            raise NotFound(TILE_NOT_FOUND) from exc
+        return tile, canvas

@@ -1,0 +1,116 @@
+"""Accounts: registration, sign-in, token issue and revocation."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from stellarcollab.auth.passwords import PasswordHasher
+from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import RevokedToken, User
+from stellarcollab.services.errors import Conflict, NotFound, Unauthorized
+from stellarcollab.services.views import user_view
+
+BAD_CREDENTIALS = "Incorrect username or password"
+
+
+class UserService:
+    def __init__(self, db: Database, hasher: PasswordHasher, tokens: TokenService) -> None:
+        self.db = db
+        self.hasher = hasher
+        self.tokens = tokens
+
+    async def register(
+        self, username: str, email: str, password: str, display_name: str | None
+    ) -> User:
+        password_hash = await self.hasher.hash(password)
+        async with self.db.read() as session:
+            taken = await session.scalar(
+                select(User.id).where(
+                    or_(User.username_key == username.lower(), User.email == email.lower())
+                )
+            )
+        if taken is not None:
+            raise Conflict("Username or email already registered")
+        user = User(
+            username=username,
+            username_key=username.lower(),
+            email=email.lower(),
+            display_name=(display_name or username).strip() or username,
+            password_hash=password_hash,
+        )
+        try:
+            async with self.db.transaction() as session:
+                session.add(user)
+        except IntegrityError as exc:
+            raise Conflict("Username or email already registered") from exc
+        return user
+
+    async def authenticate(self, username: str, password: str) -> User:
+        async with self.db.read() as session:
+            user = await session.scalar(select(User).where(User.username_key == username.lower()))
+        if user is None:
+            await self.hasher.verify_nobody(password)
+            raise Unauthorized(BAD_CREDENTIALS)
+        if not await self.hasher.verify(user.password_hash, password) or not user.is_active:
+            raise Unauthorized(BAD_CREDENTIALS)
+        return user
+
+    def token_response(self, user: User) -> dict[str, Any]:
+        token, _claims = self.tokens.issue(user.id)
+        return {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": self.tokens.lifetime_seconds,
+            "user": user_view(user),
+        }
+
+    async def user_for_token(self, token: str) -> tuple[User, TokenClaims]:
+        """The active user a valid, unrevoked token stands for."""
+        try:
+            claims = self.tokens.decode(token)
+        except InvalidTokenError as exc:
+            raise Unauthorized("Could not validate credentials") from exc
+        async with self.db.read() as session:
+            if await session.get(RevokedToken, claims.jti) is not None:
+                raise Unauthorized("Token has been revoked")
+            user = await session.get(User, claims.user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("Could not validate credentials")
+        return user, claims
+
+    async def revoke(self, claims: TokenClaims) -> None:
+        expires = datetime.fromtimestamp(claims.expires_at, UTC)
+        async with self.db.transaction() as session:
+            if await session.get(RevokedToken, claims.jti) is None:
+                session.add(RevokedToken(jti=claims.jti, expires_at=expires))
+            await session.execute(
+                delete(RevokedToken).where(
+                    RevokedToken.expires_at < datetime.fromtimestamp(time.time(), UTC)
+                )
+            )
+
+    async def is_revoked(self, jti: str) -> bool:
+        async with self.db.read() as session:
+            return await session.get(RevokedToken, jti) is not None
+
+    async def set_admin(self, username: str, is_admin: bool) -> User:
+        async with self.db.transaction() as session:
+            user = await session.scalar(select(User).where(User.username_key == username.lower()))
+            if user is None:
+                raise NotFound("User not found")
+            user.is_admin = is_admin
+        return user
+
+    async def get(self, user_id: int) -> User | None:
+        async with self.db.read() as session:
+            return await session.get(User, user_id)
+
+    async def by_username(self, username: str) -> User | None:
+        async with self.db.read() as session:
+            return await session.scalar(select(User).where(User.username_key == username.lower()))
