@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     secret_key: str = ""
     allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
 
-    access_token_expire_minutes: int = 60
+    access_token_expire_seconds: int = 3600
     password_hash_time_cost: int = 2
     password_hash_memory_kib: int = 19456
     password_hash_parallelism: int = 1

@@ -46,7 +46,7 @@ class Runtime:
             settings.password_hash_concurrency,
         )
         self.tokens = TokenService(
-            settings.resolved_secret_key(), settings.access_token_expire_minutes * 60
+            settings.resolved_secret_key(), settings.access_token_expire_seconds
         )
         self.tickets = TicketBook(settings.ticket_ttl_seconds)
         self.broker = create_broker(

@@ -40,9 +40,13 @@ def _credentials(websocket: WebSocket, runtime: Runtime) -> tuple[str | None, st
     """The token from ?token=, ?ticket= or a ``bearer.<token>`` subprotocol, and the
     subprotocol to accept."""
     params = websocket.query_params
-    for offered in websocket.scope.get("subprotocols", []):
+    offered_all: list[str] = list(websocket.scope.get("subprotocols", []))
+    for offered in offered_all:
         if offered.startswith(BEARER_SUBPROTOCOL + "."):
-            return offered[len(BEARER_SUBPROTOCOL) + 1:], BEARER_SUBPROTOCOL
+            # A browser only accepts a subprotocol it offered: select plain "bearer" when
+            # offered beside the token, so the token is not echoed back.
+            chosen = BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered_all else offered
+            return offered[len(BEARER_SUBPROTOCOL) + 1:], chosen
     if "ticket" in params:
         return runtime.tickets.redeem(params["ticket"]), None
     return params.get("token"), None
