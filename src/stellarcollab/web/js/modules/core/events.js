@@ -31,6 +31,8 @@ export const EVENTS = Object.freeze({
   HIGHLIGHTS_CHANGED: 'highlightsChanged',
   /** {} — after resync_required: tiles were reloaded, chat should reload too */
   CANVAS_RESYNCED: 'canvasResynced',
+  /** {tile_x, tile_y, duration, message, ...}: a mention we sent (the server does not echo it) */
+  LOCAL_TILE_HIGHLIGHT: 'localTileHighlight',
   /** {messages, pending, hasMore} */
   CHAT_CHANGED: 'chatChanged',
   /** {message} */
