@@ -177,12 +177,23 @@ class ConnectionManager:
     ) -> int:
         """Number the event, fold presence changes into shared state, and fan it out."""
         if message.get("type") in PRESENCE_EVENTS:
+            if message["type"] == "user_presence_update" and "status" not in message:
+                await self._fill_status(canvas_id, message)
             await self.broker.presence_apply(canvas_id, message)
             self._notify_presence(canvas_id, message)
         seq = await self.broker.publish(canvas_id, message, exclude_user, exclude_connection)
         if self.naive_broadcast:
             await self._naive_fanout(canvas_id, message, exclude_user, exclude_connection)
         return seq
+
+    async def _fill_status(self, canvas_id: int, message: dict[str, Any]) -> None:
+        """Lease events come from the lock service, which knows nothing of status."""
+        status: str = "online"
+        status_message: str | None = None
+        for entry in await self.broker.presence(canvas_id):
+            if entry.user_id == message.get("user_id"):
+                status, status_message = entry.status, entry.status_message
+        message["status"], message["status_message"] = status, status_message
 
     async def publish(
         self,

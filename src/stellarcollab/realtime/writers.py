@@ -84,7 +84,8 @@ class TransportWriter:
         protocol.transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     def close(self, code: int, reason: str) -> None:
-        self.pending, self.pending_bytes = [], 0
+        # What was queued before the close still goes out first (e.g. canvas_deleted).
+        self.flush()
         self.protocol.force_close(code, reason)
 
     def last_seen(self) -> float | None:
