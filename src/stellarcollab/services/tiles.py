@@ -11,7 +11,7 @@ import base64
 import binascii
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,13 +154,15 @@ class TileService:
     async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
             tile, _canvas = await self._load(session, user, tile_id)
-            like = await session.scalar(
-                select(Like).where(Like.user_id == user.id, Like.tile_id == tile_id)
+            # The DELETE decides: of two concurrent unlikes only one removes the row, so
+            # only one decrements (a read-then-delete would let both through).
+            removed = await session.scalar(
+                delete(Like)
+                .where(Like.user_id == user.id, Like.tile_id == tile_id)
+                .returning(Like.id)
             )
-            if like is None:
+            if removed is None:
                 raise NotFound("Like not found")
-            await session.delete(like)
-            await session.flush()
             count = await self._bump_likes(session, tile, -1)
         return await self._announce_like("tile_unliked", tile, user, count, origin)
 
