@@ -1,0 +1,1 @@
+"""``stellarcollab bench``: the load generator, scenarios and reports."""

@@ -1,0 +1,299 @@
+"""``stellarcollab bench``: load-test a StellarCollab server on this machine.
+
+    stellarcollab bench SCENARIO [-n N] [--rate R] [--duration S] [--publishers P] [--pin]
+                       [--url URL] [--json FILE] [--compare-naive]
+
+SCENARIO is one of fanout, saturate, rooms, storm, chat-persist; ``all`` (the default)
+runs the five in turn, ``sweep`` runs fanout and saturate for several N and plots them.
+Without ``--url`` each run starts a fresh server on 127.0.0.1 (SQLite in a temporary
+directory); ``--compare-naive`` also runs the same scenario against a server using the
+sequential-await broadcast (``STELLAR_BROADCAST_MODE=naive``) and prints ours/naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from stellarcollab.bench.scenarios import DEFAULTS, SCENARIOS, BenchError, Options, run_scenario
+
+# (label, dotted key, higher is better)
+METRICS: list[tuple[str, str, bool]] = [
+    ("clients", "clients", True),
+    ("published msgs", "published", True),
+    ("expected deliveries", "expected", True),
+    ("received", "received", True),
+    ("lost", "lost", False),
+    ("delivered frames/s", "delivered_per_s", True),
+    ("latency p50 ms", "latency_ms.p50", False),
+    ("latency p90 ms", "latency_ms.p90", False),
+    ("latency p99 ms", "latency_ms.p99", False),
+    ("latency max ms", "latency_ms.max", False),
+    ("server CPU util", "server_cpu_util", False),
+    ("server CPU us/frame", "server_cpu_us_per_frame", False),
+    ("load-gen CPU util", "loadgen_cpu_util", False),
+    ("connected", "connected", True),
+    ("connects/s", "connects_per_s", True),
+    ("connect p99 ms", "connect_latency_ms.p99", False),
+    ("server CPU us/connect", "server_cpu_us_per_connect", False),
+    ("bytes/connection", "bytes_per_connection", False),
+    ("server connections", "server_reported_connections", True),
+    ("stored msgs", "stored_messages", True),
+    ("persisted msgs/s", "persisted_per_s", True),
+    ("server RSS MiB", "server_rss_mib", False),
+]
+RATIO_KEYS = ("delivered_per_s", "latency_ms.p50", "latency_ms.p99", "latency_ms.max",
+              "server_cpu_us_per_frame", "connects_per_s", "bytes_per_connection",
+              "persisted_per_s", "server_cpu_us_per_connect")
+SWEEP_NS = (100, 500, 1000, 2000, 5000)
+
+
+def dig(data: dict[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def ratios(ours: dict[str, Any], naive: dict[str, Any]) -> dict[str, float]:
+    """ours / naive for every figure both runs measured."""
+    out: dict[str, float] = {}
+    for key in RATIO_KEYS:
+        a, b = dig(ours, key), dig(naive, key)
+        if isinstance(a, int | float) and isinstance(b, int | float) and b:
+            out[key] = round(a / b, 4)
+    return out
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        if abs(value) >= 10:
+            return f"{value:.1f}"
+        return f"{value:.3f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def render_table(result: dict[str, Any]) -> str:
+    ours = result
+    naive = result.get("naive")
+    for side in (ours, naive):
+        if side and side.get("server_rss_bytes"):
+            side["server_rss_mib"] = round(side["server_rss_bytes"] / 2**20, 1)
+    header = ["metric", "ours"] + (["naive", "ours/naive"] if naive else [])
+    rows = [header]
+    for label, key, _higher in METRICS:
+        a = dig(ours, key)
+        b = dig(naive, key) if naive else None
+        if a is None and b is None:
+            continue
+        row = [label, _fmt(a)]
+        if naive:
+            ratio = result.get("ratios", {}).get(key)
+            row += [_fmt(b), "-" if ratio is None else f"{ratio:.3g}x"]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:],
+                                                                      strict=True)]
+        lines.append("  ".join(cells))
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    params = " ".join(f"{k}={v}" for k, v in result.get("params", {}).items()
+                      if k != "scenario" and v is not None)
+    return f"\n== {result['scenario']} ({params})\n" + "\n".join(lines)
+
+
+def machine_info() -> dict[str, Any]:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = None
+    try:
+        with open("/proc/meminfo") as handle:
+            memory = int(handle.readline().split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    versions: dict[str, str | None] = {}
+    for package in ("stellarcollab", "uvicorn", "websockets", "picows", "uvloop", "orjson",
+                    "fastapi", "starlette"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpus": os.cpu_count(), "cpu_model": model, "memory_bytes": memory,
+        "python": platform.python_version(), "implementation": platform.python_implementation(),
+        "kernel": platform.release(), "versions": versions,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stellarcollab bench", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenario", nargs="?", default="all",
+                        choices=[*SCENARIOS, "all", "sweep"])
+    parser.add_argument("-n", type=int, default=None,
+                        help="subscribers (rooms: all clients; storm: connections)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="fanout: messages/s published in total; rooms: per client")
+    parser.add_argument("--duration", type=float, default=None, help="seconds of traffic")
+    parser.add_argument("--publishers", type=int, default=None)
+    parser.add_argument("--event", choices=["chat", "tile", "status"], default=None,
+                        help="what publishers send: canvas_chat, tile_mention or "
+                             "user_presence status_change")
+    parser.add_argument("--window", type=int, default=None,
+                        help="saturate/chat-persist: unacknowledged messages per publisher")
+    parser.add_argument("--room-size", type=int, default=None, help="rooms: clients per canvas")
+    parser.add_argument("--users", type=int, default=None,
+                        help="accounts to spread the connections over")
+    parser.add_argument("--procs", type=int, default=1, help="load-generator processes")
+    parser.add_argument("--pin", action="store_true",
+                        help="server on core 0, load generator on the other cores")
+    parser.add_argument("--url", default=None,
+                        help="benchmark this running server (http://127.0.0.1:PORT)")
+    parser.add_argument("--server-pid", type=int, default=None,
+                        help="with --url: the server's PID, to read its CPU and memory")
+    parser.add_argument("--json", dest="json_path", default=None, help="write results here")
+    parser.add_argument("--compare-naive", action="store_true",
+                        help="also run the naive sequential-await broadcast server")
+    parser.add_argument("--connect-concurrency", type=int, default=256,
+                        help="connection attempts in flight")
+    parser.add_argument("--hold", type=float, default=2.0,
+                        help="storm: seconds to hold the connections idle before measuring")
+    parser.add_argument("--drain-timeout", type=float, default=5.0,
+                        help="seconds to wait for deliveries after publishing stops")
+    parser.add_argument("--latency-every", type=int, default=None,
+                        help="saturate: record latency on every k-th subscriber")
+    parser.add_argument("--max-connections", type=int, default=None,
+                        help="STELLAR_WEBSOCKET_MAX_CONNECTIONS of the bench server "
+                             "(default: what the run needs)")
+    parser.add_argument("--ns", default=",".join(map(str, SWEEP_NS)),
+                        help="sweep: the values of N")
+    parser.add_argument("--plot", default=None, help="sweep: PNG to write")
+    parser.add_argument("--no-progress", action="store_true")
+    return parser
+
+
+def options_for(scenario: str, args: argparse.Namespace) -> Options:
+    defaults = DEFAULTS[scenario]
+
+    def pick(name: str, fallback: Any) -> Any:
+        value = getattr(args, name, None)
+        return value if value is not None else defaults.get(name, fallback)
+
+    if args.url is not None and not args.url.startswith("http://127.0.0.1"):
+        raise BenchError("--url must point at 127.0.0.1 (the bench is loopback only)")
+    extra_env: dict[str, str] = {}
+    if args.max_connections is not None:
+        extra_env["STELLAR_WEBSOCKET_MAX_CONNECTIONS"] = str(args.max_connections)
+    return Options(
+        scenario=scenario, n=int(pick("n", 1000)), rate=float(pick("rate", 50.0)),
+        duration=float(pick("duration", 10.0)), publishers=int(pick("publishers", 1)),
+        event=str(pick("event", "chat")), window=int(pick("window", 16)),
+        room_size=int(pick("room_size", 4)), users=args.users, procs=max(1, args.procs),
+        pin=args.pin, url=args.url, server_pid=args.server_pid,
+        connect_concurrency=args.connect_concurrency, hold=args.hold,
+        drain_timeout=args.drain_timeout, latency_every=int(pick("latency_every", 1)),
+        progress=not args.no_progress, server_env=extra_env,
+    )
+
+
+def run_one(opts: Options, compare_naive: bool) -> dict[str, Any]:
+    result = run_scenario(opts, "fast")
+    if compare_naive:
+        if opts.url is not None:
+            raise BenchError("--compare-naive starts its own servers; drop --url")
+        naive = run_scenario(opts, "naive")
+        result["naive"] = naive
+        result["ratios"] = ratios(result, naive)
+    return result
+
+
+def run_sweep(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
+    ns = [int(part) for part in str(args.ns).split(",") if part.strip()]
+    points: list[dict[str, Any]] = []
+    for n in ns:
+        for scenario in ("fanout", "saturate"):
+            opts = options_for(scenario, args)
+            opts.n = n
+            result = run_one(opts, args.compare_naive)
+            say(render_table(result))
+            points.append({"n": n, "scenario": scenario, "ours": _trim(result),
+                           "naive": _trim(result.get("naive")),
+                           "ratios": result.get("ratios")})
+    sweep: dict[str, Any] = {"scenario": "sweep", "ns": ns, "points": points}
+    plot_path = args.plot or "performance-sweep.png"
+    try:
+        from stellarcollab.bench.plot import plot_sweep
+    except ImportError as exc:  # matplotlib is optional
+        say(f"no plot: {exc}")
+    else:
+        plot_sweep(sweep, Path(plot_path))
+        sweep["plot"] = plot_path
+        say(f"plot written to {plot_path}")
+    return sweep
+
+
+def _trim(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return {k: v for k, v in result.items() if k not in ("naive", "ratios")}
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    started = time.time()
+    output: dict[str, Any]
+    try:
+        if args.scenario == "sweep":
+            output = run_sweep(args, say)
+        elif args.scenario == "all":
+            output = {"scenario": "all", "scenarios": {}}
+            for scenario in SCENARIOS:
+                result = run_one(options_for(scenario, args), args.compare_naive)
+                say(render_table(result))
+                output["scenarios"][scenario] = result
+        else:
+            output = run_one(options_for(args.scenario, args), args.compare_naive)
+            say(render_table(output))
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench interrupted", file=sys.stderr)
+        return 130
+    output["machine"] = machine_info()
+    output["started_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
+    output["command"] = "stellarcollab bench " + " ".join(argv)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(output, indent=2) + "\n")
+        say(f"results written to {args.json_path}")
+    return 0

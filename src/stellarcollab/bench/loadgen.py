@@ -1,0 +1,431 @@
+"""The load-generator process: many authenticated picows WebSocket clients on uvloop.
+
+Run as ``python -m stellarcollab.bench.loadgen``. The orchestrator writes one JSON line
+of configuration on stdin, then the words ``go`` and ``stop``; this process answers with
+JSON lines on stdout (``ready``, ``progress``, ``mark``, ``measured``, ``result``).
+
+Every benchmark message carries a marker ``~b:<publisher>:<seq>:<monotonic_ns>~`` in its
+text. CLOCK_MONOTONIC is system-wide on Linux, so a subscriber in any process on the same
+machine turns it into a one-way latency: receive time minus send time. Only frames with
+the marker are counted; joins, leaves and snapshots are not.
+
+Modes (set by the orchestrator from the scenario):
+- ``rate``: each publisher sends at a fixed rate (open loop) for ``duration`` seconds;
+- ``window``: each publisher keeps at most ``window`` messages unacknowledged; a message is
+  acknowledged when this process's designated subscriber on that canvas receives it;
+- ``storm``: no traffic; all clients connect after ``go``, as fast as allowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+
+from stellarcollab.bench.stats import Histogram
+
+MARK = b"~b:"
+TEXT = WSMsgType.TEXT
+CLOSE = WSMsgType.CLOSE
+monotonic_ns = time.monotonic_ns
+
+TEMPLATES = {
+    "chat": '{{"type":"canvas_chat","text":"{marker} bench chat"}}',
+    "tile": ('{{"type":"tile_mention","tile_x":{x},"tile_y":{y},"highlight_type":"bench",'
+             '"message":"{marker}","duration":1000}}'),
+    "status": ('{{"type":"user_presence","presence_type":"status_change","status":"online",'
+               '"status_message":"{marker}"}}'),
+}
+
+
+def emit(event: str, **fields: Any) -> None:
+    sys.stdout.buffer.write(orjson.dumps({"event": event, **fields}) + b"\n")
+    sys.stdout.buffer.flush()
+
+
+def raise_nofile_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Client(WSListener):
+    """One WebSocket connection. Counting happens inline in ``on_ws_frame``: it is the
+    load generator's hot path."""
+
+    def __init__(self, gen: LoadGen, index: int, canvas_id: int, token: str,
+                 subscriber: bool, publisher: int, measure: bool) -> None:
+        super().__init__()
+        self.gen = gen
+        self.index = index
+        self.canvas_id = canvas_id
+        self.token = token
+        self.subscriber = subscriber
+        self.publisher = publisher  # global publisher id, or -1
+        self.measure = measure
+        self.acker = False
+        self.transport: WSTransport | None = None
+        self.joined = False
+        self.join_waiter: asyncio.Future[bool] | None = None
+        self.received = 0
+        self.last_seq: dict[int, int] = {}
+        self.close_code: int | None = None
+        self.sent = 0
+        self.inflight = 0
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self.transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        msg_type = frame.msg_type
+        if msg_type is TEXT:
+            payload = frame.get_payload_as_bytes()
+            if not self.joined:
+                head = payload[:48]
+                if b'"canvas_state"' in head:
+                    self.joined = True
+                    waiter = self.join_waiter
+                    if waiter is not None and not waiter.done():
+                        waiter.set_result(True)
+                return
+            i = payload.find(MARK)
+            if i < 0:
+                return
+            gen = self.gen
+            if not gen.counting:
+                gen.outside_window += 1
+                return
+            now = monotonic_ns()
+            j = payload.find(b"~", i + 3)
+            pub_b, seq_b, ts_b = payload[i + 3:j].split(b":")
+            pub = int(pub_b)
+            seq = int(seq_b)
+            last_seq = self.last_seq
+            if seq <= last_seq.get(pub, 0):
+                gen.duplicates += 1
+                return
+            if seq != last_seq.get(pub, 0) + 1:
+                gen.gaps += 1
+            last_seq[pub] = seq
+            if self.subscriber:
+                self.received += 1
+                gen.received += 1
+                gen.last_receive_ns = now
+                if self.measure:
+                    gen.latency.record((now - int(ts_b)) // 1000)
+            if self.acker:
+                gen.acknowledge(pub)
+        elif msg_type is CLOSE:
+            code: Any = frame.get_close_code() if frame.payload_size else 1005
+            self.close_code = int(getattr(code, "value", code))
+            with contextlib.suppress(Exception):
+                transport.send_close(WSCloseCode.OK)
+            transport.disconnect()
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        waiter = self.join_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(False)
+        self.gen.on_disconnected(self)
+
+
+class LoadGen:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.mode: str = config["mode"]
+        self.ws_base: str = config["ws_base"]
+        self.duration: float = float(config.get("duration", 5.0))
+        self.window: int = int(config.get("window", 16))
+        self.event: str = config.get("event", "chat")
+        self.drain_timeout: float = float(config.get("drain_timeout", 5.0))
+        self.quiet_s: float = float(config.get("quiet", 0.3))
+        self.connect_concurrency: int = int(config.get("connect_concurrency", 256))
+        self.connect_timeout: float = float(config.get("connect_timeout", 60.0))
+        self.hold: float = float(config.get("hold", 2.0))
+        self.progress_interval: float = float(config.get("progress_interval", 0.5))
+        self.template = TEMPLATES[self.event]
+        self.clients: list[Client] = []
+        self.publishers: dict[int, Client] = {}
+        self.rates: dict[int, float] = {}
+        for index, spec in enumerate(config["clients"]):
+            client = Client(self, index, int(spec["canvas"]), str(spec["token"]),
+                            bool(spec.get("sub", True)), int(spec.get("pub", -1)),
+                            bool(spec.get("measure", True)))
+            self.clients.append(client)
+            if client.publisher >= 0:
+                self.publishers[client.publisher] = client
+                self.rates[client.publisher] = float(spec.get("rate", 0.0))
+        # the acknowledging subscriber of each canvas (window mode)
+        self.ackers: dict[int, Client] = {}
+        for client in self.clients if self.mode == "window" else ():
+            if client.subscriber and client.publisher < 0 and client.canvas_id not in self.ackers:
+                client.acker = True
+                self.ackers[client.canvas_id] = client
+        self.counting = False
+        self.sending = False
+        self.received = 0
+        self.duplicates = 0
+        self.gaps = 0
+        self.outside_window = 0
+        self.last_receive_ns = 0
+        self.latency = Histogram()
+        self.connect_latency = Histogram()
+        self.connected = 0
+        self.connect_failures: Counter[str] = Counter()
+        self.close_codes: Counter[str] = Counter()
+        self.disconnected_in_window = 0
+        self.sending_ended_ns = 0
+        self.phase = "connect"
+        self.stdin_lines: asyncio.Queue[str] = asyncio.Queue()
+
+    # ----- receiving side --------------------------------------------------------------
+
+    def acknowledge(self, pub: int) -> None:
+        publisher = self.publishers.get(pub)
+        if publisher is None:
+            return
+        publisher.inflight -= 1
+        if self.sending:
+            self.send_from(publisher)
+
+    def on_disconnected(self, client: Client) -> None:
+        if client.close_code is not None:
+            self.close_codes[str(client.close_code)] += 1
+        if self.counting:
+            self.disconnected_in_window += 1
+
+    # ----- sending side ----------------------------------------------------------------
+
+    def send_one(self, publisher: Client) -> None:
+        transport = publisher.transport
+        if transport is None or transport.is_close_frame_sent or transport.is_disconnected:
+            return
+        seq = publisher.sent + 1
+        publisher.sent = seq
+        marker = f"~b:{publisher.publisher}:{seq}:{monotonic_ns()}~"
+        text = self.template.format(marker=marker, x=seq % 16, y=(seq >> 4) % 16)
+        transport.send(TEXT, text.encode())
+        publisher.inflight += 1
+
+    def send_from(self, publisher: Client) -> None:
+        while publisher.inflight < self.window:
+            before = publisher.sent
+            self.send_one(publisher)
+            if publisher.sent == before:
+                return
+
+    async def run_rate(self, publisher: Client, rate: float, end: float, phase: float) -> None:
+        loop = asyncio.get_running_loop()
+        interval = 1.0 / rate
+        start = loop.time() + phase * interval
+        k = 0
+        while self.sending:
+            target = start + k * interval
+            if target >= end:
+                return
+            delay = target - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if not self.sending:
+                return
+            self.send_one(publisher)
+            k += 1
+
+    # ----- phases ------------------------------------------------------------------------
+
+    async def connect_all(self, clients: list[Client]) -> None:
+        semaphore = asyncio.Semaphore(self.connect_concurrency)
+        loop = asyncio.get_running_loop()
+
+        async def one(client: Client) -> None:
+            async with semaphore:
+                url = f"{self.ws_base}/{client.canvas_id}?token={client.token}"
+                started = monotonic_ns()
+                client.join_waiter = loop.create_future()
+                try:
+                    await ws_connect(lambda: client, url,
+                                     websocket_handshake_timeout=self.connect_timeout,
+                                     read_buffer_init_size=4096, enable_auto_pong=True)
+                    joined = await asyncio.wait_for(client.join_waiter, self.connect_timeout)
+                except Exception as exc:  # a failed connect is a measured outcome
+                    self.connect_failures[type(exc).__name__] += 1
+                    return
+                if not joined:
+                    self.connect_failures[f"closed:{client.close_code}"] += 1
+                    return
+                self.connected += 1
+                self.connect_latency.record((monotonic_ns() - started) // 1000)
+
+        await asyncio.gather(*(one(client) for client in clients))
+
+    async def progress(self) -> None:
+        while True:
+            await asyncio.sleep(self.progress_interval)
+            emit("progress", phase=self.phase, connected=self.connected,
+                 received=self.received,
+                 published=sum(p.sent for p in self.publishers.values()))
+
+    async def drain(self) -> None:
+        """Wait until no marked frame arrived for ``quiet`` seconds, or the timeout."""
+        deadline = time.monotonic() + self.drain_timeout
+        quiet_ns = int(self.quiet_s * 1e9)
+        while time.monotonic() < deadline:
+            last = max(self.last_receive_ns, self.sending_ended_ns)
+            if monotonic_ns() - last >= quiet_ns:
+                return
+            await asyncio.sleep(0.05)
+
+    async def read_command(self, wait_s: float) -> str:
+        try:
+            async with asyncio.timeout(wait_s):
+                return await self.stdin_lines.get()
+        except TimeoutError:
+            return "timeout"
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "connected": self.connected,
+            "received": self.received,
+            "published": {str(p): c.sent for p, c in self.publishers.items()},
+            "duplicates": self.duplicates,
+            "gaps": self.gaps,
+            "outside_window": self.outside_window,
+            "disconnected_in_window": self.disconnected_in_window,
+            "close_codes": dict(self.close_codes),
+            "connect_failures": dict(self.connect_failures),
+            "latency": self.latency.to_json(),
+            "connect_latency": self.connect_latency.to_json(),
+            "per_subscriber_min": min((c.received for c in self.clients if c.subscriber),
+                                      default=0),
+            "per_subscriber_max": max((c.received for c in self.clients if c.subscriber),
+                                      default=0),
+        }
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+        async def pump() -> None:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    await self.stdin_lines.put("eof")
+                    return
+                await self.stdin_lines.put(line.decode().strip())
+
+        pump_task = loop.create_task(pump())
+        progress_task = loop.create_task(self.progress())
+        if self.mode != "storm":
+            await self.connect_all(self.clients)
+        self.phase = "ready"
+        emit("ready", connected=self.connected, failures=dict(self.connect_failures))
+        command = await self.read_command(float(self.config.get("go_timeout", 600)))
+        if command != "go":
+            emit("result", aborted=command, **self.snapshot())
+            return
+        cpu_start = cpu_seconds()
+        go_ns = monotonic_ns()
+        self.counting = True
+        if self.mode == "storm":
+            self.phase = "storm"
+            await self.connect_all(self.clients)
+            connected_ns = monotonic_ns()
+            emit("mark", name="connected", connected=self.connected,
+                 elapsed_s=(connected_ns - go_ns) / 1e9,
+                 cpu_s=cpu_seconds() - cpu_start)
+            self.phase = "hold"
+            await asyncio.sleep(self.hold)
+            window_end_ns = connected_ns
+        else:
+            self.phase = "run"
+            self.sending = True
+            end = loop.time() + self.duration
+            tasks: list[asyncio.Task[None]] = []
+            if self.mode == "rate":
+                count = max(1, len(self.publishers))
+                for order, (pub, client) in enumerate(sorted(self.publishers.items())):
+                    rate = self.rates.get(pub, 0.0)
+                    if rate > 0:
+                        tasks.append(loop.create_task(
+                            self.run_rate(client, rate, end, order / count)))
+            else:
+                for publisher in self.publishers.values():
+                    self.send_from(publisher)
+            await asyncio.sleep(max(0.0, end - loop.time()))
+            self.sending = False
+            self.sending_ended_ns = monotonic_ns()
+            for task in tasks:
+                task.cancel()
+            self.phase = "drain"
+            await self.drain()
+            window_end_ns = self.last_receive_ns or self.sending_ended_ns
+        self.counting = False
+        cpu_end = cpu_seconds()
+        emit("measured", go_ns=go_ns, window_end_ns=window_end_ns,
+             sending_ended_ns=self.sending_ended_ns, cpu_s=cpu_end - cpu_start,
+             wall_s=(monotonic_ns() - go_ns) / 1e9, **self.snapshot())
+        self.phase = "wait-stop"
+        await self.read_command(float(self.config.get("stop_timeout", 120)))
+        self.phase = "close"
+        await self.close_all()
+        progress_task.cancel()
+        pump_task.cancel()
+        emit("result", **self.snapshot())
+
+    async def close_all(self) -> None:
+        for client in self.clients:
+            transport = client.transport
+            if transport is not None and not transport.is_disconnected:
+                with contextlib.suppress(Exception):
+                    transport.send_close(WSCloseCode.OK)
+        await asyncio.sleep(0.2)
+        for client in self.clients:
+            transport = client.transport
+            if transport is not None and not transport.is_disconnected:
+                with contextlib.suppress(Exception):
+                    transport.disconnect(graceful=False)
+
+
+def main() -> int:
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return 2
+    config: dict[str, Any] = orjson.loads(line)
+    deadline = int(config.get("deadline_s", 600))
+    signal.alarm(max(1, deadline))  # the process ends itself, whatever happens
+    raise_nofile_limit()
+    cpus = config.get("cpus")
+    if cpus:
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, set(cpus))
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(LoadGen(config).run())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,537 @@
+"""The five scenarios: plan the accounts, canvases and clients, drive the load-generator
+processes through ready → go → measured → stop, read the server from /proc around the
+measured window, and turn it all into one result dictionary.
+
+Counting rules (PROTOCOL.md 2.2): chat reaches everyone on the canvas, the sender's
+connection included; ``tile_highlight`` and status ``user_presence_update`` reach everyone
+but the sender's connection. Publishers are connections of their own, not counted as
+subscribers, except in ``rooms`` where every client both sends and receives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import queue
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from stellarcollab.bench.server_process import (
+    BenchServer,
+    ProcSample,
+    get_json,
+    read_proc,
+    spawn,
+    stop_process,
+)
+from stellarcollab.bench.setup import Account, RestClient, create_canvases, register_users, run_id
+from stellarcollab.bench.stats import Histogram, latency_summary_ms
+
+SCENARIOS = ("fanout", "saturate", "rooms", "storm", "chat-persist")
+EXCLUDES_SENDER = {"chat": False, "tile": True, "status": True}
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "fanout": {"n": 1000, "rate": 50.0, "duration": 10.0, "publishers": 1, "event": "chat"},
+    "saturate": {"n": 1000, "duration": 10.0, "publishers": 4, "event": "tile", "window": 16},
+    "rooms": {"n": 1000, "rate": 1.0, "duration": 10.0, "event": "status", "room_size": 4},
+    "storm": {"n": 1000},
+    "chat-persist": {"n": 100, "duration": 10.0, "publishers": 4, "event": "chat",
+                     "window": 4},
+}
+
+
+@dataclass
+class Options:
+    scenario: str
+    n: int = 1000
+    rate: float = 50.0
+    duration: float = 10.0
+    publishers: int = 1
+    event: str = "chat"
+    window: int = 16
+    room_size: int = 4
+    users: int | None = None
+    procs: int = 1
+    pin: bool = False
+    url: str | None = None
+    server_pid: int | None = None
+    connect_concurrency: int = 256
+    hold: float = 2.0
+    drain_timeout: float = 5.0
+    latency_every: int = 1
+    progress: bool = True
+    server_env: dict[str, str] = field(default_factory=dict)
+
+    def params(self) -> dict[str, Any]:
+        keep = {"scenario", "n", "duration", "procs", "pin", "users"}
+        if self.scenario in ("fanout", "rooms"):
+            keep |= {"rate"}
+        if self.scenario in ("fanout", "saturate", "chat-persist"):
+            keep |= {"publishers"}
+        if self.scenario != "storm":
+            keep |= {"event"}
+        if self.scenario in ("saturate", "chat-persist"):
+            keep |= {"window"}
+        if self.scenario == "rooms":
+            keep |= {"room_size"}
+        if self.scenario == "storm":
+            keep = {"scenario", "n", "hold", "procs", "pin", "users", "connect_concurrency"}
+        if self.scenario == "saturate":
+            keep |= {"latency_every"}
+        values = asdict(self)
+        return {k: values[k] for k in sorted(keep)}
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+# ----- progress ------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on stderr when it is a terminal; phase lines otherwise."""
+
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.enabled = enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self.label = label
+        self.last_phase = ""
+        self.last_draw = 0.0
+
+    def update(self, phase: str, fraction: float, detail: str = "") -> None:
+        if not self.enabled:
+            return
+        if not self.tty:
+            if phase != self.last_phase:
+                self.last_phase = phase
+                print(f"  {self.label}: {phase}", file=sys.stderr, flush=True)
+            return
+        now = time.monotonic()
+        if now - self.last_draw < 0.1 and phase == self.last_phase:
+            return
+        self.last_draw, self.last_phase = now, phase
+        fraction = min(max(fraction, 0.0), 1.0)
+        width = 28
+        filled = int(width * fraction)
+        bar = "#" * filled + "." * (width - filled)
+        line = f"\r  {self.label:<22} [{bar}] {fraction * 100:5.1f}% {phase:<9} {detail}"
+        sys.stderr.write(line[:150].ljust(100))
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r" + " " * 150 + "\r")
+            sys.stderr.flush()
+
+
+# ----- the load-generator processes ----------------------------------------------------
+
+
+class LoadGenProcess:
+    def __init__(self, index: int, config: dict[str, Any], cpus: set[int] | None,
+                 events: queue.Queue[tuple[int, dict[str, Any]]]) -> None:
+        self.index = index
+        self.log: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
+        self.process = spawn([sys.executable, "-m", "stellarcollab.bench.loadgen"],
+                             cpus=cpus, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=self.log)
+        assert self.process.stdin is not None
+        self.process.stdin.write(orjson.dumps(config) + b"\n")
+        self.process.stdin.flush()
+        self.thread = threading.Thread(target=self._read, args=(events,), daemon=True)
+        self.thread.start()
+
+    def _read(self, events: queue.Queue[tuple[int, dict[str, Any]]]) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            with contextlib.suppress(orjson.JSONDecodeError):
+                events.put((self.index, orjson.loads(line)))
+        events.put((self.index, {"event": "exit"}))
+
+    def command(self, word: str) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.process.stdin.write(word.encode() + b"\n")
+            self.process.stdin.flush()
+
+    def stderr_tail(self) -> str:
+        self.log.seek(0)
+        return "\n".join(self.log.read().decode(errors="replace").splitlines()[-20:])
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(10)
+        stop_process(self.process, timeout=5)
+        self.log.close()
+
+
+def loadgen_cpus(pin: bool) -> tuple[set[int] | None, set[int] | None]:
+    """(server cores, load-generator cores) for ``--pin``: server on core 0, the load
+    generator on the others."""
+    if not pin:
+        return None, None
+    available = sorted(os.sched_getaffinity(0))
+    if len(available) < 2:
+        return None, None
+    return {available[0]}, set(available[1:])
+
+
+# ----- planning ----------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    canvases: list[int]
+    clients: list[dict[str, Any]]
+    subs_per_canvas: Counter[int]
+    pub_canvas: dict[int, int]
+    pub_is_sub: dict[int, bool]
+    loadgen_mode: str
+
+
+def plan_clients(opts: Options, accounts: list[Account], canvases: list[int]) -> Plan:
+    clients: list[dict[str, Any]] = []
+    users = len(accounts)
+    subs: Counter[int] = Counter()
+    pub_canvas: dict[int, int] = {}
+    pub_is_sub: dict[int, bool] = {}
+    if opts.scenario == "rooms":
+        size = max(1, opts.room_size)
+        for index in range(opts.n):
+            room, slot = divmod(index, size)
+            canvas = canvases[room]
+            account = accounts[(room * size + slot) % users]
+            clients.append({"canvas": canvas, "token": account.token, "sub": True,
+                            "pub": index, "rate": opts.rate, "measure": True})
+            subs[canvas] += 1
+            pub_canvas[index], pub_is_sub[index] = canvas, True
+        return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, "rate")
+    canvas = canvases[0]
+    every = max(1, opts.latency_every)
+    for index in range(opts.n):
+        clients.append({"canvas": canvas, "token": accounts[index % users].token,
+                        "sub": True, "measure": index % every == 0})
+        subs[canvas] += 1
+    if opts.scenario == "storm":
+        return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, "storm")
+    publishers = max(1, opts.publishers)
+    for pub in range(publishers):
+        account = accounts[(opts.n + pub) % users]
+        clients.append({"canvas": canvas, "token": account.token, "sub": False, "pub": pub,
+                        "rate": opts.rate / publishers, "measure": False})
+        pub_canvas[pub], pub_is_sub[pub] = canvas, False
+    mode = "rate" if opts.scenario == "fanout" else "window"
+    return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, mode)
+
+
+def split_clients(clients: list[dict[str, Any]], procs: int) -> list[list[dict[str, Any]]]:
+    """Round-robin subscribers and publishers separately over the processes, so each
+    process gets subscribers (one of which acknowledges for its publishers)."""
+    parts: list[list[dict[str, Any]]] = [[] for _ in range(procs)]
+    subs = [c for c in clients if c.get("pub", -1) < 0]
+    pubs = [c for c in clients if c.get("pub", -1) >= 0]
+    for index, client in enumerate(subs):
+        parts[index % procs].append(client)
+    for index, client in enumerate(pubs):
+        parts[index % procs].append(client)
+    return [part for part in parts if part]
+
+
+# ----- one run -------------------------------------------------------------------------------
+
+
+def count_chat_rows(database: Path | None) -> int | None:
+    if database is None or not database.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(database, timeout=10)) as connection:
+        row = connection.execute("SELECT COUNT(*) FROM chat_messages").fetchone()
+    return int(row[0])
+
+
+def _label(opts: Options, mode: str) -> str:
+    return f"{opts.scenario} {'ours' if mode == 'fast' else 'naive'} n={opts.n}"
+
+
+def run_scenario(opts: Options, mode: str = "fast",
+                 on_event: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run one scenario once against a fresh server in ``mode`` ('fast' or 'naive'), or
+    against ``opts.url``. Returns the measured figures."""
+    if opts.scenario not in SCENARIOS:
+        raise BenchError(f"unknown scenario {opts.scenario!r}")
+    server_cpus, gen_cpus = loadgen_cpus(opts.pin)
+    progress = Progress(opts.progress, _label(opts, mode))
+    server: BenchServer | None = None
+    total_clients = opts.n + (0 if opts.scenario in ("rooms", "storm") else opts.publishers)
+    started = time.monotonic()
+    own_affinity = os.sched_getaffinity(0)
+    server_pid: int | None
+    try:
+        if opts.url is None:
+            progress.update("server", 0.0)
+            server = BenchServer(mode=mode, max_connections=total_clients + 100,
+                                 cpus=server_cpus, extra_env=opts.server_env).start()
+            base_url, server_pid = server.base_url, server.pid
+        else:
+            base_url, server_pid = opts.url.rstrip("/"), opts.server_pid
+        if gen_cpus:
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(0, gen_cpus)
+        result = _run(opts, mode, base_url, server_pid, server, gen_cpus, progress)
+    finally:
+        progress.done()
+        if server is not None:
+            server.stop()
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(0, own_affinity)
+    result["elapsed_s"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
+         server: BenchServer | None, gen_cpus: set[int] | None,
+         progress: Progress) -> dict[str, Any]:
+    rest = RestClient(base_url)
+    run = run_id()
+    if opts.scenario == "rooms":
+        rooms = math.ceil(opts.n / max(1, opts.room_size))
+        users = opts.users or max(opts.room_size, min(opts.n, 200))
+    else:
+        rooms = 1
+        users = opts.users or max(1, min(opts.n + opts.publishers, 50))
+    progress.update("accounts", 0.0)
+    accounts = register_users(rest, users, run, on_progress=lambda done: progress.update(
+        "accounts", done / users, f"{done}/{users} users"))
+    canvases = create_canvases(rest, accounts[0], rooms, run)
+    rest.close()
+    plan = plan_clients(opts, accounts, canvases)
+    ws_base = base_url.replace("http://", "ws://", 1) + "/api/v1/ws/canvas"
+    parts = split_clients(plan.clients, max(1, opts.procs))
+    connect_timeout = 60.0 + opts.n / 200.0
+    run_time = opts.hold if opts.scenario == "storm" else opts.duration
+    measured_timeout = (connect_timeout if opts.scenario == "storm" else 0.0) + run_time \
+        + opts.drain_timeout + 30.0
+    events: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
+    gens: list[LoadGenProcess] = []
+    base_config = {
+        "mode": plan.loadgen_mode, "ws_base": ws_base, "duration": opts.duration,
+        "window": opts.window, "event": opts.event, "drain_timeout": opts.drain_timeout,
+        "connect_concurrency": max(1, opts.connect_concurrency // max(1, len(parts))),
+        "connect_timeout": connect_timeout, "hold": opts.hold,
+        "deadline_s": int(connect_timeout * 2 + measured_timeout + 60),
+        "go_timeout": connect_timeout + 60, "stop_timeout": 60,
+    }
+    try:
+        for index, part in enumerate(parts):
+            gens.append(LoadGenProcess(index, {**base_config, "clients": part}, gen_cpus,
+                                       events))
+        total = len(plan.clients)
+        ready = _collect(gens, events, "ready", connect_timeout + 30, lambda status:
+                         progress.update("connect", status["connected"] / max(1, total),
+                                         f"{status['connected']}/{total} connected"))
+        connected_before = sum(int(r["connected"]) for r in ready.values())
+        if opts.scenario != "storm" and connected_before < total:
+            failures: Counter[str] = Counter()
+            for r in ready.values():
+                failures.update(r.get("failures", {}))
+            raise BenchError(f"only {connected_before}/{total} clients connected: "
+                             f"{dict(failures)}")
+        before = read_proc(server_pid) if server_pid else None
+        for gen in gens:
+            gen.command("go")
+        go_wall = time.monotonic()
+        marks: dict[str, ProcSample] = {}
+
+        def on_progress(status: dict[str, Any]) -> None:
+            if opts.scenario == "storm":
+                progress.update("storm", status["connected"] / max(1, total),
+                                f"{status['connected']}/{total} connected")
+            else:
+                elapsed = time.monotonic() - go_wall
+                progress.update(status.get("phase", "run"), elapsed / max(run_time, 1e-9),
+                                f"recv {status['received']:,}")
+
+        def on_mark(name: str) -> None:
+            if server_pid:
+                marks[name] = read_proc(server_pid)
+
+        mark_events: dict[str, dict[int, dict[str, Any]]] = {}
+        measured = _collect(gens, events, "measured", measured_timeout, on_progress, on_mark,
+                            mark_events)
+        after = read_proc(server_pid) if server_pid else None
+        health: dict[str, Any] | None = None
+        with contextlib.suppress(Exception):
+            health = get_json(base_url + "/api/v1/health")
+        stored = count_chat_rows(server.database_path) if (
+            server is not None and opts.scenario == "chat-persist") else None
+        for gen in gens:
+            gen.command("stop")
+        results = _collect(gens, events, "result", 60, lambda _s: None)
+    except BenchError as exc:
+        tails = "\n".join(g.stderr_tail() for g in gens)
+        if server is not None:
+            tails += "\n" + server.log_tail()
+        raise BenchError(f"{exc}\n{tails}".rstrip()) from None
+    finally:
+        for gen in gens:
+            gen.stop()
+    return summarize(opts, mode, plan, measured, results, before, after, marks,
+                     mark_events.get("connected", {}), health, stored)
+
+
+def _collect(gens: list[LoadGenProcess], events: queue.Queue[tuple[int, dict[str, Any]]],
+             wanted: str, timeout: float, on_progress: Callable[[dict[str, Any]], None],
+             on_mark: Callable[[str], None] | None = None,
+             mark_events: dict[str, dict[int, dict[str, Any]]] | None = None,
+             ) -> dict[int, dict[str, Any]]:
+    """Wait until every load generator has sent ``wanted``; progress and marks between."""
+    got: dict[int, dict[str, Any]] = {}
+    status: dict[int, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    if mark_events is None:
+        mark_events = {}
+    while len(got) < len(gens):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise BenchError(f"timed out after {timeout:.0f} s waiting for '{wanted}'")
+        try:
+            index, event = events.get(timeout=min(remaining, 0.5))
+        except queue.Empty:
+            continue
+        kind = event.get("event")
+        if kind == wanted:
+            got[index] = event
+        elif kind == "progress":
+            status[index] = event
+            on_progress({
+                "phase": event.get("phase"),
+                "connected": sum(s["connected"] for s in status.values()),
+                "received": sum(s["received"] for s in status.values()),
+            })
+        elif kind == "mark":
+            name = str(event.get("name"))
+            seen = mark_events.setdefault(name, {})
+            seen[index] = event
+            if on_mark is not None and len(seen) == len(gens):
+                on_mark(name)
+        elif kind == "result" and wanted != "result":
+            raise BenchError(f"load generator {index} stopped early: {event.get('aborted')}")
+        elif kind == "exit" and index not in got:
+            raise BenchError(f"load generator {index} exited before '{wanted}'")
+    return got
+
+
+# ----- figures -------------------------------------------------------------------------------
+
+
+def _sum_counters(items: list[dict[str, Any]], key: str) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for item in items:
+        total.update({str(k): int(v) for k, v in item.get(key, {}).items()})
+    return dict(total)
+
+
+def summarize(opts: Options, mode: str, plan: Plan,
+              measured: dict[int, dict[str, Any]], results: dict[int, dict[str, Any]],
+              before: ProcSample | None, after: ProcSample | None,
+              marks: dict[str, ProcSample], connect_marks: dict[int, dict[str, Any]],
+              health: dict[str, Any] | None, stored: int | None) -> dict[str, Any]:
+    window = list(measured.values())
+    out: dict[str, Any] = {"scenario": opts.scenario, "server_mode": mode,
+                           "params": opts.params()}
+    latency = Histogram()
+    for item in window:
+        latency.merge(Histogram.from_json(item["latency"]))
+    go_ns = min(int(item["go_ns"]) for item in window)
+    wall_s = max(float(item["wall_s"]) for item in window)
+    loadgen_cpu = sum(float(item["cpu_s"]) for item in window)
+    out["clients"] = len(plan.clients)
+    out["close_codes"] = _sum_counters(list(results.values()), "close_codes")
+    if before is not None and after is not None:
+        out["server_rss_bytes"] = after.rss_bytes
+    if opts.scenario == "storm":
+        connected = sum(int(item["connected"]) for item in window)
+        elapsed = max((float(m["elapsed_s"]) for m in connect_marks.values()), default=wall_s)
+        connect_latency = Histogram()
+        for item in window:
+            connect_latency.merge(Histogram.from_json(item["connect_latency"]))
+        out.update({
+            "connected": connected,
+            "connect_failures": _sum_counters(window, "connect_failures"),
+            "connect_time_s": round(elapsed, 3),
+            "connects_per_s": round(connected / elapsed, 1) if elapsed > 0 else None,
+            "connect_latency_ms": latency_summary_ms(connect_latency),
+            "server_reported_connections": (health or {}).get("connections"),
+            "loadgen_cpu_util": round(loadgen_cpu / wall_s, 3) if wall_s else None,
+        })
+        if before is not None and after is not None:
+            connected_sample = marks.get("connected", after)
+            cpu = connected_sample.cpu_s - before.cpu_s
+            out.update({
+                "server_rss_before_bytes": before.rss_bytes,
+                "server_rss_after_bytes": after.rss_bytes,
+                "bytes_per_connection": (round((after.rss_bytes - before.rss_bytes) / connected)
+                                         if connected else None),
+                "server_cpu_s": round(cpu, 3),
+                "server_cpu_us_per_connect": round(cpu * 1e6 / connected, 1)
+                if connected else None,
+            })
+        return out
+    published = {int(k): int(v) for item in window for k, v in item["published"].items()}
+    excludes = EXCLUDES_SENDER[opts.event]
+    expected = 0
+    for pub, count in published.items():
+        canvas = plan.pub_canvas[pub]
+        receivers = plan.subs_per_canvas[canvas]
+        if excludes and plan.pub_is_sub[pub]:
+            receivers -= 1
+        expected += count * receivers
+    received = sum(int(item["received"]) for item in window)
+    end_ns = max(int(item["window_end_ns"]) for item in window)
+    window_s = max((end_ns - go_ns) / 1e9, 1e-9)
+    total_published = sum(published.values())
+    out.update({
+        "published": total_published,
+        "published_per_s": round(total_published / opts.duration, 1),
+        "expected": expected,
+        "received": received,
+        "lost": expected - received,
+        "duplicates": sum(int(item["duplicates"]) for item in window),
+        "gaps": sum(int(item["gaps"]) for item in window),
+        "window_s": round(window_s, 3),
+        "delivered_per_s": round(received / window_s, 1),
+        "latency_ms": latency_summary_ms(latency),
+        "loadgen_cpu_util": round(loadgen_cpu / wall_s, 3) if wall_s else None,
+        "disconnected_in_window": sum(int(item["disconnected_in_window"]) for item in window),
+    })
+    if before is not None and after is not None:
+        cpu = after.cpu_s - before.cpu_s
+        out.update({
+            "server_cpu_s": round(cpu, 3),
+            "server_cpu_util": round(cpu / max(after.wall_s - before.wall_s, 1e-9), 3),
+            "server_cpu_us_per_frame": round(cpu * 1e6 / received, 3) if received else None,
+        })
+    if opts.scenario == "chat-persist":
+        delivered_messages = total_published - (
+            math.ceil((expected - received) / max(1, plan.subs_per_canvas[plan.canvases[0]]))
+            if expected > received else 0)
+        if stored is not None:
+            delivered_messages = min(delivered_messages, stored)
+        out.update({
+            "stored_messages": stored,
+            "persisted_messages": delivered_messages,
+            "persisted_per_s": round(delivered_messages / window_s, 1),
+        })
+    return out

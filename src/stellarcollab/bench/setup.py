@@ -1,0 +1,121 @@
+"""Accounts and canvases for a run, made over the public REST API like any client would.
+
+Plain ``http.client`` with keep-alive, a few requests in parallel; names carry a random
+run id so a run against a long-lived server (``--url``) never collides with an earlier one.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import secrets
+import threading
+import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+BENCH_PASSWORD = "bench-password-1"
+
+
+class ApiError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Account:
+    user_id: int
+    username: str
+    token: str
+
+
+class RestClient:
+    """One keep-alive HTTP connection per thread to the server's REST API."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme != "http" or parsed.hostname is None:
+            raise ValueError(f"expected an http:// URL, got {base_url!r}")
+        self.host = parsed.hostname
+        self.port = parsed.port or 80
+        self.prefix = parsed.path.rstrip("/")
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "conn", None)
+        if connection is None:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._local.conn = connection
+        return connection
+
+    def request(self, method: str, path: str, body: Any = None,
+                token: str | None = None) -> tuple[int, Any]:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        data = None if body is None else json.dumps(body).encode()
+        for attempt in range(2):
+            connection = self._connection()
+            try:
+                connection.request(method, self.prefix + path, body=data, headers=headers)
+                response = connection.getresponse()
+                raw = response.read()
+                return response.status, (json.loads(raw) if raw else None)
+            except (http.client.HTTPException, ConnectionError):
+                connection.close()
+                self._local.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        connection = getattr(self._local, "conn", None)
+        if connection is not None:
+            connection.close()
+            self._local.conn = None
+
+
+def run_id() -> str:
+    return secrets.token_hex(3)
+
+
+def register_users(client: RestClient, count: int, run: str, parallel: int = 4,
+                   on_progress: Callable[[int], None] | None = None) -> list[Account]:
+    """Register ``count`` accounts named ``b<run>_<i>``."""
+    done = 0
+    lock = threading.Lock()
+
+    def one(index: int) -> Account:
+        nonlocal done
+        username = f"b{run}_{index}"
+        status, body = client.request("POST", "/api/v1/auth/register", {
+            "username": username, "email": f"{username}@bench.example.com",
+            "password": BENCH_PASSWORD,
+        })
+        if status != 201:
+            raise ApiError(f"register {username}: HTTP {status} {body}")
+        with lock:
+            done += 1
+            if on_progress is not None:
+                on_progress(done)
+        return Account(int(body["user"]["id"]), username, str(body["access_token"]))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, count))) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def create_canvases(client: RestClient, owner: Account, count: int, run: str,
+                    parallel: int = 4) -> list[int]:
+    """Create ``count`` public canvases owned by ``owner``; returns their ids."""
+
+    def one(index: int) -> int:
+        status, body = client.request("POST", "/api/v1/canvases",
+                                      {"name": f"bench {run} {index}"}, token=owner.token)
+        if status != 201:
+            raise ApiError(f"create canvas: HTTP {status} {body}")
+        return int(body["id"])
+
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, count))) as pool:
+        return list(pool.map(one, range(count)))
