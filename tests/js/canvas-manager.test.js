@@ -122,3 +122,18 @@ test('tile_highlight shows for its duration', async () => {
   timers.tick(1);
   assert.equal(canvas.highlights.length, 0);
 });
+
+test('events that arrive while tiles reload are applied on top of the snapshot', async () => {
+  const { canvas, events, setTiles } = setup();
+  await canvas.open(1, { loadTiles: false });
+  assert.equal(canvas.tilesLoaded, false);
+  setTiles([TILE]);
+  const reload = canvas.reloadTiles();
+  // Arrives after the snapshot was taken, before its answer is applied.
+  events.emit('websocket_tile_created', { type: 'tile_created', tile_id: 30, canvas_id: 1, x: 6, y: 6, version: 1, pixels: 'CCCC' });
+  events.emit('websocket_tile_updated', { type: 'tile_updated', tile_id: 5, canvas_id: 1, x: 1, y: 1, version: 1, pixels: 'OLD' });
+  await reload;
+  assert.equal(canvas.tiles.get(6, 6)?.id, 30);
+  assert.equal(canvas.tiles.get(1, 1)?.pixels, 'AAAA', 'a version the snapshot already has is not applied again');
+  assert.equal(canvas.tilesLoaded, true);
+});

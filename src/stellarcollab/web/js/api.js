@@ -94,6 +94,26 @@ export class ApiClient {
   }
 
   /**
+   * A binary answer (the canvas PNG), with the same token handling.
+   * @param {string} path
+   * @returns {Promise<Blob>}
+   */
+  async requestBlob(path) {
+    /** @type {Record<string, string>} */
+    const headers = {};
+    const token = this._getToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let response;
+    try {
+      response = await this._fetch(this._url(path), { method: 'GET', headers });
+    } catch (error) {
+      throw new ApiError(0, errorDetail(null, 0), { cause: String(error) });
+    }
+    if (!response.ok) throw new ApiError(response.status, `Request failed (${response.status})`);
+    return response.blob();
+  }
+
+  /**
    * @param {string} path
    * @param {RequestOptions['query']} [query]
    */
@@ -156,6 +176,11 @@ export class ApiClient {
    */
   listTiles(canvasId, region) {
     return this.request('GET', `/canvases/${canvasId}/tiles`, { query: region });
+  }
+
+  /** @param {number} canvasId */
+  canvasImage(canvasId) {
+    return this.requestBlob(`/canvases/${canvasId}/image.png`);
   }
 
   /** @param {number} canvasId */

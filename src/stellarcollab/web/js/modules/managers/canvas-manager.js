@@ -47,6 +47,10 @@ export class CanvasManager {
     this.connectionId = null;
     /** @type {number | null} */
     this.selfId = null;
+    /** Whether the tiles of the open canvas have been loaded at least once. */
+    this.tilesLoaded = false;
+    /** @type {any[] | null} tile events that arrived while a reload was in flight */
+    this._eventsDuringReload = null;
 
     for (const type of TILE_EVENTS) {
       eventManager.on(`websocket_${type}`, (message) => this._applyTileEvent(message));
@@ -78,13 +82,17 @@ export class CanvasManager {
     return [...this._highlights.values()].filter((h) => h.until > now);
   }
 
-  /** @param {number} canvasId */
-  async open(canvasId) {
+  /**
+   * @param {number} canvasId
+   * @param {{loadTiles?: boolean}} [options] loadTiles: false to load them later, once the
+   *   socket has joined (so no event falls between the snapshot and the live stream)
+   */
+  async open(canvasId, { loadTiles = true } = {}) {
     this.close();
     const canvas = await this._api.getCanvas(canvasId);
     this.canvas = canvas;
     this._events.emit(EVENTS.CANVAS_LOADED, { canvas });
-    await this.reloadTiles();
+    if (loadTiles) await this.reloadTiles();
     return canvas;
   }
 
@@ -92,17 +100,33 @@ export class CanvasManager {
     this.canvas = null;
     this.tiles.replaceAll([]);
     this.connectionId = null;
+    this.tilesLoaded = false;
+    this._eventsDuringReload = null;
     for (const timer of this._highlightTimers.values()) this._timers.clearTimeout(timer);
     this._highlightTimers.clear();
     this._highlights.clear();
   }
 
+  /**
+   * Replaces the tiles with a fresh snapshot. Live events that arrive while it loads are
+   * applied again on top of it (the version check drops the ones it already contains), so
+   * nothing that happened after the snapshot is lost.
+   */
   async reloadTiles() {
     const canvas = this.canvas;
     if (!canvas) return;
-    const tiles = await this._api.listTiles(canvas.id);
+    const buffer = [];
+    this._eventsDuringReload = buffer;
+    let tiles;
+    try {
+      tiles = await this._api.listTiles(canvas.id);
+    } finally {
+      if (this._eventsDuringReload === buffer) this._eventsDuringReload = null;
+    }
     if (canvas !== this.canvas) return;
     this.tiles.replaceAll(Array.isArray(tiles) ? tiles : tiles?.items ?? []);
+    for (const message of buffer) this.tiles.applyEvent(message, this.selfId);
+    this.tilesLoaded = true;
     this._events.emit(EVENTS.TILES_RESET, { tiles: this.tiles.map });
   }
 
@@ -227,6 +251,7 @@ export class CanvasManager {
   /** @param {any} message */
   _applyTileEvent(message) {
     if (!this.canvas || (message.canvas_id !== undefined && Number(message.canvas_id) !== this.canvas.id)) return;
+    this._eventsDuringReload?.push(message);
     const change = this.tiles.applyEvent(message, this.selfId);
     if (!change) return;
     this._events.emit(EVENTS.TILE_CHANGED, { x: change.x, y: change.y, tile: change.tile, cause: message.type });
