@@ -368,7 +368,6 @@ async function enterCanvas(canvasId) {
       });
     }
   }, JOIN_WAIT_MS);
-  byId('canvas-view').focus({ preventScroll: true });
 }
 
 function leaveCanvas() {
@@ -388,10 +387,10 @@ function leaveCanvas() {
 
 /** @param {'auth' | 'canvases' | 'canvas' | 'missing'} name */
 function showView(name) {
-  for (const view of document.querySelectorAll('[data-view]')) {
+  for (const view of document.querySelectorAll('main > [data-view]')) {
     /** @type {HTMLElement} */ (view).hidden = /** @type {HTMLElement} */ (view).dataset.view !== name;
   }
-  document.body.dataset.view = name;
+  document.body.dataset.page = name;
   byId('user-menu').hidden = name === 'auth';
   renderUser(auth.user);
 }
