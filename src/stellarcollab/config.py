@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     websocket_max_message_bytes: int = 64 * 1024
     websocket_max_connections_per_user: int = 20
     websocket_send_buffer_bytes: int = 1024 * 1024
+    websocket_socket_send_buffer: int | None = None
     websocket_token_check_interval: float = 1.0
     ticket_ttl_seconds: float = 30
     broadcast_mode: Literal["fast", "naive"] = "fast"

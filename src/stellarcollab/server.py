@@ -10,14 +10,14 @@ import uvicorn
 
 from stellarcollab.config import Settings
 from stellarcollab.main import create_app
-from stellarcollab.realtime.transport import StellarWebSocketProtocol
+from stellarcollab.realtime.transport import protocol_class
 
 
 def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -> uvicorn.Config:
     options: dict[str, Any] = {
         "host": host,
         "port": port,
-        "ws": StellarWebSocketProtocol,
+        "ws": protocol_class(settings.websocket_socket_send_buffer),
         "ws_max_size": settings.websocket_max_message_bytes,
         "ws_ping_interval": settings.websocket_ping_interval,
         "ws_ping_timeout": None,

@@ -126,7 +126,18 @@ class Socket:
         return self.ws.close_code
 
     async def close(self) -> None:
+        """Close cleanly: unread messages are drained meanwhile, or the client's full
+        receive queue would stop it from reading the server's close reply."""
+        async def drain() -> None:
+            try:
+                async for _ in self.ws:
+                    pass
+            except Exception:
+                return
+
+        drainer = asyncio.ensure_future(drain())
         await self.ws.close()
+        drainer.cancel()
 
 
 async def open_socket(ws_base: str, canvas_id: int, token: str | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,6 +83,11 @@ class LiveServer:
     @property
     def ws_base(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/ws/canvas"
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 10) -> T:
+        """Await ``coroutine`` on the server's loop and return its result."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def call(self, fn: Callable[[], T], timeout: float = 10) -> T:
         """Run ``fn`` on the server's loop (to read its state without races)."""

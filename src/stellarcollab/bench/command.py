@@ -49,7 +49,9 @@ METRICS: list[tuple[str, str, bool]] = [
     ("stored msgs", "stored_messages", True),
     ("persisted msgs/s", "persisted_per_s", True),
     ("server RSS MiB", "server_rss_mib", False),
+    ("other load (cores)", "foreign_cpu_cores", False),
 ]
+FOREIGN_WARNING = 0.15
 RATIO_KEYS = ("delivered_per_s", "latency_ms.p50", "latency_ms.p99", "latency_ms.max",
               "server_cpu_us_per_frame", "connects_per_s", "bytes_per_connection",
               "persisted_per_s", "server_cpu_us_per_connect")
@@ -115,6 +117,11 @@ def render_table(result: dict[str, Any]) -> str:
         lines.append("  ".join(cells))
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
+    for side, name in ((ours, "ours"), (naive, "naive")):
+        foreign = dig(side, "foreign_cpu_cores") if side else None
+        if isinstance(foreign, int | float) and foreign > FOREIGN_WARNING:
+            lines.append(f"warning: other processes used {foreign:.2f} cores during the "
+                         f"{name} run; its figures are disturbed")
     params = " ".join(f"{k}={v}" for k, v in result.get("params", {}).items()
                       if k != "scenario" and v is not None)
     return f"\n== {result['scenario']} ({params})\n" + "\n".join(lines)
@@ -194,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ns", default=",".join(map(str, SWEEP_NS)),
                         help="sweep: the values of N")
     parser.add_argument("--plot", default=None, help="sweep: PNG to write")
+    parser.add_argument("--wait-idle", type=float, default=0.0,
+                        help="wait up to this many seconds for other load on the machine "
+                             "to stop before each measured window")
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -218,7 +228,7 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
         pin=args.pin, url=args.url, server_pid=args.server_pid,
         connect_concurrency=args.connect_concurrency, hold=args.hold,
         drain_timeout=args.drain_timeout, latency_every=int(pick("latency_every", 1)),
-        progress=not args.no_progress, server_env=extra_env,
+        progress=not args.no_progress, server_env=extra_env, wait_idle=args.wait_idle,
     )
 
 

@@ -32,9 +32,12 @@ from stellarcollab.bench.server_process import (
     BenchServer,
     ProcSample,
     get_json,
+    own_cpu_seconds,
+    read_machine_cpu,
     read_proc,
     spawn,
     stop_process,
+    wait_for_quiet,
 )
 from stellarcollab.bench.setup import Account, RestClient, create_canvases, register_users, run_id
 from stellarcollab.bench.stats import Histogram, latency_summary_ms
@@ -72,6 +75,7 @@ class Options:
     drain_timeout: float = 5.0
     latency_every: int = 1
     progress: bool = True
+    wait_idle: float = 0.0
     server_env: dict[str, str] = field(default_factory=dict)
 
     def params(self) -> dict[str, Any]:
@@ -330,8 +334,8 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         "window": opts.window, "event": opts.event, "drain_timeout": opts.drain_timeout,
         "connect_concurrency": max(1, opts.connect_concurrency // max(1, len(parts))),
         "connect_timeout": connect_timeout, "hold": opts.hold,
-        "deadline_s": int(connect_timeout * 2 + measured_timeout + 60),
-        "go_timeout": connect_timeout + 60, "stop_timeout": 60,
+        "deadline_s": int(connect_timeout * 2 + measured_timeout + 60 + opts.wait_idle),
+        "go_timeout": connect_timeout + 60 + opts.wait_idle, "stop_timeout": 60,
     }
     try:
         for index, part in enumerate(parts):
@@ -348,6 +352,12 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
                 failures.update(r.get("failures", {}))
             raise BenchError(f"only {connected_before}/{total} clients connected: "
                              f"{dict(failures)}")
+        quiet_before = None
+        if opts.wait_idle > 0:
+            progress.update("wait-idle", 0.0)
+            quiet_before = wait_for_quiet(opts.wait_idle)
+        machine_before, own_before = read_machine_cpu(), own_cpu_seconds()
+        wall_before = time.monotonic()
         before = read_proc(server_pid) if server_pid else None
         for gen in gens:
             gen.command("go")
@@ -371,6 +381,8 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         measured = _collect(gens, events, "measured", measured_timeout, on_progress, on_mark,
                             mark_events)
         after = read_proc(server_pid) if server_pid else None
+        machine_after, own_after = read_machine_cpu(), own_cpu_seconds()
+        wall_after = time.monotonic()
         health: dict[str, Any] | None = None
         with contextlib.suppress(Exception):
             health = get_json(base_url + "/api/v1/health")
@@ -387,8 +399,20 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
     finally:
         for gen in gens:
             gen.stop()
-    return summarize(opts, mode, plan, measured, results, before, after, marks,
-                     mark_events.get("connected", {}), health, stored)
+    result = summarize(opts, mode, plan, measured, results, before, after, marks,
+                       mark_events.get("connected", {}), health, stored)
+    # CPU that neither the server nor the load generators nor this process used: other
+    # programs on the machine competing for the cores during the measured window
+    ours_cpu = sum(float(item["cpu_s"]) for item in measured.values()) \
+        + (own_after - own_before) \
+        + ((after.cpu_s - before.cpu_s) if before is not None and after is not None else 0.0)
+    wall = max(wall_after - wall_before, 1e-9)
+    result["machine_busy_cores"] = round((machine_after[0] - machine_before[0]) / wall, 3)
+    result["foreign_cpu_cores"] = round(
+        max(0.0, (machine_after[0] - machine_before[0]) - ours_cpu) / wall, 3)
+    if quiet_before is not None:
+        result["foreign_cpu_cores_before"] = round(quiet_before, 3)
+    return result
 
 
 def _collect(gens: list[LoadGenProcess], events: queue.Queue[tuple[int, dict[str, Any]]],

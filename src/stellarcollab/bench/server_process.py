@@ -59,6 +59,36 @@ def read_proc(pid: int) -> ProcSample:
     return ProcSample((utime + stime) / CLOCK_TICKS, rss, wall)
 
 
+def read_machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from ``/proc/stat``;
+    busy counts user, nice, system, irq, softirq and steal."""
+    with open("/proc/stat", "rb") as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    busy = user + nice + system + irq + softirq + steal
+    return busy / CLOCK_TICKS, (busy + idle + iowait) / CLOCK_TICKS
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process (all threads)."""
+    times = os.times()
+    return times.user + times.system
+
+
+def wait_for_quiet(max_wait: float, threshold: float = 0.15, interval: float = 1.0) -> float:
+    """Wait (at most ``max_wait`` s) until the machine's busy CPU over ``interval`` is
+    below ``threshold`` cores; returns the last reading in cores."""
+    deadline = time.monotonic() + max_wait
+    while True:
+        busy0, _ = read_machine_cpu()
+        mine0 = own_cpu_seconds()
+        time.sleep(interval)
+        busy1, _ = read_machine_cpu()
+        load = (busy1 - busy0 - (own_cpu_seconds() - mine0)) / interval
+        if load < threshold or time.monotonic() >= deadline:
+            return load
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))

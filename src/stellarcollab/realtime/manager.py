@@ -97,9 +97,11 @@ class ConnectionManager:
         if connection.state is ConnectionState.JOINING:
             connection.open(snapshot_seq)
         if first:
+            # Excluding the user (not just this connection: it is their only one) keeps a
+            # later replay to any of their connections from echoing their own arrival.
             await self.broadcast_to_canvas(
                 canvas_id, self._membership_event("user_joined", connection),
-                exclude_connection=connection.id,
+                exclude_user=connection.user_id,
             )
 
     async def disconnect(self, connection: Connection) -> None:

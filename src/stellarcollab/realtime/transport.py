@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import socket
+from asyncio import BaseTransport
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -20,9 +22,21 @@ FORCED_CLOSE_GRACE_SECONDS = 5.0
 
 
 class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
+    #: Kernel send buffer per socket in bytes (None: the kernel's autotuning, up to
+    #: net.ipv4.tcp_wmem's maximum). Smaller bounds kernel memory per connection and
+    #: makes a stalled reader overflow its budget sooner.
+    socket_send_buffer: int | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.last_seen = self.loop.time()
+
+    def connection_made(self, transport: BaseTransport) -> None:
+        super().connection_made(transport)
+        if self.socket_send_buffer:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.socket_send_buffer)
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = self.loop.time()
@@ -57,3 +71,11 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             self.read_paused = False
             self.transport.resume_reading()
         self.close_timer = self.loop.call_later(FORCED_CLOSE_GRACE_SECONDS, self.transport.abort)
+
+
+def protocol_class(socket_send_buffer: int | None) -> type[StellarWebSocketProtocol]:
+    """The protocol class for uvicorn's ``ws=`` option, carrying per-server settings."""
+    if not socket_send_buffer:
+        return StellarWebSocketProtocol
+    return type("ConfiguredWebSocketProtocol", (StellarWebSocketProtocol,),
+                {"socket_send_buffer": socket_send_buffer})

@@ -47,10 +47,17 @@ async def is_member(session: AsyncSession, canvas: Canvas, user: User) -> bool:
     return member is not None
 
 
-async def load_canvas(session: AsyncSession, canvas_id: int, user: User) -> Canvas:
+async def load_canvas(
+    session: AsyncSession, canvas_id: int, user: User, *, for_update: bool = False
+) -> Canvas:
     """The active canvas ``user`` may see; NotFound when missing or inactive,
-    CanvasAccessDenied when private and the user is not a member."""
-    canvas = await session.get(Canvas, canvas_id)
+    CanvasAccessDenied when private and the user is not a member.
+
+    ``for_update`` holds the row (FOR NO KEY UPDATE, which leaves tile inserts alone) until
+    the transaction ends, so concurrent changes of one canvas see each other's result."""
+    canvas = await session.get(
+        Canvas, canvas_id, with_for_update={"key_share": True} if for_update else None
+    )
     if canvas is None or not canvas.is_active:
         raise NotFound(CANVAS_NOT_FOUND)
     if not await is_member(session, canvas, user):
@@ -111,7 +118,7 @@ class CanvasService:
 
     async def update(self, user: User, canvas_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         async with self.db.transaction() as session:
-            canvas = await load_canvas(session, canvas_id, user)
+            canvas = await load_canvas(session, canvas_id, user, for_update=True)
             require_owner(canvas, user)
             for field in EDITABLE_FIELDS:
                 if field in changes and changes[field] is not None:
@@ -123,7 +130,7 @@ class CanvasService:
 
     async def delete(self, user: User, canvas_id: int) -> None:
         async with self.db.transaction() as session:
-            canvas = await load_canvas(session, canvas_id, user)
+            canvas = await load_canvas(session, canvas_id, user, for_update=True)
             require_owner(canvas, user)
             canvas.is_active = False
             canvas.updated_at = utcnow()
@@ -131,7 +138,7 @@ class CanvasService:
 
     async def add_member(self, user: User, canvas_id: int, username: str) -> dict[str, Any]:
         async with self.db.transaction() as session:
-            canvas = await load_canvas(session, canvas_id, user)
+            canvas = await load_canvas(session, canvas_id, user, for_update=True)
             require_owner(canvas, user)
             member = await session.scalar(select(User).where(User.username_key == username.lower()))
             if member is None:
@@ -142,7 +149,7 @@ class CanvasService:
 
     async def remove_member(self, user: User, canvas_id: int, member_id: int) -> None:
         async with self.db.transaction() as session:
-            canvas = await load_canvas(session, canvas_id, user)
+            canvas = await load_canvas(session, canvas_id, user, for_update=True)
             require_owner(canvas, user)
             await session.execute(
                 delete(CanvasMember).where(

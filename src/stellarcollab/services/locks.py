@@ -131,10 +131,16 @@ class LockService:
         async with self.db.transaction() as session:
             canvas = await load_canvas(session, canvas_id, user)
             check_cell(canvas, x, y)
-            lock = await session.get(TileLock, (canvas_id, x, y))
-            if lock is None or lock.user_id != user.id:
+            # The DELETE decides: of concurrent releases (or a release racing the sweeper)
+            # only one removes the row and announces it.
+            released = await session.scalar(
+                delete(TileLock)
+                .where(TileLock.canvas_id == canvas_id, TileLock.x == x, TileLock.y == y,
+                       TileLock.user_id == user.id)
+                .returning(TileLock.user_id)
+            )
+            if released is None:
                 raise NotFound("Lock not found")
-            await session.delete(lock)
         await self.events.publish(
             canvas_id, lease_event(user, canvas_id, x, y, False, "lease_released")
         )

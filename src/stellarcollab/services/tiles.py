@@ -130,7 +130,16 @@ class TileService:
             if user.id not in (tile.creator_id, canvas.owner_id) and not user.is_admin:
                 raise Forbidden(NOT_TILE_OWNER)
             creator = await session.get(User, tile.creator_id)
-            await session.delete(tile)
+            # The DELETE decides between concurrent deletes: only one removes the row
+            # (and announces it); the others find nothing.
+            removed = await session.scalar(
+                delete(Tile)
+                .where(Tile.id == tile_id)
+                .returning(Tile.id)
+                .execution_options(synchronize_session=False)
+            )
+            if removed is None:
+                raise NotFound(TILE_NOT_FOUND)
         await self.events.publish(
             canvas.id,
             tile_event("tile_deleted", tile, creator.username if creator else "", user.id,

@@ -289,7 +289,10 @@ function selfId() {
   return presenceManager.selfId ?? (auth.user?.id !== undefined ? Number(auth.user.id) : null);
 }
 
-/** Socket credentials: a one-time ticket when the server offers them, else the token. */
+/**
+ * Socket credentials: a one-time ticket when the server offers them, else the token.
+ * @returns {Promise<Record<string, string>>}
+ */
 async function socketCredentials() {
   const token = auth.token;
   if (!token) throw new ApiError(401, 'Not signed in');

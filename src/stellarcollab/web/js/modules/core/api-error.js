@@ -28,7 +28,7 @@ export function errorDetail(body, status) {
   if (Array.isArray(detail)) {
     return detail
       .map((item) => {
-        const field = Array.isArray(item?.loc) ? item.loc.filter((p) => p !== 'body').join('.') : '';
+        const field = Array.isArray(item?.loc) ? item.loc.filter((/** @type {unknown} */ p) => p !== 'body').join('.') : '';
         return field ? `${field}: ${item?.msg ?? 'invalid'}` : String(item?.msg ?? 'invalid');
       })
       .join('; ');

@@ -115,6 +115,7 @@ export class CanvasManager {
   async reloadTiles() {
     const canvas = this.canvas;
     if (!canvas) return;
+    /** @type {any[]} */
     const buffer = [];
     this._eventsDuringReload = buffer;
     let tiles;
@@ -150,7 +151,7 @@ export class CanvasManager {
     const tiles = await this._api.listTiles(canvas.id, { x0: x, y0: y, x1: x, y1: y });
     if (canvas !== this.canvas) return null;
     const list = Array.isArray(tiles) ? tiles : tiles?.items ?? [];
-    const tile = list.find((t) => t.x === x && t.y === y);
+    const tile = list.find((/** @type {any} */ t) => t.x === x && t.y === y);
     if (tile) this.tiles.put(tile);
     else this.tiles.remove(x, y);
     const stored = this.tiles.get(x, y);

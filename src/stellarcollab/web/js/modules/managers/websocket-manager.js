@@ -21,9 +21,9 @@ const OPEN = 1;
  * @property {(data: string) => void} send
  * @property {(code?: number, reason?: string) => void} close
  * @property {((event: any) => void) | null} onopen
- * @property {((event: {data: string}) => void) | null} onmessage
+ * @property {((event: any) => void) | null} onmessage  receives {data: string}
  * @property {((event: any) => void) | null} onerror
- * @property {((event: {code: number, reason?: string}) => void) | null} onclose
+ * @property {((event: any) => void) | null} onclose  receives {code, reason}
  */
 
 /**

@@ -532,6 +532,6 @@ export function tileBitmap(pixels, ts) {
   bitmap.height = ts;
   const context = bitmap.getContext('2d');
   if (!context) return null;
-  context.putImageData(new ImageData(bytes, ts, ts), 0, 0);
+  context.putImageData(new ImageData(/** @type {Uint8ClampedArray<ArrayBuffer>} */ (bytes), ts, ts), 0, 0);
   return bitmap;
 }

@@ -1,0 +1,104 @@
+"""Keepalive and token lifetimes: idle sockets and expired tokens are closed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.uri import parse_uri
+
+from tests.support.clients import join, register
+from tests.support.live_server import LiveServer, test_settings
+from tests.support.timeouts import scaled
+
+TOKEN_SECONDS = 2
+
+
+@pytest.fixture(scope="module")
+def short_lived_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    server = LiveServer(test_settings(
+        tmp_path_factory.mktemp("lifetimes"),
+        access_token_expire_seconds=TOKEN_SECONDS,
+        websocket_timeout=1.0,
+        websocket_ping_interval=0.3,
+    )).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def short_api(short_lived_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=short_lived_server.base_url) as client:
+        yield client
+
+
+async def test_expired_token_closes_socket_4001(
+    short_lived_server: LiveServer, short_api: httpx.AsyncClient
+) -> None:
+    alice = await register(short_api)
+    canvas = await alice.create_canvas()
+    socket = await join(short_lived_server.ws_base, canvas["id"], alice)
+    started = time.monotonic()
+    assert await socket.closed(timeout=TOKEN_SECONDS + 3) == 4001
+    assert time.monotonic() - started <= scaled(TOKEN_SECONDS + 2)
+
+
+async def test_token_refreshed_over_the_socket_keeps_it_open(
+    short_lived_server: LiveServer, short_api: httpx.AsyncClient
+) -> None:
+    alice = await register(short_api)
+    canvas = await alice.create_canvas()
+    socket = await join(short_lived_server.ws_base, canvas["id"], alice)
+    first_expiry = time.time() + TOKEN_SECONDS
+    await asyncio.sleep(1.1)  # so the next token's whole-second expiry is later
+    fresh = (await alice.post("/api/v1/auth/refresh")).json()["access_token"]
+    await socket.send({"type": "auth", "token": fresh})
+    await socket.expect("auth_ok")
+    await asyncio.sleep(max(0.0, first_expiry - time.time()) + 0.4)  # past the first token
+    await socket.send({"type": "ping"})
+    await socket.expect("pong")
+    assert await socket.closed(timeout=TOKEN_SECONDS + 3) == 4001  # the fresh one ends too
+
+
+async def test_silent_client_is_closed_after_the_timeout(
+    short_lived_server: LiveServer, short_api: httpx.AsyncClient
+) -> None:
+    alice = await register(short_api)
+    canvas = await alice.create_canvas()
+    uri = parse_uri(f"{short_lived_server.ws_base}/{canvas['id']}?token={alice.token}")
+    protocol = ClientProtocol(uri)
+    reader, writer = await asyncio.open_connection("127.0.0.1", short_lived_server.port)
+    protocol.send_request(protocol.connect())
+    writer.write(b"".join(protocol.data_to_send()))
+    frames: list[Frame] = []
+
+    async def read_until_close() -> None:
+        while data := await reader.read(65536):
+            protocol.receive_data(data)
+            frames.extend(e for e in protocol.events_received() if isinstance(e, Frame))
+            # deliberately no writes: pings go unanswered, the client is silent
+            if any(f.opcode is Opcode.CLOSE for f in frames):
+                return
+
+    await asyncio.wait_for(read_until_close(), scaled(10))
+    writer.close()
+    assert any(f.opcode is Opcode.PING for f in frames)
+    [close] = [Close.parse(f.data) for f in frames if f.opcode is Opcode.CLOSE]
+    assert close.code == 1011 and close.reason == "keepalive timeout"
+
+
+async def test_client_answering_pings_stays_connected(
+    short_lived_server: LiveServer, short_api: httpx.AsyncClient
+) -> None:
+    alice = await register(short_api)
+    canvas = await alice.create_canvas()
+    socket = await join(short_lived_server.ws_base, canvas["id"], alice)
+    await asyncio.sleep(1.5)  # longer than the 1 s timeout; only pongs flow meanwhile
+    await socket.send({"type": "ping"})
+    await socket.expect("pong")
+    await socket.close()
