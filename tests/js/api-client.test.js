@@ -12,7 +12,7 @@ import { describeTileConflict } from '../../src/stellarcollab/web/js/modules/cor
 function fakeFetch(answers) {
   /** @type {{url: string, init: any}[]} */
   const calls = [];
-  /** @type {typeof fetch} */
+  /** @type {typeof globalThis.fetch} */
   const fetch = async (url, init) => {
     calls.push({ url: String(url), init });
     const answer = answers.shift() ?? { status: 500 };

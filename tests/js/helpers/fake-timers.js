@@ -34,7 +34,10 @@ export class FakeTimers {
     return next === null ? null : next - this.now;
   }
 
-  /** Advances the clock by ms, running every timer that falls due on the way. */
+  /**
+   * Advances the clock by ms, running every timer that falls due on the way.
+   * @param {number} ms
+   */
   tick(ms) {
     const end = this.now + ms;
     for (;;) {
