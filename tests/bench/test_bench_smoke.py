@@ -1,0 +1,80 @@
+"""A tiny run of every bench scenario, so ``stellarcollab bench`` never rots.
+
+Each run starts its own server and load-generator subprocesses on 127.0.0.1, with a
+handful of clients for about a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stellarcollab.bench.command import main
+
+TINY = ["-n", "4", "--duration", "1", "--hold", "0.3", "--drain-timeout", "2",
+        "--no-progress"]
+
+
+def run_bench(tmp_path: Path, *args: str) -> dict[str, Any]:
+    out = tmp_path / "result.json"
+    assert main([*args, *TINY, "--json", str(out)]) == 0
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def check_traffic(result: dict[str, Any]) -> None:
+    assert result["published"] > 0
+    assert result["received"] > 0
+    assert result["delivered_per_s"] > 0
+    assert result["lost"] == 0
+    assert result["duplicates"] == 0
+    latency = result["latency_ms"]
+    assert 0 <= latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
+    assert result["server_cpu_us_per_frame"] is not None
+    assert result["server_cpu_us_per_frame"] >= 0
+    assert result["machine"]["cpus"] >= 1
+
+
+def test_fanout_compared_with_naive(tmp_path: Path) -> None:
+    result = run_bench(tmp_path, "fanout", "--rate", "20", "--compare-naive")
+    check_traffic(result)
+    assert result["expected"] == result["published"] * 4
+    assert result["server_mode"] == "fast"
+    naive = result["naive"]
+    assert naive["server_mode"] == "naive"
+    assert naive["lost"] == 0
+    assert naive["received"] > 0
+    assert result["ratios"]["delivered_per_s"] > 0
+    assert "latency_ms.p99" in result["ratios"]
+
+
+def test_fanout_tile_events(tmp_path: Path) -> None:
+    result = run_bench(tmp_path, "fanout", "--event", "tile", "--rate", "20",
+                       "--publishers", "2")
+    check_traffic(result)
+    assert result["params"]["event"] == "tile"
+
+
+@pytest.mark.parametrize("scenario", ["saturate", "rooms", "chat-persist"])
+def test_traffic_scenarios(tmp_path: Path, scenario: str) -> None:
+    result = run_bench(tmp_path, scenario)
+    check_traffic(result)
+    assert result["scenario"] == scenario
+    if scenario == "chat-persist":
+        assert result["stored_messages"] == result["published"]
+        assert result["persisted_per_s"] > 0
+    if scenario == "rooms":
+        # status updates reach everyone in the room but the sender's connection
+        assert result["expected"] == result["published"] * 3
+
+
+def test_storm(tmp_path: Path) -> None:
+    result = run_bench(tmp_path, "storm")
+    assert result["connected"] == 4
+    assert result["connects_per_s"] > 0
+    assert result["server_reported_connections"] == 4
+    assert result["bytes_per_connection"] is not None
+    assert not result["connect_failures"]
