@@ -40,7 +40,7 @@ import { ConnectionIndicator } from './modules/ui/connection-indicator.js';
 import { byId } from './modules/ui/dom.js';
 import { Notifier } from './modules/ui/notifier.js';
 import { PresencePanel } from './modules/ui/presence-panel.js';
-import { Router } from './modules/ui/router.js';
+import { parseRoute, Router } from './modules/ui/router.js';
 import { TileEditor } from './modules/ui/tile-editor.js';
 import { TileInfoPanel } from './modules/ui/tile-info-panel.js';
 
@@ -278,8 +278,13 @@ window.addEventListener('online', () => {
 window.addEventListener('storage', (event) => {
   // Another tab signed in, out, or refreshed the token.
   if (event.key !== 'auth_token') return;
-  if (!auth.restore()) signedOut(null);
-  else renderUser(auth.user);
+  if (!auth.restore()) {
+    signedOut(null);
+    return;
+  }
+  renderUser(auth.user);
+  // The other tab may have swapped the token: hand the new one to this tab's socket too.
+  if (event.newValue) eventManager.emit(EVENTS.AUTH_TOKEN_REFRESHED, { token: event.newValue });
 });
 
 // --- behaviour ---------------------------------------------------------------------
@@ -415,11 +420,7 @@ function signedOut(message) {
   auth.clear();
   leaveCanvas();
   if (message) notifier.show(message, { kind: 'error' });
-  if (parseRouteName() !== 'signup') router.navigate('#/login');
-}
-
-function parseRouteName() {
-  return location.hash.replace(/^#\/?/, '').split('/')[0];
+  if (parseRoute(location.hash).name !== 'signup') router.navigate('#/login');
 }
 
 /** @param {'chat' | 'people'} tab */
