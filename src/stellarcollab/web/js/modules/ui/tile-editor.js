@@ -40,6 +40,8 @@ export class TileEditor {
     if (!context) throw new Error('2D canvas is not available');
     this._ctx = context;
     this._scratch = document.createElement('canvas');
+    /** @type {HTMLCanvasElement | null} checkerboard behind transparent pixels, one square per pixel */
+    this._checker = null;
 
     this.isOpen = false;
     this._grid = new PixelGrid(EDITOR_CONFIG.defaultTileSize);
@@ -70,6 +72,7 @@ export class TileEditor {
    */
   open({ x, y, tileSize, pixels, title }) {
     this._returnFocus = document.activeElement;
+    if (this._grid.size !== tileSize) this._checker = null;
     this._grid = new PixelGrid(tileSize);
     byId('editor-title').textContent = title;
     this._scratch.width = tileSize;
@@ -230,8 +233,8 @@ export class TileEditor {
 
     const ctx = this._ctx;
     const w = this._surface.width;
-    ctx.clearRect(0, 0, w, w);
     ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this._checkerboard(), 0, 0);
     ctx.drawImage(this._scratch, 0, 0, w, w);
     if (this._gridToggle.checked) {
       const step = w / size;
@@ -255,6 +258,27 @@ export class TileEditor {
     }
     byId('editor-undo').toggleAttribute('disabled', !this._history.canUndo);
     byId('editor-redo').toggleAttribute('disabled', !this._history.canRedo);
+  }
+
+  _checkerboard() {
+    if (this._checker) return this._checker;
+    const w = this._surface.width;
+    const size = this._grid.size;
+    const checker = document.createElement('canvas');
+    checker.width = w;
+    checker.height = w;
+    const ctx = checker.getContext('2d');
+    if (ctx) {
+      const step = w / size;
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(0, 0, w, w);
+      ctx.fillStyle = '#e8e8f0';
+      for (let y = 0; y < size; y += 1) {
+        for (let x = (y % 2); x < size; x += 2) ctx.fillRect(Math.round(x * step), Math.round(y * step), Math.ceil(step), Math.ceil(step));
+      }
+    }
+    this._checker = checker;
+    return checker;
   }
 
   // --- controls --------------------------------------------------------------------
