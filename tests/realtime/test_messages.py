@@ -23,7 +23,7 @@ async def _pair(live_server: LiveServer, api: httpx.AsyncClient, **canvas: objec
 
 
 async def test_user_joined_and_left_fields(live_server: LiveServer, api: httpx.AsyncClient) -> None:
-    a, b, canvas, sa, sb = await _pair(live_server, api)
+    _a, b, _canvas, sa, sb = await _pair(live_server, api)
     joined = next(m for m in sa.received if m["type"] == "user_joined")
     assert set(joined) >= {"type", "user_id", "username", "display_name", "active_users",
                            "timestamp", "canvas_id", "seq"}
@@ -61,7 +61,7 @@ async def test_chat_goes_to_everyone_persisted_first(
 async def test_chat_sent_over_rest_reaches_sockets(
     live_server: LiveServer, api: httpx.AsyncClient
 ) -> None:
-    a, b, canvas, sa, sb = await _pair(live_server, api)
+    a, _b, canvas, sa, sb = await _pair(live_server, api)
     response = await a.post(f"/api/v1/canvases/{canvas['id']}/chat/messages", {"text": "via rest"})
     assert response.status_code == 201
     message = await sb.expect("canvas_chat_message")
@@ -161,7 +161,7 @@ async def test_disconnect_releases_lease_and_broadcasts(
 async def test_tile_mention_becomes_highlight(
     live_server: LiveServer, api: httpx.AsyncClient
 ) -> None:
-    a, b, canvas, sa, sb = await _pair(live_server, api, width=32, height=32)
+    a, _b, canvas, sa, sb = await _pair(live_server, api, width=32, height=32)
     await sa.send({"type": "tile_mention", "tile_x": 20, "tile_y": 15,
                    "highlight_type": "mention", "message": "Check out this tile!",
                    "duration": 3000})
@@ -276,7 +276,7 @@ async def test_logout_closes_sockets_4001(live_server: LiveServer, alice: Accoun
 async def test_canvas_deleted_is_announced_and_closes_4004(
     live_server: LiveServer, api: httpx.AsyncClient
 ) -> None:
-    a, b, canvas, sa, sb = await _pair(live_server, api)
+    a, _b, canvas, sa, sb = await _pair(live_server, api)
     assert (await a.delete(f"/api/v1/canvases/{canvas['id']}")).status_code == 204
     await sb.expect("canvas_deleted")
     assert await sb.closed() == 4004
@@ -284,7 +284,7 @@ async def test_canvas_deleted_is_announced_and_closes_4004(
 
 
 async def test_canvas_update_is_announced(live_server: LiveServer, api: httpx.AsyncClient) -> None:
-    a, b, canvas, sa, sb = await _pair(live_server, api)
+    a, _b, canvas, sa, sb = await _pair(live_server, api)
     await a.patch(f"/api/v1/canvases/{canvas['id']}", {"name": "Renamed"})
     assert (await sb.expect("canvas_updated"))["canvas"]["name"] == "Renamed"
     await sa.close()

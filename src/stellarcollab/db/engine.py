@@ -63,9 +63,8 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any error."""
-        async with self._write_lock or nullcontext(), self._sessions() as session:
-            async with session.begin():
-                yield session
+        async with self._write_lock or nullcontext(), self._sessions() as session, session.begin():
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -16,7 +16,8 @@ def utcnow() -> datetime:
 
 def isoformat_z(value: datetime) -> str:
     """ISO 8601 in UTC with millisecond precision and a trailing ``Z``."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

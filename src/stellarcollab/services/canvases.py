@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, Tile, User
@@ -82,7 +83,7 @@ class CanvasService:
         return canvas_view(canvas, owner.username, 0)
 
     async def list_for(self, user: User, limit: int, offset: int) -> dict[str, Any]:
-        visible = Canvas.is_active.is_(True)
+        visible: ColumnElement[bool] = Canvas.is_active.is_(True)
         if not user.is_admin:
             member_of = select(CanvasMember.canvas_id).where(CanvasMember.user_id == user.id)
             visible = visible & or_(

@@ -59,7 +59,8 @@ class ChatService:
                 if anchor is None:
                     raise NotFound("Message not found")
                 query = query.where(ChatMessage.pk < anchor)
-            rows = (await session.execute(query.order_by(ChatMessage.pk.desc()).limit(limit + 1))).all()
+            newest_first = query.order_by(ChatMessage.pk.desc()).limit(limit + 1)
+            rows = (await session.execute(newest_first)).all()
         page = rows[:limit]
         return {
             "items": [message_view(m, u) for m, u in reversed(page)],

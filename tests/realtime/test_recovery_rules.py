@@ -1,0 +1,50 @@
+"""The replay-or-resync decision, with the clock passed in."""
+
+from __future__ import annotations
+
+from stellarcollab.realtime.recovery import (
+    Delivery,
+    EventHistory,
+    Replay,
+    Resync,
+    plan_recovery,
+)
+
+
+def history_of(seqs: range, capacity: int = 100, ttl: float = 60,
+               at: float = 0.0) -> EventHistory:
+    history = EventHistory(capacity, ttl)
+    for seq in seqs:
+        history.append(Delivery(1, seq, "x", b"{}", published_at=at))
+    return history
+
+
+def test_replays_everything_after_since() -> None:
+    plan = plan_recovery(history_of(range(1, 11)), 7, 10, "e", "e", now=1)
+    assert isinstance(plan, Replay)
+    assert [d.seq for d in plan.deliveries] == [8, 9, 10]
+
+
+def test_up_to_date_client_gets_an_empty_replay() -> None:
+    assert plan_recovery(history_of(range(1, 4)), 3, 3, None, "e", now=1) == Replay([])
+
+
+def test_gaps_epochs_and_age_force_a_resync() -> None:
+    assert plan_recovery(history_of(range(1, 11)), 5, 10, "old", "new", 1) == Resync(
+        "epoch_changed")
+    assert plan_recovery(history_of(range(1, 11)), 11, 10, None, "e", 1) == Resync(
+        "ahead_of_server")
+    # the history kept only 6..10: since=2 needs 3..5 too
+    assert plan_recovery(history_of(range(1, 11), capacity=5), 2, 10, None, "e", 1) == Resync(
+        "history_gone")
+    assert plan_recovery(None, 2, 10, None, "e", 1) == Resync("history_gone")
+    # events older than the TTL are gone
+    assert plan_recovery(history_of(range(1, 11), ttl=5), 8, 10, None, "e", now=100) == Resync(
+        "history_gone")
+
+
+def test_delivery_exclusions() -> None:
+    delivery = Delivery(1, 1, "x", b"{}", exclude_user=3, exclude_connection="c9")
+    assert not delivery.is_for(3, "c1")
+    assert not delivery.is_for(4, "c9")
+    assert delivery.is_for(4, "c1")

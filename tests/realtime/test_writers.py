@@ -1,0 +1,99 @@
+"""Per-connection buffers: coalescing, budgets, slow consumers. The transport is a fake
+here because only a fake can hold its write buffer full on demand."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from stellarcollab.realtime.transport import StellarWebSocketProtocol
+from stellarcollab.realtime.writers import FlushScheduler, TransportWriter
+
+
+class FakeTransport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.buffered = 0
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+
+class FakeProtocol:
+    def __init__(self) -> None:
+        self.transport = FakeTransport()
+        self.can_write = True
+        self.closed_with: tuple[int, str] | None = None
+        self.last_seen = 0.0
+
+    def write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size()
+
+    def force_close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
+        self.can_write = False
+
+
+def make_writer(budget: int = 1000) -> tuple[TransportWriter, FakeProtocol, list[str]]:
+    protocol = FakeProtocol()
+    overflows: list[str] = []
+    writer = TransportWriter(cast(StellarWebSocketProtocol, protocol),
+                             FlushScheduler(asyncio.get_running_loop()), budget,
+                             lambda: overflows.append("overflow"))
+    return writer, protocol, overflows
+
+
+async def next_iteration() -> None:
+    await asyncio.sleep(0)
+
+
+async def test_frames_of_one_iteration_go_out_in_one_write() -> None:
+    writer, protocol, _ = make_writer()
+    for frame in (b"a", b"bb", b"ccc"):
+        writer.send(b"", frame)
+    assert protocol.transport.writes == []  # nothing written synchronously
+    await next_iteration()
+    assert protocol.transport.writes == [b"abbccc"]
+    writer.send(b"", b"d")
+    await next_iteration()
+    assert protocol.transport.writes == [b"abbccc", b"d"]
+
+
+async def test_one_flush_serves_every_dirty_writer() -> None:
+    loop = asyncio.get_running_loop()
+    scheduler = FlushScheduler(loop)
+    protocols = [FakeProtocol() for _ in range(3)]
+    writers = [TransportWriter(cast(Any, p), scheduler, 1000, lambda: None) for p in protocols]
+    for writer in writers:
+        writer.send(b"", b"x")
+    assert len(scheduler.dirty) == 3 and scheduler.scheduled
+    await next_iteration()
+    assert [p.transport.writes for p in protocols] == [[b"x"]] * 3
+
+
+async def test_stalled_socket_overflows_its_budget_and_nobody_waits() -> None:
+    writer, protocol, overflows = make_writer(budget=100)
+    protocol.transport.buffered = 90  # the kernel and the transport hold what it has not read
+    writer.send(b"", b"y" * 20)
+    await next_iteration()
+    assert overflows == ["overflow"]
+    assert protocol.transport.writes == []
+
+
+async def test_close_flushes_what_was_queued_first() -> None:
+    writer, protocol, _ = make_writer()
+    writer.send(b"", b"last words")
+    writer.close(4004, "canvas deleted")
+    assert protocol.transport.writes == [b"last words"]
+    assert protocol.closed_with == (4004, "canvas deleted")
+
+
+async def test_nothing_is_written_after_the_socket_closed() -> None:
+    writer, protocol, _ = make_writer()
+    protocol.can_write = False
+    writer.send(b"", b"late")
+    await next_iteration()
+    assert protocol.transport.writes == []
