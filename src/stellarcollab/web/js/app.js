@@ -247,6 +247,9 @@ eventManager.on(EVENTS.CONNECTION_STATE_CHANGED, (change) => {
 
 eventManager.on('websocket_error', (message) => {
   if (message.request_type === 'canvas_chat' || message.request_type === 'tile_mention') return; // the chat shows these
+  if (message.code === 'rate_limited' && message.request_type !== undefined && message.request_type !== 'canvas_chat') {
+    return; // a throttled typing signal or ping is not worth a notice
+  }
   if (message.code === 'tile_locked' && editing) {
     const lock = lockAt(presenceManager.state, editing.x, editing.y);
     const name = lock && lock.user_id !== selfId() ? lock.display_name : 'Another user';

@@ -241,8 +241,8 @@ export class WebSocketManager {
       return;
     }
     this._socket = socket;
-    // Handlers check identity so late events from a replaced socket are ignored.
-    socket.onopen = null;
+    // Handlers check identity so late events from a replaced socket are ignored. The
+    // transport's open is not used: the join (canvas_state) is what makes it usable.
     socket.onerror = null; // a close event always follows an error
     socket.onmessage = (event) => {
       if (socket === this._socket) this._onMessage(event.data);
