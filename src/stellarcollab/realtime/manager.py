@@ -9,7 +9,6 @@ non-blocking appends. Nothing on that path awaits a subscriber.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time

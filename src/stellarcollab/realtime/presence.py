@@ -73,7 +73,7 @@ def apply_event(presence: CanvasPresence, event: dict[str, Any]) -> None:
     if kind == "user_typing":
         entry.is_typing = bool(event.get("is_typing"))
     elif kind == "user_presence_update":
-        if "status" in event and event["status"]:
+        if event.get("status"):
             entry.status = event["status"]
             entry.status_message = event.get("status_message")
         if "is_editing" in event and event.get("tile_x") is not None:

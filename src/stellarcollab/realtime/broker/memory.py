@@ -10,6 +10,7 @@ import secrets
 import time
 from typing import Any
 
+from stellarcollab.db.types import isoformat_z, utcnow
 from stellarcollab.realtime import presence as presence_rules
 from stellarcollab.realtime.broker.base import ControlReceiver, DeliveryReceiver
 from stellarcollab.realtime.presence import CanvasPresence, UserPresence
@@ -21,7 +22,6 @@ from stellarcollab.realtime.recovery import (
     Resync,
     plan_recovery,
 )
-from stellarcollab.db.types import isoformat_z, utcnow
 
 
 def _ignore_delivery(_delivery: Delivery) -> None:

@@ -1,0 +1,36 @@
+"""Shared fixtures: a live server on SQLite per test module, HTTP clients, accounts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.clients import Account, register
+from tests.support.live_server import LiveServer, test_settings
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir: Path = tmp_path_factory.mktemp("server")
+    server = LiveServer(test_settings(data_dir)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def api(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def alice(api: httpx.AsyncClient) -> Account:
+    return await register(api)
+
+
+@pytest.fixture
+async def bob(api: httpx.AsyncClient) -> Account:
+    return await register(api)
