@@ -24,6 +24,7 @@ from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.ratelimit import KeyedBuckets
 from stellarcollab.realtime.writers import FlushScheduler
+from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.images import CanvasImageService
@@ -61,6 +62,7 @@ class Runtime:
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
         self.images = CanvasImageService(self.db)
+        self.admission = SocketAdmission(self.db, self.tokens)
         self.presence_records = PresenceRecorder(self.db)
         self.handler = MessageHandler(
             self.manager, self.users, self.tokens, self.chat, self.locks,
@@ -134,6 +136,7 @@ class Runtime:
         ]
 
     async def _release_leases(self, canvas_id: int, user: dict[str, Any]) -> None:
-        account = await self.users.get(user["user_id"])
-        if isinstance(account, User):
-            await self.locks.release_all(account, canvas_id)
+        # A detached User carrying what the lease events name; nothing is loaded.
+        holder = User(id=user["user_id"], username=user["username"],
+                      display_name=user["display_name"])
+        await self.locks.release_all(holder, canvas_id)

@@ -147,6 +147,15 @@ class LockService:
 
     async def release_all(self, user: User, canvas_id: int) -> list[tuple[int, int]]:
         """Drop every lease ``user`` holds on the canvas (their last socket closed)."""
+        async with self.db.read() as session:
+            # Most users leave holding nothing: a read spares them the write lock.
+            holds_any = await session.scalar(
+                select(TileLock.x)
+                .where(TileLock.canvas_id == canvas_id, TileLock.user_id == user.id)
+                .limit(1)
+            )
+        if holds_any is None:
+            return []
         async with self.db.transaction() as session:
             rows = await session.execute(
                 delete(TileLock)

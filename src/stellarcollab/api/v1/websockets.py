@@ -76,14 +76,14 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int) -> Non
     if token is None:
         return await _reject(websocket, CloseCode.UNAUTHORIZED)
     try:
-        user, claims = await runtime.users.user_for_token(token)
-        canvas = await runtime.canvases.canvas_for(user, canvas_id)
+        admission = await runtime.admission.admit(token, canvas_id)
     except Unauthorized:
         return await _reject(websocket, CloseCode.UNAUTHORIZED)
     except CanvasAccessDenied:
         return await _reject(websocket, CloseCode.FORBIDDEN)
     except NotFound:
         return await _reject(websocket, CloseCode.NOT_FOUND)
+    user, claims, canvas = admission.user, admission.claims, admission.canvas
     if manager.total_connections >= settings.websocket_max_connections:
         return await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
     if manager.connections_of_user(user.id) >= settings.websocket_max_connections_per_user:
