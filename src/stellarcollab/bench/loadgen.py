@@ -19,15 +19,17 @@ Modes (set by the orchestrator from the scenario):
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import resource
 import signal
 import sys
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
@@ -95,56 +97,183 @@ class Client(WSListener):
         self.transport = transport
 
     def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
-        msg_type = frame.msg_type
-        if msg_type is TEXT:
-            payload = frame.get_payload_as_bytes()
-            if not self.joined:
-                head = payload[:48]
-                if b'"canvas_state"' in head:
-                    self.joined = True
-                    waiter = self.join_waiter
-                    if waiter is not None and not waiter.done():
-                        waiter.set_result(True)
-                return
-            i = payload.find(MARK)
-            if i < 0:
-                return
-            gen = self.gen
-            if not gen.counting:
-                gen.outside_window += 1
-                return
-            now = monotonic_ns()
-            j = payload.find(b"~", i + 3)
-            pub_b, seq_b, ts_b = payload[i + 3:j].split(b":")
-            pub = int(pub_b)
-            seq = int(seq_b)
-            last_seq = self.last_seq
-            if seq <= last_seq.get(pub, 0):
-                gen.duplicates += 1
-                return
-            if seq != last_seq.get(pub, 0) + 1:
-                gen.gaps += 1
-            last_seq[pub] = seq
-            if self.subscriber:
-                self.received += 1
-                gen.received += 1
-                gen.last_receive_ns = now
-                if self.measure:
-                    gen.latency.record((now - int(ts_b)) // 1000)
-            if self.acker:
-                gen.acknowledge(pub)
-        elif msg_type is CLOSE:
+        payload = frame.get_payload_as_bytes()
+        i = payload.find(MARK)
+        if i < 0 or not self.joined:
+            self.other_frame(transport, frame, payload)
+            return
+        gen = self.gen
+        if not gen.counting:
+            gen.outside_window += 1
+            return
+        now = monotonic_ns()
+        j = payload.find(b"~", i + 3)
+        pub_b, seq_b, ts_b = payload[i + 3:j].split(b":")
+        pub = int(pub_b)
+        seq = int(seq_b)
+        last_seq = self.last_seq
+        previous = last_seq.get(pub, 0)
+        if seq <= previous:
+            gen.duplicates += 1
+            return
+        if seq != previous + 1:
+            gen.gaps += 1
+        last_seq[pub] = seq
+        if self.subscriber:
+            self.received += 1
+            gen.last_receive_ns = now
+            if self.measure:
+                gen.latency.record((now - int(ts_b)) // 1000)
+        if self.acker:
+            gen.acknowledge(pub)
+
+    def other_frame(self, transport: WSTransport, frame: WSFrame, payload: bytes) -> None:
+        """Anything but a benchmark message: the snapshot that completes the join, other
+        events (ignored) and the server's close. Pings are answered by picows itself, and
+        a text frame always starts with '{' (a close frame with a valid code never does),
+        so the slow enum lookup of ``msg_type`` stays off the hot path."""
+        if payload[:1] == b"{":
+            if not self.joined and b'"canvas_state"' in payload[:48]:
+                self.joined = True
+                waiter = self.join_waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(True)
+            return
+        if frame.msg_type is CLOSE:
             code: Any = frame.get_close_code() if frame.payload_size else 1005
             self.close_code = int(getattr(code, "value", code))
             with contextlib.suppress(Exception):
                 transport.send_close(WSCloseCode.OK)
             transport.disconnect()
 
+    def begin_close(self) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_disconnected:
+            transport.send_close(WSCloseCode.OK)
+
+    def abort(self) -> None:
+        transport = self.transport
+        if transport is not None and not transport.is_disconnected:
+            transport.disconnect(graceful=False)
+
     def on_ws_disconnected(self, transport: WSTransport) -> None:
         waiter = self.join_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(False)
         self.gen.on_disconnected(self)
+
+
+class RawCounter(asyncio.Protocol):
+    """A subscriber that reads the raw byte stream and counts benchmark markers in it,
+    without decoding frames: server frames are unmasked, so each message's marker appears
+    verbatim once. It lets one load-generator core keep up with the server at saturation.
+    It parses nothing else: the join is the ``canvas_state`` text arriving, the server's
+    close is the connection closing, and a ping of its own every 20 s keeps it alive."""
+
+    KEEPALIVE_S = 20.0
+    PING = b"\x89\x80" + os.urandom(4)  # masked, empty client ping
+    measure = False
+    publisher = -1
+    acker = False
+
+    def __init__(self, gen: LoadGen, index: int, canvas_id: int, token: str) -> None:
+        self.gen = gen
+        self.index = index
+        self.canvas_id = canvas_id
+        self.token = token
+        self.subscriber = True
+        self.transport: asyncio.Transport | None = None
+        self.upgraded = False
+        self.joined = False
+        self.join_waiter: asyncio.Future[bool] | None = None
+        self.received = 0
+        self.close_code: int | None = None
+        self.buffer = b""
+        self.tail = b""
+        self.keepalive: asyncio.TimerHandle | None = None
+        self.disconnected = False
+
+    def request(self, host: str, port: int, path: str) -> bytes:
+        key = base64.b64encode(os.urandom(16)).decode()
+        return (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                f"Sec-WebSocket-Version: 13\r\n\r\n").encode()
+
+    async def open(self, host: str, port: int, path: str, wait_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(wait_s):
+            await loop.create_connection(lambda: self, host, port)
+        assert self.transport is not None
+        self.transport.write(self.request(host, port, path))
+        self.keepalive = loop.call_later(self.KEEPALIVE_S, self.ping)
+
+    def ping(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(self.PING)
+            self.keepalive = asyncio.get_running_loop().call_later(self.KEEPALIVE_S, self.ping)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        if self.joined:
+            chunk = self.tail + data
+            self.tail = data[-2:]
+            if self.gen.counting:
+                self.received += chunk.count(MARK)
+            else:
+                self.gen.outside_window += chunk.count(MARK)
+            return
+        self.buffer += data
+        if not self.upgraded:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if not self.buffer.startswith(b"HTTP/1.1 101"):
+                self.fail()
+                return
+            self.upgraded = True
+            self.buffer = self.buffer[end + 4:]
+        if b'"canvas_state"' in self.buffer:
+            self.joined = True
+            self.tail = self.buffer[-2:]
+            self.buffer = b""
+            waiter = self.join_waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(True)
+        elif self.buffer[:1] == b"\x88":  # closed before the snapshot: keep the code
+            if len(self.buffer) >= 4:
+                self.close_code = int.from_bytes(self.buffer[2:4], "big")
+            self.fail()
+
+    def fail(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.disconnected = True
+        if self.keepalive is not None:
+            self.keepalive.cancel()
+        if self.close_code is None and self.joined:
+            self.close_code = 1006
+        waiter = self.join_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(False)
+        self.gen.on_disconnected(self)
+
+    def begin_close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            mask = os.urandom(4)
+            code = (1000).to_bytes(2, "big")
+            masked = bytes(b ^ mask[i % 4] for i, b in enumerate(code))
+            self.transport.write(b"\x88\x82" + mask + masked)
+
+    def abort(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.abort()
+
+
+AnyClient = Client | RawCounter
 
 
 class LoadGen:
@@ -162,26 +291,32 @@ class LoadGen:
         self.hold: float = float(config.get("hold", 2.0))
         self.progress_interval: float = float(config.get("progress_interval", 0.5))
         self.template = TEMPLATES[self.event]
-        self.clients: list[Client] = []
+        self.clients: list[AnyClient] = []
         self.publishers: dict[int, Client] = {}
         self.rates: dict[int, float] = {}
         for index, spec in enumerate(config["clients"]):
-            client = Client(self, index, int(spec["canvas"]), str(spec["token"]),
-                            bool(spec.get("sub", True)), int(spec.get("pub", -1)),
-                            bool(spec.get("measure", True)))
+            subscriber = bool(spec.get("sub", True))
+            publisher = int(spec.get("pub", -1))
+            measure = bool(spec.get("measure", True))
+            client: AnyClient
+            if measure or publisher >= 0 or not subscriber:
+                client = Client(self, index, int(spec["canvas"]), str(spec["token"]),
+                                subscriber, publisher, measure)
+            else:
+                client = RawCounter(self, index, int(spec["canvas"]), str(spec["token"]))
             self.clients.append(client)
-            if client.publisher >= 0:
+            if isinstance(client, Client) and client.publisher >= 0:
                 self.publishers[client.publisher] = client
                 self.rates[client.publisher] = float(spec.get("rate", 0.0))
         # the acknowledging subscriber of each canvas (window mode)
         self.ackers: dict[int, Client] = {}
         for client in self.clients if self.mode == "window" else ():
-            if client.subscriber and client.publisher < 0 and client.canvas_id not in self.ackers:
+            if (isinstance(client, Client) and client.subscriber and client.measure
+                    and client.publisher < 0 and client.canvas_id not in self.ackers):
                 client.acker = True
                 self.ackers[client.canvas_id] = client
         self.counting = False
         self.sending = False
-        self.received = 0
         self.duplicates = 0
         self.gaps = 0
         self.outside_window = 0
@@ -193,10 +328,15 @@ class LoadGen:
         self.close_codes: Counter[str] = Counter()
         self.disconnected_in_window = 0
         self.sending_ended_ns = 0
+        self.last_change_ns = 0
         self.phase = "connect"
         self.stdin_lines: asyncio.Queue[str] = asyncio.Queue()
 
     # ----- receiving side --------------------------------------------------------------
+
+    @property
+    def received(self) -> int:
+        return sum(client.received for client in self.clients)
 
     def acknowledge(self, pub: int) -> None:
         publisher = self.publishers.get(pub)
@@ -206,7 +346,7 @@ class LoadGen:
         if self.sending:
             self.send_from(publisher)
 
-    def on_disconnected(self, client: Client) -> None:
+    def on_disconnected(self, client: AnyClient) -> None:
         if client.close_code is not None:
             self.close_codes[str(client.close_code)] += 1
         if self.counting:
@@ -251,19 +391,24 @@ class LoadGen:
 
     # ----- phases ------------------------------------------------------------------------
 
-    async def connect_all(self, clients: list[Client]) -> None:
+    async def connect_all(self, clients: list[AnyClient]) -> None:
         semaphore = asyncio.Semaphore(self.connect_concurrency)
         loop = asyncio.get_running_loop()
+        parsed = urllib.parse.urlsplit(self.ws_base)
+        host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
 
-        async def one(client: Client) -> None:
+        async def one(client: AnyClient) -> None:
             async with semaphore:
-                url = f"{self.ws_base}/{client.canvas_id}?token={client.token}"
+                path = f"{parsed.path}/{client.canvas_id}?token={client.token}"
                 started = monotonic_ns()
                 client.join_waiter = loop.create_future()
                 try:
-                    await ws_connect(lambda: client, url,
-                                     websocket_handshake_timeout=self.connect_timeout,
-                                     read_buffer_init_size=4096, enable_auto_pong=True)
+                    if isinstance(client, RawCounter):
+                        await client.open(host, port, path, self.connect_timeout)
+                    else:
+                        await ws_connect(lambda: client, f"ws://{host}:{port}{path}",
+                                         websocket_handshake_timeout=self.connect_timeout,
+                                         read_buffer_init_size=4096, enable_auto_pong=True)
                     joined = await asyncio.wait_for(client.join_waiter, self.connect_timeout)
                 except Exception as exc:  # a failed connect is a measured outcome
                     self.connect_failures[type(exc).__name__] += 1
@@ -284,14 +429,21 @@ class LoadGen:
                  published=sum(p.sent for p in self.publishers.values()))
 
     async def drain(self) -> None:
-        """Wait until no marked frame arrived for ``quiet`` seconds, or the timeout."""
+        """Wait until no benchmark message arrived for ``quiet`` seconds, or the timeout;
+        the window ends at the last arrival seen."""
         deadline = time.monotonic() + self.drain_timeout
         quiet_ns = int(self.quiet_s * 1e9)
+        seen = self.received
+        changed_ns = max(self.last_receive_ns, self.sending_ended_ns)
         while time.monotonic() < deadline:
-            last = max(self.last_receive_ns, self.sending_ended_ns)
-            if monotonic_ns() - last >= quiet_ns:
-                return
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.02)
+            now = monotonic_ns()
+            count = self.received
+            if count != seen:
+                seen, changed_ns = count, now
+            if now - max(changed_ns, self.last_receive_ns) >= quiet_ns:
+                break
+        self.last_change_ns = max(changed_ns, self.last_receive_ns)
 
     async def read_command(self, wait_s: float) -> str:
         try:
@@ -377,7 +529,7 @@ class LoadGen:
                 task.cancel()
             self.phase = "drain"
             await self.drain()
-            window_end_ns = self.last_receive_ns or self.sending_ended_ns
+            window_end_ns = self.last_change_ns
         self.counting = False
         cpu_end = cpu_seconds()
         emit("measured", go_ns=go_ns, window_end_ns=window_end_ns,
@@ -393,16 +545,12 @@ class LoadGen:
 
     async def close_all(self) -> None:
         for client in self.clients:
-            transport = client.transport
-            if transport is not None and not transport.is_disconnected:
-                with contextlib.suppress(Exception):
-                    transport.send_close(WSCloseCode.OK)
+            with contextlib.suppress(Exception):
+                client.begin_close()
         await asyncio.sleep(0.2)
         for client in self.clients:
-            transport = client.transport
-            if transport is not None and not transport.is_disconnected:
-                with contextlib.suppress(Exception):
-                    transport.disconnect(graceful=False)
+            with contextlib.suppress(Exception):
+                client.abort()
 
 
 def main() -> int:

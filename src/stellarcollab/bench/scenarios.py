@@ -47,7 +47,8 @@ EXCLUDES_SENDER = {"chat": False, "tile": True, "status": True}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "fanout": {"n": 1000, "rate": 50.0, "duration": 10.0, "publishers": 1, "event": "chat"},
-    "saturate": {"n": 1000, "duration": 10.0, "publishers": 4, "event": "tile", "window": 16},
+    "saturate": {"n": 1000, "duration": 10.0, "publishers": 4, "event": "tile", "window": 16,
+                 "latency_every": 10},
     "rooms": {"n": 1000, "rate": 1.0, "duration": 10.0, "event": "status", "room_size": 4},
     "storm": {"n": 1000},
     "chat-persist": {"n": 100, "duration": 10.0, "publishers": 4, "event": "chat",
