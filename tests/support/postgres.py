@@ -8,6 +8,7 @@ Without the binaries the fixture skips locally and fails when ``CI`` is set.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import itertools
 import os
@@ -17,6 +18,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -179,39 +181,80 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL not available: {reason}")
 
 
+_lock = threading.Lock()
+_starter: threading.Thread | None = None
 _shared: PostgresServer | None = None
+_start_error: BaseException | None = None
 _users = 0
+
+
+def _availability() -> tuple[Path | None, str]:
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        return None, "initdb, pg_ctl and postgres were not found"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(OS_USER)
+        except KeyError:
+            return None, f"running as root and there is no {OS_USER!r} OS user"
+    return bin_dir, ""
+
+
+def _start_shared(bin_dir: Path) -> None:
+    global _shared, _start_error
+    server = PostgresServer(bin_dir)
+    try:
+        _shared = server.start()
+    except BaseException as exc:
+        server.stop()
+        _start_error = exc
+
+
+def _stop_shared() -> None:
+    global _shared
+    if _starter is not None:
+        _starter.join(120)
+    if _shared is not None:
+        _shared.stop()
+        _shared = None
+
+
+def prestart() -> None:
+    """Start the shared server in the background, so initdb overlaps other tests.
+    Does nothing when PostgreSQL is not available (the fixture then skips or fails)."""
+    global _starter
+    with _lock:
+        if _starter is not None:
+            return
+        bin_dir, _reason = _availability()
+        if bin_dir is None:
+            return
+        _starter = threading.Thread(target=_start_shared, args=(bin_dir,), daemon=True,
+                                    name="postgres-start")
+        _starter.start()
+        atexit.register(_stop_shared)  # never leave a server behind
 
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """One server for the whole session, however many conftests import this fixture."""
-    global _shared, _users
-    if _shared is None:
-        bin_dir = find_bin_dir()
-        if bin_dir is None:
-            unavailable("initdb, pg_ctl and postgres were not found")
-            raise AssertionError("unreachable")
-        if os.geteuid() == 0:
-            try:
-                pwd.getpwnam(OS_USER)
-            except KeyError:
-                unavailable(f"running as root and there is no {OS_USER!r} OS user")
-        server = PostgresServer(bin_dir)
-        try:
-            server.start()
-        except Exception:
-            server.stop()
-            raise
-        _shared = server
+    global _users
+    bin_dir, reason = _availability()
+    if bin_dir is None:
+        unavailable(reason)
+    prestart()
+    assert _starter is not None
+    _starter.join()
+    if _start_error is not None:
+        raise RuntimeError("PostgreSQL did not start") from _start_error
+    assert _shared is not None
     _users += 1
     try:
         yield _shared
     finally:
         _users -= 1
-        if _users == 0 and _shared is not None:
-            _shared.stop()
-            _shared = None
+        if _users == 0:
+            _stop_shared()
 
 
 @pytest.fixture(scope="session")

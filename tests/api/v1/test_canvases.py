@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -18,6 +19,8 @@ from tests.api.helpers import (
 )
 from tests.support.clients import Account, register
 from tests.support.live_server import LiveServer
+
+SHARED_ACCOUNTS = True
 
 CANVAS_FIELDS = {
     "id", "name", "description", "width", "height", "tile_size", "max_tiles_per_user",
@@ -356,3 +359,16 @@ async def test_making_a_canvas_private_hides_it(alice: Account, bob: Account) ->
 
 async def test_non_integer_ids_are_422(alice: Account) -> None:
     assert_validation_error(await alice.get("/api/v1/canvases/abc"), "canvas_id")
+
+
+async def test_parallel_deletes_of_one_canvas(
+    live_server: LiveServer, alice: Account
+) -> None:
+    canvas = await alice.create_canvas()
+    since = await current_seq(live_server, canvas["id"])
+    responses = await asyncio.gather(*(
+        alice.delete(f"/api/v1/canvases/{canvas['id']}") for _ in range(10)))
+    assert Counter(r.status_code for r in responses) == {204: 1, 404: 9}, [
+        r.text for r in responses]
+    events = await published(live_server, canvas["id"], since)
+    assert [e["type"] for e in events] == ["canvas_deleted"]

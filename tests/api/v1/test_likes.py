@@ -10,6 +10,8 @@ import httpx
 from tests.api.helpers import assert_error
 from tests.support.clients import Account, register
 
+SHARED_ACCOUNTS = True
+
 
 async def test_like_and_unlike(alice: Account, bob: Account) -> None:
     canvas = await alice.create_canvas()

@@ -22,6 +22,8 @@ from tests.api.helpers import (
 from tests.support.clients import Account, register
 from tests.support.live_server import LiveServer
 
+SHARED_ACCOUNTS = True
+
 TILE_FIELDS = {
     "id", "canvas_id", "x", "y", "pixels", "version", "like_count", "creator_id",
     "creator_username", "created_at", "updated_at",
@@ -404,3 +406,17 @@ async def test_every_tile_change_is_published_once(
     assert liked["_exclude_user"] == alice.id and "pixels" not in liked
     assert unliked["like_count"] == 0 and unliked["user_id"] == alice.id
     assert deleted["user_id"] == bob.id and "pixels" not in deleted
+
+
+async def test_parallel_deletes_of_one_tile(
+    live_server: LiveServer, alice: Account, bob: Account
+) -> None:
+    canvas = await alice.create_canvas()
+    tile = await bob.create_tile(canvas["id"], 0, 0)
+    since = await current_seq(live_server, canvas["id"])
+    responses = await asyncio.gather(*(
+        account.delete(f"/api/v1/tiles/{tile['id']}") for account in [alice, bob] * 5))
+    assert Counter(r.status_code for r in responses) == {204: 1, 404: 9}, [
+        r.text for r in responses]
+    events = await published(live_server, canvas["id"], since)
+    assert [e["type"] for e in events] == ["tile_deleted"]
