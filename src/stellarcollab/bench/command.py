@@ -191,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="connection attempts in flight")
     parser.add_argument("--hold", type=float, default=2.0,
                         help="storm: seconds to hold the connections idle before measuring")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="storm: connections opened (and kept) before the measured ones")
     parser.add_argument("--drain-timeout", type=float, default=5.0,
                         help="seconds to wait for deliveries after publishing stops")
     parser.add_argument("--latency-every", type=int, default=None,
@@ -204,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--wait-idle", type=float, default=0.0,
                         help="wait up to this many seconds for other load on the machine "
                              "to stop before each measured window")
+    parser.add_argument("--retries", type=int, default=0,
+                        help="run again (up to this many times) when other programs used "
+                             f"more than {FOREIGN_WARNING} cores during the run")
+    parser.add_argument("--profile", default=None, metavar="FILE",
+                        help="sample the server with py-spy during the measured window "
+                             "(.svg flame graph, .json speedscope, else raw stacks)")
     parser.add_argument("--no-progress", action="store_true")
     return parser
 
@@ -227,17 +235,38 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
         room_size=int(pick("room_size", 4)), users=args.users, procs=max(1, args.procs),
         pin=args.pin, url=args.url, server_pid=args.server_pid,
         connect_concurrency=args.connect_concurrency, hold=args.hold,
-        drain_timeout=args.drain_timeout, latency_every=int(pick("latency_every", 1)),
+        drain_timeout=args.drain_timeout, warmup=args.warmup,
+        latency_every=int(pick("latency_every", 1)),
         progress=not args.no_progress, server_env=extra_env, wait_idle=args.wait_idle,
+        profile=args.profile,
     )
 
 
-def run_one(opts: Options, compare_naive: bool) -> dict[str, Any]:
-    result = run_scenario(opts, "fast")
+def measure(opts: Options, mode: str, retries: int) -> dict[str, Any]:
+    """One run; repeated (up to ``retries`` more times) while other programs disturbed it,
+    keeping the least disturbed run."""
+    best: dict[str, Any] | None = None
+    for attempt in range(1 + max(0, retries)):
+        result = run_scenario(opts, mode)
+        result["attempt"] = attempt + 1
+        foreign = float(result.get("foreign_cpu_cores") or 0.0)
+        if best is None or foreign < float(best.get("foreign_cpu_cores") or 0.0):
+            best = result
+        if foreign <= FOREIGN_WARNING:
+            break
+        if attempt < retries:
+            print(f"  other load {foreign:.2f} cores: running {opts.scenario} again",
+                  file=sys.stderr, flush=True)
+    assert best is not None
+    return best
+
+
+def run_one(opts: Options, compare_naive: bool, retries: int = 0) -> dict[str, Any]:
+    result = measure(opts, "fast", retries)
     if compare_naive:
         if opts.url is not None:
             raise BenchError("--compare-naive starts its own servers; drop --url")
-        naive = run_scenario(opts, "naive")
+        naive = measure(opts, "naive", retries)
         result["naive"] = naive
         result["ratios"] = ratios(result, naive)
     return result
@@ -250,7 +279,7 @@ def run_sweep(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str,
         for scenario in ("fanout", "saturate"):
             opts = options_for(scenario, args)
             opts.n = n
-            result = run_one(opts, args.compare_naive)
+            result = run_one(opts, args.compare_naive, args.retries)
             say(render_table(result))
             points.append({"n": n, "scenario": scenario, "ours": _trim(result),
                            "naive": _trim(result.get("naive")),
@@ -288,11 +317,13 @@ def main(argv: list[str]) -> int:
         elif args.scenario == "all":
             output = {"scenario": "all", "scenarios": {}}
             for scenario in SCENARIOS:
-                result = run_one(options_for(scenario, args), args.compare_naive)
+                result = run_one(options_for(scenario, args), args.compare_naive,
+                                 args.retries)
                 say(render_table(result))
                 output["scenarios"][scenario] = result
         else:
-            output = run_one(options_for(args.scenario, args), args.compare_naive)
+            output = run_one(options_for(args.scenario, args), args.compare_naive,
+                             args.retries)
             say(render_table(output))
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)

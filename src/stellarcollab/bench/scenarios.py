@@ -14,6 +14,8 @@ import contextlib
 import math
 import os
 import queue
+import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -74,9 +76,11 @@ class Options:
     connect_concurrency: int = 256
     hold: float = 2.0
     drain_timeout: float = 5.0
+    warmup: int = 20
     latency_every: int = 1
     progress: bool = True
     wait_idle: float = 0.0
+    profile: str | None = None
     server_env: dict[str, str] = field(default_factory=dict)
 
     def params(self) -> dict[str, Any]:
@@ -92,7 +96,8 @@ class Options:
         if self.scenario == "rooms":
             keep |= {"room_size"}
         if self.scenario == "storm":
-            keep = {"scenario", "n", "hold", "procs", "pin", "users", "connect_concurrency"}
+            keep = {"scenario", "n", "hold", "procs", "pin", "users", "connect_concurrency",
+                    "warmup"}
         if self.scenario == "saturate":
             keep |= {"latency_every"}
         values = asdict(self)
@@ -205,9 +210,12 @@ class Plan:
     pub_canvas: dict[int, int]
     pub_is_sub: dict[int, bool]
     loadgen_mode: str
+    warmup: list[dict[str, Any]] = field(default_factory=list)
 
 
-def plan_clients(opts: Options, accounts: list[Account], canvases: list[int]) -> Plan:
+def plan_clients(opts: Options, accounts: list[Account], canvases: list[int],
+                 warm_accounts: list[Account] | None = None) -> Plan:
+    warm_accounts = warm_accounts or []
     clients: list[dict[str, Any]] = []
     users = len(accounts)
     subs: Counter[int] = Counter()
@@ -231,7 +239,10 @@ def plan_clients(opts: Options, accounts: list[Account], canvases: list[int]) ->
                         "sub": True, "measure": index % every == 0})
         subs[canvas] += 1
     if opts.scenario == "storm":
-        return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, "storm")
+        # warm-up connections, opened before the measured window, on accounts of their own
+        warmup = [{"canvas": canvas, "token": warm_accounts[index % len(warm_accounts)].token}
+                  for index in range(opts.warmup if warm_accounts else 0)]
+        return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, "storm", warmup)
     publishers = max(1, opts.publishers)
     for pub in range(publishers):
         account = accounts[(opts.n + pub) % users]
@@ -258,6 +269,34 @@ def split_clients(clients: list[dict[str, Any]], procs: int) -> list[list[dict[s
 # ----- one run -------------------------------------------------------------------------------
 
 
+def start_profiler(path: str, pid: int | None, mode: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server for the measured window (``--profile FILE``): .svg is a
+    flame graph, .json speedscope, anything else py-spy's raw collapsed stacks."""
+    if pid is None:
+        return None
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(exe).exists():
+        print("  --profile: py-spy is not installed (pip install py-spy)", file=sys.stderr)
+        return None
+    target = Path(path)
+    if mode != "fast":
+        target = target.with_name(f"{target.stem}-{mode}{target.suffix}")
+    fmt = {".svg": "flamegraph", ".json": "speedscope"}.get(target.suffix, "raw")
+    return spawn([exe, "record", "--pid", str(pid), "--rate", "100", "--format", fmt,
+                  "--output", str(target), "--nonblocking"],
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profiler(profiler: subprocess.Popen[bytes]) -> None:
+    """SIGINT makes py-spy write what it sampled and exit."""
+    with contextlib.suppress(ProcessLookupError):
+        profiler.send_signal(signal.SIGINT)
+    try:
+        profiler.wait(30)
+    except subprocess.TimeoutExpired:
+        stop_process(profiler)
+
+
 def count_chat_rows(database: Path | None) -> int | None:
     if database is None or not database.exists():
         return None
@@ -279,7 +318,8 @@ def run_scenario(opts: Options, mode: str = "fast",
     server_cpus, gen_cpus = loadgen_cpus(opts.pin)
     progress = Progress(opts.progress, _label(opts, mode))
     server: BenchServer | None = None
-    total_clients = opts.n + (0 if opts.scenario in ("rooms", "storm") else opts.publishers)
+    total_clients = opts.n + (0 if opts.scenario in ("rooms", "storm") else opts.publishers) \
+        + (opts.warmup if opts.scenario == "storm" else 0)
     started = time.monotonic()
     own_affinity = os.sched_getaffinity(0)
     server_pid: int | None
@@ -316,12 +356,14 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
     else:
         rooms = 1
         users = opts.users or max(1, min(opts.n + opts.publishers, 50))
+    warm_users = min(5, opts.warmup) if opts.scenario == "storm" else 0
+    wanted = users + warm_users
     progress.update("accounts", 0.0)
-    accounts = register_users(rest, users, run, on_progress=lambda done: progress.update(
-        "accounts", done / users, f"{done}/{users} users"))
+    accounts = register_users(rest, wanted, run, on_progress=lambda done: progress.update(
+        "accounts", done / wanted, f"{done}/{wanted} users"))
     canvases = create_canvases(rest, accounts[0], rooms, run)
     rest.close()
-    plan = plan_clients(opts, accounts, canvases)
+    plan = plan_clients(opts, accounts[:users], canvases, accounts[users:])
     ws_base = base_url.replace("http://", "ws://", 1) + "/api/v1/ws/canvas"
     parts = split_clients(plan.clients, max(1, opts.procs))
     connect_timeout = 60.0 + opts.n / 200.0
@@ -340,8 +382,9 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
     }
     try:
         for index, part in enumerate(parts):
-            gens.append(LoadGenProcess(index, {**base_config, "clients": part}, gen_cpus,
-                                       events))
+            config = {**base_config, "clients": part,
+                      "warmup": plan.warmup if index == 0 else []}
+            gens.append(LoadGenProcess(index, config, gen_cpus, events))
         total = len(plan.clients)
         ready = _collect(gens, events, "ready", connect_timeout + 30, lambda status:
                          progress.update("connect", status["connected"] / max(1, total),
@@ -360,6 +403,7 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         machine_before, own_before = read_machine_cpu(), own_cpu_seconds()
         wall_before = time.monotonic()
         before = read_proc(server_pid) if server_pid else None
+        profiler = start_profiler(opts.profile, server_pid, mode) if opts.profile else None
         for gen in gens:
             gen.command("go")
         go_wall = time.monotonic()
@@ -384,6 +428,8 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         after = read_proc(server_pid) if server_pid else None
         machine_after, own_after = read_machine_cpu(), own_cpu_seconds()
         wall_after = time.monotonic()
+        if profiler is not None:
+            stop_profiler(profiler)
         health: dict[str, Any] | None = None
         with contextlib.suppress(Exception):
             health = get_json(base_url + "/api/v1/health")
@@ -499,6 +545,7 @@ def summarize(opts: Options, mode: str, plan: Plan,
             "connects_per_s": round(connected / elapsed, 1) if elapsed > 0 else None,
             "connect_latency_ms": latency_summary_ms(connect_latency),
             "server_reported_connections": (health or {}).get("connections"),
+            "warmup_connections": len(plan.warmup),
             "loadgen_cpu_util": round(loadgen_cpu / wall_s, 3) if wall_s else None,
         })
         if before is not None and after is not None:
