@@ -1,0 +1,186 @@
+"""Every state change leaves the services through the one EventSink, once; refused changes
+publish nothing. Races are decided by the database, not by luck."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from stellarcollab.services.canvases import CanvasSpec
+from stellarcollab.services.errors import Conflict, DomainError, Forbidden, NotFound
+from stellarcollab.services.events import Origin
+from tests.services.conftest import Services
+
+RED = base64.b64encode(bytes((255, 0, 0, 255)) * 16 * 16).decode()
+BLUE = base64.b64encode(bytes((0, 0, 255, 255)) * 16 * 16).decode()
+
+
+def types(services: Services) -> list[str]:
+    return [event["type"] for _canvas, event, _user, _conn in services.sink.events]
+
+
+async def outcome(coro: Any) -> str:
+    try:
+        await coro
+    except DomainError as exc:
+        return f"{exc.status_code} {exc.detail}"
+    return "ok"
+
+
+async def test_each_change_publishes_one_event(services: Services) -> None:
+    owner, other = await services.user(), await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c", tile_size=16))
+    cid = canvas["id"]
+    assert types(services) == []  # nobody can be on a canvas that did not exist
+
+    await services.canvases.update(owner, cid, {"name": "renamed"})
+    tile = await services.tiles.create(other, cid, 0, 0, RED, Origin(other.id))
+    await services.tiles.update(owner, tile["id"], BLUE, 1, Origin(owner.id, "conn-1"))
+    await services.tiles.like(owner, tile["id"], Origin(owner.id))
+    await services.tiles.unlike(owner, tile["id"], Origin(owner.id))
+    await services.locks.acquire(owner, cid, 3, 3)
+    await services.locks.acquire(owner, cid, 3, 3)  # a renewal changes no holder
+    await services.locks.release(owner, cid, 3, 3)
+    await services.chat.send(other, cid, "hello")
+    await services.tiles.delete(other, tile["id"], Origin(other.id))
+    await services.canvases.delete(owner, cid)
+
+    assert types(services) == [
+        "canvas_updated", "tile_created", "tile_updated", "tile_liked", "tile_unliked",
+        "user_presence_update", "user_presence_update", "canvas_chat_message",
+        "tile_deleted", "canvas_deleted",
+    ]
+    assert {canvas_id for canvas_id, *_ in services.sink.events} == {cid}
+    exclusions = [(user, conn) for _c, _e, user, conn in services.sink.events]
+    assert exclusions[1] == (other.id, None)  # tile events skip their author...
+    assert exclusions[2] == (None, "conn-1")  # ...or only the connection that caused them
+    assert exclusions[7] == (None, None)  # chat goes to everyone
+
+
+async def test_refused_changes_publish_nothing(services: Services) -> None:
+    owner, other = await services.user(), await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(
+        name="c", tile_size=16, max_tiles_per_user=1, collaboration_mode="owner"))
+    cid = canvas["id"]
+    tile = await services.tiles.create(owner, cid, 0, 0, RED, Origin(owner.id))
+    await services.tiles.create(other, cid, 1, 0, RED, Origin(other.id))
+    await services.locks.acquire(owner, cid, 5, 5)
+    published = len(services.sink.events)
+
+    attempts = [
+        services.canvases.update(other, cid, {"name": "mine"}),
+        services.canvases.delete(other, cid),
+        services.tiles.create(other, cid, 0, 0, RED, Origin(other.id)),
+        services.tiles.create(other, cid, 2, 0, RED, Origin(other.id)),
+        services.tiles.create(owner, cid, 99, 0, RED, Origin(owner.id)),
+        services.tiles.create(owner, cid, 5, 5, "!!", Origin(owner.id)),
+        services.tiles.update(other, tile["id"], BLUE, None, Origin(other.id)),
+        services.tiles.update(owner, tile["id"], BLUE, 9, Origin(owner.id)),
+        services.tiles.like(owner, tile["id"], Origin(owner.id)),
+        services.tiles.unlike(other, tile["id"], Origin(other.id)),
+        services.tiles.delete(other, tile["id"], Origin(other.id)),
+        services.locks.acquire(other, cid, 5, 5),
+        services.locks.release(other, cid, 5, 5),
+        services.chat.send(other, cid, "   "),
+    ]
+    results = [await outcome(attempt) for attempt in attempts]
+    assert "ok" not in results, results
+    assert len(services.sink.events) == published
+
+
+async def test_expired_leases_are_swept_and_announced_once(services: Services) -> None:
+    owner = await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c"))
+    await services.locks.acquire(owner, canvas["id"], 1, 1)
+    await asyncio.sleep(0.4)
+    assert await services.locks.leases(canvas["id"]) == []
+    swept = await asyncio.gather(*(services.locks.sweep_expired() for _ in range(5)))
+    assert sum(swept) >= 1
+    reasons = [e.get("reason") for _c, e, *_ in services.sink.events
+               if e["type"] == "user_presence_update" and e["tile_x"] == 1]
+    assert reasons == ["lease_taken", "lease_expired"]
+
+
+async def test_racing_invites_are_all_accepted(services: Services) -> None:
+    owner, guest = await services.user(), await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c", visibility="private"))
+    results = await asyncio.gather(*(
+        services.canvases.add_member(owner, canvas["id"], guest.username) for _ in range(20)))
+    assert all(r["user_id"] == guest.id for r in results)
+    assert (await services.canvases.get(guest, canvas["id"]))["id"] == canvas["id"]
+
+
+async def test_racing_canvas_deletes_announce_once(services: Services) -> None:
+    owner = await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c"))
+    results = await asyncio.gather(*(outcome(services.canvases.delete(owner, canvas["id"]))
+                                     for _ in range(10)))
+    assert Counter(results) == {"ok": 1, "404 Canvas not found": 9}
+    assert types(services) == ["canvas_deleted"]
+
+
+async def test_racing_likes_and_unlikes_keep_exact_counts(services: Services) -> None:
+    owner = await services.user()
+    fans = [await services.user() for _ in range(30)]
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c", tile_size=16))
+    tile = await services.tiles.create(owner, canvas["id"], 0, 0, RED, Origin(owner.id))
+    likes = await asyncio.gather(*(services.tiles.like(fan, tile["id"], Origin(fan.id))
+                                   for fan in fans))
+    assert sorted(like["like_count"] for like in likes) == list(range(1, 31))
+    doubles = await asyncio.gather(*(outcome(services.tiles.like(fans[0], tile["id"],
+                                                                 Origin(fans[0].id)))
+                                     for _ in range(5)))
+    assert doubles == ["409 Tile already liked"] * 5
+    unlikes = await asyncio.gather(*(
+        outcome(services.tiles.unlike(fan, tile["id"], Origin(fan.id)))
+        for fan in fans[:10] * 3))
+    assert Counter(unlikes) == {"ok": 10, "404 Like not found": 20}
+    assert (await services.tiles.get(owner, tile["id"]))["like_count"] == 20
+    assert types(services).count("tile_liked") == 30
+    assert types(services).count("tile_unliked") == 10
+
+
+async def test_racing_creates_respect_cell_and_limit(services: Services) -> None:
+    owner = await services.user()
+    players = [await services.user() for _ in range(10)]
+    canvas = await services.canvases.create(owner, CanvasSpec(
+        name="c", tile_size=16, max_tiles_per_user=2))
+    cid = canvas["id"]
+    one_cell = await asyncio.gather(*(
+        outcome(services.tiles.create(p, cid, 0, 0, RED, Origin(p.id))) for p in players))
+    assert Counter(one_cell) == {"ok": 1, "409 Tile position already occupied": 9}
+    solo = players[1] if one_cell[0] == "ok" else players[0]
+    many = await asyncio.gather(*(
+        outcome(services.tiles.create(solo, cid, x, 1, RED, Origin(solo.id)))
+        for x in range(8)))
+    assert Counter(many) == {"ok": 2, "403 Tile limit reached for this canvas": 6}
+
+
+async def test_racing_versioned_updates_have_one_winner(services: Services) -> None:
+    owner = await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c", tile_size=16))
+    tile = await services.tiles.create(owner, canvas["id"], 0, 0, RED, Origin(owner.id))
+    results = await asyncio.gather(*(
+        outcome(services.tiles.update(owner, tile["id"], BLUE, 1, Origin(owner.id)))
+        for _ in range(10)))
+    assert Counter(results) == {"ok": 1, "409 Tile was modified by someone else": 9}
+    assert (await services.tiles.get(owner, tile["id"]))["version"] == 2
+
+
+async def test_racing_lease_takes_have_one_holder(services: Services) -> None:
+    owner = await services.user()
+    rivals = [await services.user() for _ in range(8)]
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c"))
+    results = await asyncio.gather(*(
+        outcome(services.locks.acquire(r, canvas["id"], 2, 2)) for r in rivals))
+    assert Counter(results) == {"ok": 1, "409 Tile is being edited by another user": 7}
+    assert len(await services.locks.leases(canvas["id"])) == 1
+
+
+@pytest.mark.parametrize("error", [Conflict, Forbidden, NotFound])
+def test_domain_errors_carry_their_status(error: type[DomainError]) -> None:
+    assert error("x").status_code == {Conflict: 409, Forbidden: 403, NotFound: 404}[error]
