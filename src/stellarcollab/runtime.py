@@ -17,7 +17,6 @@ from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import TicketBook, TokenClaims, TokenService
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import User
 from stellarcollab.realtime.broker import create_broker
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
@@ -31,7 +30,7 @@ from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.presence import PresenceRecorder
 from stellarcollab.services.tiles import TileService
-from stellarcollab.services.users import UserService
+from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +97,7 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
         await self.broker.stop()
@@ -136,7 +136,5 @@ class Runtime:
         ]
 
     async def _release_leases(self, canvas_id: int, user: dict[str, Any]) -> None:
-        # A detached User carrying what the lease events name; nothing is loaded.
-        holder = User(id=user["user_id"], username=user["username"],
-                      display_name=user["display_name"])
+        holder = account_stub(user["user_id"], user["username"], user["display_name"])
         await self.locks.release_all(holder, canvas_id)

@@ -54,16 +54,23 @@ async def _stalled_client(server: ServerProcess, canvas_id: int, account: Accoun
     return Socket(ws)
 
 
-async def _receive_all(socket: Socket, count: int, latencies: list[float]) -> list[int]:
+async def _receive_all(socket: Socket, count: int, latencies: list[float],
+                       cut_off: asyncio.Event | None = None,
+                       cut_off_user: int | None = None) -> list[int]:
+    """Chat numbers in arrival order, with each one's latency from publish to arrival."""
     numbers: list[int] = []
     async for raw in socket.ws:
         message = json.loads(raw)
-        if message["type"] == "tile_highlight":
-            number, sent_at, _ = message["message"].split(":", 2)
+        if message["type"] == "canvas_chat_message":
+            number, sent_at, _ = message["message_text"].split(":", 2)
             numbers.append(int(number))
             latencies.append(time.monotonic() - float(sent_at))
             if len(numbers) == count:
                 break
+        elif cut_off is not None and message["type"] == "user_left" and (
+            message["user_id"] == cut_off_user
+        ):
+            cut_off.set()
     return numbers
 
 
@@ -80,25 +87,28 @@ async def test_slow_consumer_is_closed_4008_and_others_keep_up(
     await publisher.expect("user_joined", user_id=slow_account.id)
 
     latencies: list[float] = []
-    # ~500 bytes a frame: 1,200 of them are more than the kernel's socket buffers and the
+    # ~2 KB a frame: 300 of them are more than the kernel's socket buffers and the
     # connection's own 64 KiB budget can hold for a client that reads nothing.
-    total = 1200
+    total = 300
+    dropped = asyncio.Event()
     receivers = [asyncio.ensure_future(_receive_all(w, total, latencies)) for w in watchers]
+    receivers.append(asyncio.ensure_future(
+        _receive_all(publisher, total, latencies, dropped, slow_account.id)))
 
     async def cut_off() -> int | None:
         # Once the server gives up on it (user_left), the stalled client reads again and
         # finds, after what was already in its socket, the close frame.
-        await publisher.expect("user_left", timeout=60, user_id=slow_account.id)
+        await dropped.wait()
         return await stalled.closed(timeout=30)
 
     slow_close = asyncio.ensure_future(cut_off())
-    filler = "f" * 240
+    filler = "f" * 1900
     for number in range(total):
-        await publisher.send({"type": "tile_mention", "tile_x": 1, "tile_y": 1,
-                              "message": f"{number}:{time.monotonic():.6f}:{filler}"})
-        # Pace the load at what 50 test clients in one process can read (~200 msg/s);
-        # the stalled client reads nothing whatever the pace.
-        await asyncio.sleep(0.005)
+        await publisher.send({"type": "canvas_chat",
+                              "text": f"{number}:{time.monotonic():.6f}:{filler}"})
+        # Pace the load at what 51 test clients in one process can read comfortably
+        # (50 msg/s); the stalled client reads nothing whatever the pace.
+        await asyncio.sleep(0.02)
     results = await asyncio.wait_for(asyncio.gather(*receivers), scaled(60))
 
     for numbers in results:

@@ -16,7 +16,7 @@ from tests.support.clients import join, register
 from tests.support.live_server import LiveServer, test_settings
 from tests.support.timeouts import scaled
 
-TOKEN_SECONDS = 2
+TOKEN_SECONDS = 3
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def short_lived_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Liv
     server = LiveServer(test_settings(
         tmp_path_factory.mktemp("lifetimes"),
         access_token_expire_seconds=TOKEN_SECONDS,
-        websocket_timeout=1.0,
+        websocket_timeout=1.5,
         websocket_ping_interval=0.3,
     )).start()
     yield server
@@ -98,7 +98,7 @@ async def test_client_answering_pings_stays_connected(
     alice = await register(short_api)
     canvas = await alice.create_canvas()
     socket = await join(short_lived_server.ws_base, canvas["id"], alice)
-    await asyncio.sleep(1.5)  # longer than the 1 s timeout; only pongs flow meanwhile
+    await asyncio.sleep(2.0)  # longer than the 1.5 s timeout; only pongs flow meanwhile
     await socket.send({"type": "ping"})
     await socket.expect("pong")
     await socket.close()

@@ -31,7 +31,7 @@ from stellarcollab.realtime.protocol import (
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.locks import LockService
-from stellarcollab.services.users import UserService
+from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ class MessageHandler:
 
     async def _apply(self, connection: Connection, command: Command) -> None:
         if isinstance(command, ChatCommand):
-            await self.chat.send(await self._user(connection), connection.canvas_id, command.text)
+            await self.chat.send(self._account(connection), connection.canvas_id, command.text,
+                                 access_checked=True)
         elif isinstance(command, TypingCommand):
             await self.manager.broadcast_to_canvas(connection.canvas_id, {
                 "type": "user_typing", **connection.brief(), "is_typing": command.is_typing,
@@ -115,7 +116,7 @@ class MessageHandler:
             await self._reauthenticate(connection, command.token)
 
     async def _editing(self, connection: Connection, command: EditingCommand) -> None:
-        user = await self._user(connection)
+        user = self._account(connection)
         if command.is_editing:
             await self.locks.acquire(user, connection.canvas_id, command.tile_x, command.tile_y)
             return
@@ -136,12 +137,9 @@ class MessageHandler:
         expires = isoformat_z(datetime.fromtimestamp(claims.expires_at, UTC))
         connection.send_event({"type": "auth_ok", "expires_at": expires})
 
-    async def _user(self, connection: Connection) -> User:
-        user = await self.users.get(connection.user_id)
-        if user is None or not user.is_active:
-            connection.close(CloseCode.UNAUTHORIZED, "account disabled")
-            raise ProtocolError("unauthorized", "account disabled")
-        return user
+    def _account(self, connection: Connection) -> User:
+        """Who the socket was admitted as; no database read per message."""
+        return account_stub(connection.user_id, connection.username, connection.display_name)
 
 
 def _type_of(command: Command) -> str:

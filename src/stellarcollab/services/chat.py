@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage, User
+from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.chat_writer import ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.views import chat_event, message_view
@@ -29,16 +31,24 @@ class ChatService:
         self.db = db
         self.events = events
         self.max_length = max_length
+        self.writer = ChatWriter(db)
 
-    async def send(self, user: User, canvas_id: int, text: str) -> dict[str, Any]:
-        """Persist first: the broadcast carries the stored id, which is the sender's ack."""
+    async def send(
+        self, user: User, canvas_id: int, text: str, *, access_checked: bool = False
+    ) -> dict[str, Any]:
+        """Persist first: the broadcast carries the stored id, which is the sender's ack.
+
+        ``access_checked`` is for callers that already hold the right to the canvas (a
+        socket admitted to it; a deleted canvas closes its sockets)."""
         cleaned = clean_chat_text(text, self.max_length)
+        if not access_checked:
+            async with self.db.read() as session:
+                await load_canvas(session, canvas_id, user)
         message = ChatMessage(
-            id=str(uuid.uuid4()), canvas_id=canvas_id, sender_id=user.id, text=cleaned
+            id=str(uuid.uuid4()), canvas_id=canvas_id, sender_id=user.id, text=cleaned,
+            created_at=utcnow(),
         )
-        async with self.db.transaction() as session:
-            await load_canvas(session, canvas_id, user)
-            session.add(message)
+        await self.writer.store(message)
         await self.events.publish(canvas_id, chat_event(message, user))
         return message_view(message, user)
 

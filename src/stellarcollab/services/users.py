@@ -19,6 +19,12 @@ from stellarcollab.services.views import user_view
 BAD_CREDENTIALS = "Incorrect username or password"
 
 
+def account_stub(user_id: int, username: str, display_name: str) -> User:
+    """A detached User carrying only who someone is, for events about a user whose
+    identity is already known (e.g. from an admitted socket); never stored."""
+    return User(id=user_id, username=username, display_name=display_name)
+
+
 class UserService:
     def __init__(self, db: Database, hasher: PasswordHasher, tokens: TokenService) -> None:
         self.db = db

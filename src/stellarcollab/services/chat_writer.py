@@ -1,0 +1,61 @@
+"""Group commit for chat: messages sent at about the same time are stored in one
+transaction, so SQLite's one-writer-at-a-time costs one commit per batch, not per message.
+
+Each sender awaits its own message's commit; the futures are resolved in the order the
+messages were queued, so the broadcasts that follow keep that order too. A failed commit
+fails every message of its batch: none of them was acknowledged, none is half-stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import ChatMessage
+
+MAX_BATCH = 500
+
+
+class ChatWriter:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: list[tuple[ChatMessage, asyncio.Future[None]]] = []
+        self._wakeup: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, message: ChatMessage) -> None:
+        """Return once ``message`` is committed (raise if its batch failed)."""
+        if self._task is None or self._task.done():
+            self._wakeup = asyncio.Event()
+            self._task = asyncio.get_running_loop().create_task(self._run())
+        assert self._wakeup is not None
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((message, done))
+        self._wakeup.set()
+        await done
+
+    async def _run(self) -> None:
+        assert self._wakeup is not None
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                try:
+                    async with self.db.transaction() as session:
+                        session.add_all([message for message, _ in batch])
+                except Exception as exc:
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
