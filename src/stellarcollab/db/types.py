@@ -9,6 +9,14 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+# Integer columns are 32-bit on PostgreSQL (64-bit on SQLite): no row has an id or a
+# coordinate outside this range, and asking the database about one is an error there.
+MAX_INT = 2**31 - 1
+
+
+def fits_int_column(value: int) -> bool:
+    return -MAX_INT - 1 <= value <= MAX_INT
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, Tile, User
-from stellarcollab.db.types import utcnow
+from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.errors import Forbidden, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.views import canvas_view
@@ -56,6 +56,8 @@ async def load_canvas(
 
     ``for_update`` holds the row (FOR NO KEY UPDATE, which leaves tile inserts alone) until
     the transaction ends, so concurrent changes of one canvas see each other's result."""
+    if not fits_int_column(canvas_id):
+        raise NotFound(CANVAS_NOT_FOUND)
     canvas = await session.get(
         Canvas, canvas_id, with_for_update={"key_share": True} if for_update else None
     )
@@ -152,6 +154,8 @@ class CanvasService:
         async with self.db.transaction() as session:
             canvas = await load_canvas(session, canvas_id, user, for_update=True)
             require_owner(canvas, user)
+            if not fits_int_column(member_id):
+                return  # no such user, so no such member
             await session.execute(
                 delete(CanvasMember).where(
                     CanvasMember.canvas_id == canvas_id, CanvasMember.user_id == member_id

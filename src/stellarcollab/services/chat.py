@@ -23,6 +23,9 @@ def clean_chat_text(text: str, max_length: int) -> str:
         raise Invalid("Message text must not be empty")
     if len(cleaned) > max_length:
         raise Invalid(f"Message text must be at most {max_length} characters")
+    if "\x00" in cleaned:
+        # PostgreSQL text cannot hold NUL; stored, it would fail its whole commit batch.
+        raise Invalid("Message text must not contain NUL characters")
     return cleaned
 
 

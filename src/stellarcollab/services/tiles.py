@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, Like, Tile, User
-from stellarcollab.db.types import utcnow
+from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.canvases import CanvasAccessDenied, load_canvas
 from stellarcollab.services.errors import Conflict, Forbidden, Invalid, NotFound, OutOfBounds
 from stellarcollab.services.events import EventSink, Origin
@@ -204,6 +204,10 @@ class TileService:
             x0, y0, x1, y1 = bounds or (0, 0, canvas.width - 1, canvas.height - 1)
             if x0 > x1 or y0 > y1:
                 raise OutOfBounds("Region corners must satisfy x0 <= x1 and y0 <= y1")
+            # Only cells of the canvas can hold tiles (and the bounds then fit the columns).
+            x1, y1 = min(x1, canvas.width - 1), min(y1, canvas.height - 1)
+            if x0 > x1 or y0 > y1:
+                return []
             rows = await session.execute(
                 select(Tile, User.username)
                 .join(User, User.id == Tile.creator_id)
@@ -217,7 +221,7 @@ class TileService:
             return [tile_view(tile, name) for tile, name in rows.all()]
 
     async def _load(self, session: AsyncSession, user: User, tile_id: int) -> tuple[Tile, Canvas]:
-        tile = await session.get(Tile, tile_id)
+        tile = await session.get(Tile, tile_id) if fits_int_column(tile_id) else None
         if tile is None:
             raise NotFound(TILE_NOT_FOUND)
         try:

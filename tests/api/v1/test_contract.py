@@ -86,3 +86,80 @@ async def test_who_is_here_over_rest(alice: Account) -> None:
     response = await alice.get(f"/api/v1/canvases/{canvas['id']}/users")
     assert response.status_code == 200 and response.json() == []
     assert_error(await alice.get("/api/v1/canvases/999999/users"), 404, "Canvas not found")
+
+
+HUGE = [2**31, 2**40, 2**63, 2**70]
+
+
+async def test_ids_beyond_any_row_are_404_not_500(alice: Account) -> None:
+    canvas = await alice.create_canvas()
+    tile = await alice.create_tile(canvas["id"], 0, 0)
+    for big in HUGE:
+        assert_error(await alice.get(f"/api/v1/canvases/{big}"), 404, "Canvas not found")
+        assert_error(await alice.patch(f"/api/v1/canvases/{big}", {"name": "x"}), 404,
+                     "Canvas not found")
+        assert_error(await alice.delete(f"/api/v1/canvases/{big}"), 404, "Canvas not found")
+        for path in ("tiles", "image.png", "users", "chat/messages"):
+            assert_error(await alice.get(f"/api/v1/canvases/{big}/{path}"), 404,
+                         "Canvas not found")
+        assert_error(await alice.post(f"/api/v1/canvases/{big}/locks/0/0"), 404,
+                     "Canvas not found")
+        assert_error(await alice.post("/api/v1/tiles", {
+            "canvas_id": big, "x": 0, "y": 0, "pixels": tile["pixels"]}), 404,
+            "Canvas not found")
+        assert_error(await alice.get(f"/api/v1/tiles/{big}"), 404, "Tile not found")
+        assert_error(await alice.put(f"/api/v1/tiles/{big}", {"pixels": tile["pixels"]}), 404,
+                     "Tile not found")
+        assert_error(await alice.delete(f"/api/v1/tiles/{big}"), 404, "Tile not found")
+        assert_error(await alice.post(f"/api/v1/tiles/{big}/like"), 404, "Tile not found")
+        removed = await alice.delete(f"/api/v1/canvases/{canvas['id']}/members/{big}")
+        assert removed.status_code == 204
+        # Huge cells are simply outside the canvas.
+        assert_error(await alice.post(f"/api/v1/canvases/{canvas['id']}/locks/{big}/0"), 400,
+                     f"Tile position ({big}, 0) is outside the canvas (32x32)")
+        region = await alice.get(f"/api/v1/canvases/{canvas['id']}/tiles",
+                                 params={"x0": big, "x1": big, "y0": big, "y1": big})
+        assert region.status_code == 200 and region.json() == []
+        whole = await alice.get(f"/api/v1/canvases/{canvas['id']}/tiles",
+                                params={"x1": big, "y1": big})
+        assert [t["id"] for t in whole.json()] == [tile["id"]]
+        stale = await alice.put(f"/api/v1/tiles/{tile['id']}",
+                                {"pixels": tile["pixels"], "version": big})
+        assert_error(stale, 409, "Tile was modified by someone else", current_version=1)
+        page = await alice.get("/api/v1/canvases", params={"offset": big})
+        assert page.status_code in (200, 422), page.text
+        if page.status_code == 200:
+            assert page.json()["items"] == []
+
+
+async def test_nul_characters_are_refused_not_500(api: httpx.AsyncClient, alice: Account) -> None:
+    canvas = await alice.create_canvas()
+    cid = canvas["id"]
+    assert_error(await alice.post(f"/api/v1/canvases/{cid}/chat/messages", {"text": "a\x00b"}),
+                 422, "Message text must not contain NUL characters")
+    assert_validation_error(await alice.post("/api/v1/canvases", {"name": "a\x00b"}), "name")
+    assert_validation_error(await alice.post("/api/v1/canvases", {
+        "name": "ok", "description": "a\x00b"}), "description")
+    assert_validation_error(await alice.patch(f"/api/v1/canvases/{cid}", {"name": "a\x00b"}),
+                            "name")
+    assert_validation_error(await alice.patch(f"/api/v1/canvases/{cid}", {
+        "description": "\x00"}), "description")
+    assert_validation_error(await api.post("/api/v1/auth/register", json={
+        "username": "nul-name", "email": "nul@example.com", "password": "correct-horse",
+        "display_name": "x\x00y"}), "display_name")
+    assert_validation_error(await api.post("/api/v1/auth/register", json={
+        "username": "nul-mail", "email": "n\x00l@example.com", "password": "correct-horse"}),
+        "email")
+    assert_validation_error(await api.post("/api/v1/auth/login", json={
+        "username": "a\x00b", "password": "correct-horse"}), "username")
+    assert_validation_error(await alice.post(f"/api/v1/canvases/{cid}/members", {
+        "username": "a\x00b"}), "username")
+    assert_validation_error(await alice.get(f"/api/v1/canvases/{cid}/chat/messages",
+                                            params={"before": "a\x00b"}), "before")
+    # Passwords are never stored as text, so a NUL in one is just a wrong password.
+    assert_error(await api.post("/api/v1/auth/login", json={
+        "username": alice.username, "password": "correct\x00horse"}), 401,
+        "Incorrect username or password")
+    # Nothing was half-stored, and the server is fine.
+    assert (await alice.get(f"/api/v1/canvases/{cid}/chat/messages")).json()["items"] == []
+    assert (await alice.get(f"/api/v1/canvases/{cid}")).json()["name"] == canvas["name"]

@@ -17,6 +17,7 @@ from stellarcollab.api.v1.schemas import (
     MemberOut,
     TileOut,
 )
+from stellarcollab.db.types import MAX_INT
 from stellarcollab.services.canvases import CanvasSpec
 
 router = APIRouter(prefix="/canvases", tags=["canvases"])
@@ -27,7 +28,7 @@ async def list_canvases(
     user: CurrentUser,
     runtime: RuntimeDep,
     limit: int = Query(20, ge=1, le=100),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_INT),
 ) -> dict[str, Any]:
     return await runtime.canvases.list_for(user, limit, offset)
 

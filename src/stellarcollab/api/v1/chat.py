@@ -18,7 +18,7 @@ async def chat_history(
     user: CurrentUser,
     runtime: RuntimeDep,
     limit: int = Query(50, ge=1, le=200),
-    before: str | None = Query(None, max_length=36),
+    before: str | None = Query(None, max_length=36, pattern=r"^[0-9A-Za-z-]+$"),
 ) -> Any:
     return await runtime.chat.history(user, canvas_id, limit, before)
 

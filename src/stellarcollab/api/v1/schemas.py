@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
+
+
+def _refuse_nul(value: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_refuse_nul)
 
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -16,11 +26,11 @@ class RegisterRequest(BaseModel):
     username: Username
     email: EmailStr
     password: Password
-    display_name: Annotated[str | None, StringConstraints(max_length=64)] = None
+    display_name: Annotated[str | None, StringConstraints(max_length=64), NoNul] = None
 
 
 class LoginRequest(BaseModel):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
@@ -41,8 +51,10 @@ class TokenOut(BaseModel):
 
 
 class CanvasCreate(BaseModel):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-    description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    name: Annotated[
+        str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoNul
+    ]
+    description: Annotated[str, StringConstraints(max_length=2000), NoNul] = ""
     width: int = Field(32, ge=1, le=256)
     height: int = Field(32, ge=1, le=256)
     tile_size: Literal[16, 32, 64] = 32
@@ -53,10 +65,12 @@ class CanvasCreate(BaseModel):
 
 class CanvasUpdate(BaseModel):
     name: (
-        Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+        Annotated[
+            str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoNul
+        ]
         | None
     ) = None
-    description: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    description: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
     max_tiles_per_user: int | None = Field(None, ge=1, le=65536)
     collaboration_mode: Literal["free", "owner"] | None = None
     visibility: Literal["public", "private"] | None = None
@@ -88,7 +102,7 @@ class CanvasPage(BaseModel):
 
 
 class MemberAdd(BaseModel):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    username: Annotated[str, StringConstraints(min_length=1, max_length=32), NoNul]
 
 
 class MemberOut(BaseModel):
