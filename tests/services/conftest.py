@@ -58,14 +58,15 @@ async def database(request: pytest.FixtureRequest,
 
 
 @pytest.fixture
-def services(database: Database) -> Services:
+async def services(database: Database) -> AsyncIterator[Services]:
     """Fresh services (and sink) over the module's database."""
     sink = RecordingSink()
     hasher = PasswordHasher(1, 1024, 1, 4)
     tokens = TokenService("service-test-secret-key-long-enough", 3600)
-    return Services(
+    chat = ChatService(database, sink, 2000)
+    yield Services(
         db=database, sink=sink, users=UserService(database, hasher, tokens),
         canvases=CanvasService(database, sink), tiles=TileService(database, sink),
-        locks=LockService(database, sink, ttl_seconds=0.3),
-        chat=ChatService(database, sink, 2000),
+        locks=LockService(database, sink, ttl_seconds=0.3), chat=chat,
     )
+    await chat.writer.stop()

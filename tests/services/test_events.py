@@ -184,3 +184,16 @@ async def test_racing_lease_takes_have_one_holder(services: Services) -> None:
 @pytest.mark.parametrize("error", [Conflict, Forbidden, NotFound])
 def test_domain_errors_carry_their_status(error: type[DomainError]) -> None:
     assert error("x").status_code == {Conflict: 409, Forbidden: 403, NotFound: 404}[error]
+
+
+async def test_a_refused_chat_message_does_not_sink_its_batch(services: Services) -> None:
+    owner = await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c"))
+    results = await asyncio.gather(*(
+        outcome(services.chat.send(owner, canvas["id"], text))
+        for text in ["one", "bad\x00text", "two", "   ", "three"]))
+    assert results == ["ok", "422 Message text must not contain NUL characters", "ok",
+                       "422 Message text must not be empty", "ok"]
+    history = await services.chat.history(owner, canvas["id"], 10, None)
+    assert sorted(m["text"] for m in history["items"]) == ["one", "three", "two"]
+    assert types(services) == ["canvas_chat_message"] * 3
