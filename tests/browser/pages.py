@@ -144,9 +144,12 @@ async def cell_point(page: Page, x: int, y: int, fx: float = 0.5,
 
 async def click_cell(page: Page, x: int, y: int) -> None:
     """Click a cell on the canvas; the tile card for exactly that cell opens."""
+    card = page.locator("#tile-info")
+    if await card.is_visible():  # it may cover the cell
+        await card.locator("#tile-info-close").click()
+        await expect(card).to_be_hidden()
     point = await cell_point(page, x, y)
     await page.locator("#canvas-view").click(position={"x": point["x"], "y": point["y"]})
-    card = page.locator("#tile-info")
     await expect(card).to_be_visible()
     await expect(card).to_have_attribute("data-x", str(x))
     await expect(card).to_have_attribute("data-y", str(y))
