@@ -197,3 +197,21 @@ async def test_a_refused_chat_message_does_not_sink_its_batch(services: Services
     history = await services.chat.history(owner, canvas["id"], 10, None)
     assert sorted(m["text"] for m in history["items"]) == ["one", "three", "two"]
     assert types(services) == ["canvas_chat_message"] * 3
+
+
+async def test_likes_racing_a_delete_never_fail_oddly(services: Services) -> None:
+    owner = await services.user()
+    fans = [await services.user() for _ in range(12)]
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c", tile_size=16))
+    for round_ in range(4):
+        tile = await services.tiles.create(owner, canvas["id"], round_, 0, RED, Origin(owner.id))
+        for fan in fans[:6]:
+            await services.tiles.like(fan, tile["id"], Origin(fan.id))
+        calls = (
+            [services.tiles.like(fan, tile["id"], Origin(fan.id)) for fan in fans[6:]]
+            + [services.tiles.unlike(fan, tile["id"], Origin(fan.id)) for fan in fans[:6]]
+        )
+        calls.insert(len(calls) // 2, services.tiles.delete(owner, tile["id"], Origin(owner.id)))
+        results = await asyncio.gather(*(outcome(call) for call in calls))
+        assert set(results) <= {"ok", "404 Tile not found", "404 Like not found"}, results
+        assert "ok" in results

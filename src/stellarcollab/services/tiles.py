@@ -150,7 +150,7 @@ class TileService:
     async def like(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         try:
             async with self.db.transaction() as session:
-                tile, _canvas = await self._load(session, user, tile_id)
+                tile, _canvas = await self._load(session, user, tile_id, lock=True)
                 if tile.creator_id == user.id:
                     raise Forbidden(OWN_TILE_LIKE)
                 session.add(Like(user_id=user.id, tile_id=tile_id))
@@ -162,7 +162,7 @@ class TileService:
 
     async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
-            tile, _canvas = await self._load(session, user, tile_id)
+            tile, _canvas = await self._load(session, user, tile_id, lock=True)
             # The DELETE decides: of two concurrent unlikes only one removes the row, so
             # only one decrements (a read-then-delete would let both through).
             removed = await session.scalar(
@@ -220,8 +220,17 @@ class TileService:
             )
             return [tile_view(tile, name) for tile, name in rows.all()]
 
-    async def _load(self, session: AsyncSession, user: User, tile_id: int) -> tuple[Tile, Canvas]:
-        tile = await session.get(Tile, tile_id) if fits_int_column(tile_id) else None
+    async def _load(
+        self, session: AsyncSession, user: User, tile_id: int, *, lock: bool = False
+    ) -> tuple[Tile, Canvas]:
+        """The tile and its canvas, if ``user`` may see them. ``lock`` holds the tile row
+        (FOR NO KEY UPDATE) first, so likes, unlikes and deletes of one tile take their
+        locks in one order (tile, then like rows) and cannot deadlock each other."""
+        tile = None
+        if fits_int_column(tile_id):
+            tile = await session.get(
+                Tile, tile_id, with_for_update={"key_share": True} if lock else None
+            )
         if tile is None:
             raise NotFound(TILE_NOT_FOUND)
         try:
