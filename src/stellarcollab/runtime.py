@@ -70,6 +70,8 @@ class Runtime:
         self.manager.list_leases = self._lease_views
         self.manager.release_leases = self._release_leases
         self.manager.presence_listeners.append(self.presence_records.note)
+        self.manager.control_listeners.append(self._on_control)
+        self.canvases.on_change.append(self.admission.forget_canvas)
         self.connect_limiter = KeyedBuckets(
             settings.rate_limit_connects_per_minute / 60, settings.rate_limit_connects_per_minute,
             time.monotonic,
@@ -105,7 +107,12 @@ class Runtime:
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)
-        await self.broker.publish_control({"type": "token_revoked", "jti": claims.jti})
+        await self.broker.publish_control(
+            {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
+
+    def _on_control(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "token_revoked":
+            self.admission.note_revoked(str(message["jti"]), float(message["expires_at"]))
 
     def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
         async def loop() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import uvicorn
 
 from stellarcollab.config import Settings
+from stellarcollab.dispatch import CanvasSocketDispatch
 from stellarcollab.main import create_app
 from stellarcollab.realtime.transport import protocol_class
 
@@ -29,7 +30,7 @@ def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -
         "lifespan": "on",
     }
     options.update(overrides)
-    return uvicorn.Config(create_app(settings), **options)
+    return uvicorn.Config(CanvasSocketDispatch(create_app(settings)), **options)
 
 
 def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> None:

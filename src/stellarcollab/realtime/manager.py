@@ -53,6 +53,7 @@ class ConnectionManager:
         self.list_leases: LeaseLister = _no_leases
         self.release_leases: LeaseReleaser = _no_release
         self.presence_listeners: list[PresenceListener] = []
+        self.control_listeners: list[Callable[[dict[str, Any]], None]] = []
         broker.set_receivers(self._on_delivery, self._on_control)
 
     # ----- joining and leaving -------------------------------------------------------
@@ -271,6 +272,11 @@ class ConnectionManager:
                 await connection.websocket.send_text(orjson.dumps(message).decode())
 
     def _on_control(self, message: dict[str, Any]) -> None:
+        for listener in self.control_listeners:
+            try:
+                listener(message)
+            except Exception:
+                log.exception("control listener failed")
         if message.get("type") == "token_revoked":
             for connection in list(self.connections_by_jti.get(str(message.get("jti")), ())):
                 connection.close(CloseCode.UNAUTHORIZED, "token revoked")

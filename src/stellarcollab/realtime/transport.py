@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from asyncio import BaseTransport
+from collections import deque
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -19,6 +21,39 @@ from websockets.http11 import Request
 
 EXTENSION = "stellarcollab.transport"
 FORCED_CLOSE_GRACE_SECONDS = 5.0
+
+
+class ReceiveQueue:
+    """What uvicorn's protocol needs of its ASGI receive queue, for a third of the memory
+    of an ``asyncio.Queue``: one reader (the app) awaits, the protocol appends."""
+
+    __slots__ = ("_items", "_loop", "_waiter")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._items: deque[Any] = deque()
+        self._loop = loop
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
 
 
 class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -29,6 +64,7 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.queue = ReceiveQueue(self.loop)  # type: ignore[assignment]
         self.last_seen = self.loop.time()
 
     def connection_made(self, transport: BaseTransport) -> None:
@@ -47,6 +83,13 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][EXTENSION] = self
+
+    def start_keepalive(self) -> None:
+        # Called once the handshake response is written: the parsed request and response,
+        # with their header maps, are never read again, and a socket may live for hours.
+        self.request = None  # type: ignore[assignment]
+        self.response = None  # type: ignore[assignment]
+        super().start_keepalive()
 
     @property
     def can_write(self) -> bool:

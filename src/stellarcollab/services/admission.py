@@ -1,12 +1,18 @@
-"""Admission of a WebSocket: token, account and canvas access checked in one short read.
+"""Admission of a WebSocket: token, account and canvas access, checked against short-lived
+caches first and one read of the database otherwise.
 
-Connecting is hot (a reconnect storm after a restart brings everyone back at once), so the
-checks the REST dependencies make in several sessions are made here in one, two queries.
+Connecting is hot: a restart or a network blip brings every client back at once, and the
+same few users and canvases are checked again and again. Entries live ``ttl`` seconds;
+changes made through this process (logout, canvas edits, membership) drop them at once,
+and a revoked token is remembered for as long as it could still be presented.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from sqlalchemy import and_, select
 
@@ -15,6 +21,41 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, RevokedToken, User
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+
+K = TypeVar("K")
+V = TypeVar("V")
+CACHE_SECONDS = 5.0
+CACHE_ENTRIES = 50_000
+
+
+class ExpiringCache(Generic[K, V]):
+    """A bounded mapping whose entries expire; the clock is injectable."""
+
+    def __init__(self, ttl: float, max_entries: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
+        self._items: dict[K, tuple[float, V]] = {}
+
+    def get(self, key: K) -> V | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] < self.clock():
+            del self._items[key]
+            return None
+        return item[1]
+
+    def put(self, key: K, value: V) -> None:
+        if len(self._items) >= self.max_entries:
+            now = self.clock()
+            self._items = {k: v for k, v in self._items.items() if v[0] >= now}
+            if len(self._items) >= self.max_entries:
+                self._items.clear()
+        self._items[key] = (self.clock() + self.ttl, value)
+
+    def drop(self, predicate: Callable[[K], bool]) -> None:
+        for key in [k for k in self._items if predicate(k)]:
+            del self._items[key]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +66,26 @@ class Admission:
 
 
 class SocketAdmission:
-    def __init__(self, db: Database, tokens: TokenService) -> None:
+    def __init__(self, db: Database, tokens: TokenService, ttl: float = CACHE_SECONDS) -> None:
         self.db = db
         self.tokens = tokens
+        self.accounts: ExpiringCache[tuple[int, str], User] = ExpiringCache(ttl, CACHE_ENTRIES)
+        self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
+            ttl, CACHE_ENTRIES)
+        self.revoked: dict[str, float] = {}
+
+    def note_revoked(self, jti: str, expires_at: float) -> None:
+        self.revoked[jti] = expires_at
+        self.accounts.drop(lambda key: key[1] == jti)
+        now = time.time()
+        if len(self.revoked) > CACHE_ENTRIES:
+            self.revoked = {j: exp for j, exp in self.revoked.items() if exp > now}
+
+    def forget_canvas(self, canvas_id: int) -> None:
+        self.canvases.drop(lambda key: key[0] == canvas_id)
+
+    def forget_user(self, user_id: int) -> None:
+        self.accounts.drop(lambda key: key[0] == user_id)
 
     async def admit(self, token: str, canvas_id: int) -> Admission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
@@ -36,17 +94,38 @@ class SocketAdmission:
             claims = self.tokens.decode(token)
         except InvalidTokenError as exc:
             raise Unauthorized("Could not validate credentials") from exc
+        if claims.jti in self.revoked:
+            raise Unauthorized("Token has been revoked")
+        user = self.accounts.get((claims.user_id, claims.jti))
+        if user is None:
+            user = await self._load_account(claims)
+            self.accounts.put((claims.user_id, claims.jti), user)
+        access = self.canvases.get((canvas_id, user.id))
+        if access is None:
+            access = await self._load_canvas(canvas_id, user)
+            self.canvases.put((canvas_id, user.id), access)
+        canvas, may_enter = access
+        if not may_enter:
+            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
+        return Admission(user, claims, canvas)
+
+    async def _load_account(self, claims: TokenClaims) -> User:
         async with self.db.read() as session:
             account = (await session.execute(
                 select(User, RevokedToken.jti)
                 .outerjoin(RevokedToken, RevokedToken.jti == claims.jti)
                 .where(User.id == claims.user_id)
             )).first()
-            if account is None or not account[0].is_active:
-                raise Unauthorized("Could not validate credentials")
-            user, revoked = account
-            if revoked is not None:
-                raise Unauthorized("Token has been revoked")
+        if account is None or not account[0].is_active:
+            raise Unauthorized("Could not validate credentials")
+        if account[1] is not None:
+            self.revoked[claims.jti] = float(claims.expires_at)
+            raise Unauthorized("Token has been revoked")
+        user: User = account[0]
+        return user
+
+    async def _load_canvas(self, canvas_id: int, user: User) -> tuple[Canvas, bool]:
+        async with self.db.read() as session:
             found = (await session.execute(
                 select(Canvas, CanvasMember.user_id)
                 .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
@@ -55,8 +134,7 @@ class SocketAdmission:
             )).first()
         if found is None or not found[0].is_active:
             raise NotFound(CANVAS_NOT_FOUND)
-        canvas, membership = found
-        if not (canvas.visibility == "public" or canvas.owner_id == user.id or user.is_admin
-                or membership is not None):
-            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
-        return Admission(user, claims, canvas)
+        canvas: Canvas = found[0]
+        may_enter = (canvas.visibility == "public" or canvas.owner_id == user.id
+                     or bool(user.is_admin) or found[1] is not None)
+        return canvas, may_enter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,12 @@ class CanvasService:
     def __init__(self, db: Database, events: EventSink) -> None:
         self.db = db
         self.events = events
+        #: called with the canvas id after any change of who may enter it or what it is
+        self.on_change: list[Callable[[int], None]] = []
+
+    def _changed(self, canvas_id: int) -> None:
+        for callback in self.on_change:
+            callback(canvas_id)
 
     async def create(self, owner: User, spec: CanvasSpec) -> dict[str, Any]:
         canvas = Canvas(owner_id=owner.id, **_spec_fields(spec))
@@ -128,6 +135,7 @@ class CanvasService:
                     setattr(canvas, field, changes[field])
             canvas.updated_at = utcnow()
             view = await self._view(session, canvas)
+        self._changed(canvas_id)
         await self.events.publish(canvas_id, {"type": "canvas_updated", "canvas": view})
         return view
 
@@ -137,6 +145,7 @@ class CanvasService:
             require_owner(canvas, user)
             canvas.is_active = False
             canvas.updated_at = utcnow()
+        self._changed(canvas_id)
         await self.events.publish(canvas_id, {"type": "canvas_deleted"})
 
     async def add_member(self, user: User, canvas_id: int, username: str) -> dict[str, Any]:
@@ -148,6 +157,7 @@ class CanvasService:
                 raise NotFound("User not found")
             if await session.get(CanvasMember, (canvas_id, member.id)) is None:
                 session.add(CanvasMember(canvas_id=canvas_id, user_id=member.id))
+        self._changed(canvas_id)
         return {"canvas_id": canvas_id, "user_id": member.id, "username": member.username}
 
     async def remove_member(self, user: User, canvas_id: int, member_id: int) -> None:
@@ -161,6 +171,7 @@ class CanvasService:
                     CanvasMember.canvas_id == canvas_id, CanvasMember.user_id == member_id
                 )
             )
+        self._changed(canvas_id)
 
     async def _view(self, session: AsyncSession, canvas: Canvas) -> dict[str, Any]:
         owner = await session.get(User, canvas.owner_id)

@@ -67,8 +67,13 @@ async def _reject(websocket: WebSocket, code: CloseCode) -> None:
 
 
 @router.websocket("/canvas/{canvas_id}")
-async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int) -> None:
-    runtime: Runtime = websocket.app.state.runtime
+async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
+    """The route as FastAPI sees it; ``CanvasSocketDispatch`` usually answers first."""
+    await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
+
+
+async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
+                                    runtime: Runtime) -> None:
     settings = runtime.settings
     manager = runtime.manager
     token, subprotocol = _credentials(websocket, runtime)
@@ -98,7 +103,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int) -> Non
         if connection_box:
             connection_box[0].close(int(CloseCode.POLICY), "slow consumer")
 
-    writer = _writer_for(websocket, settings.websocket_send_buffer_bytes, on_overflow)
+    writer = _writer_for(websocket, runtime, settings.websocket_send_buffer_bytes, on_overflow)
     connection = Connection(
         websocket,
         writer,
@@ -110,11 +115,10 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int) -> Non
                     time.monotonic),
     )
     connection_box.append(connection)
+    since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
+    _forget_handshake(websocket)
     try:
-        await manager.connect(
-            connection, since=_int_param(websocket, "since"),
-            epoch=websocket.query_params.get("epoch"),
-        )
+        await manager.connect(connection, since=since, epoch=epoch)
         await _message_loop(websocket, connection, runtime)
     except Exception:
         log.exception("connection %s failed", connection.id)
@@ -125,16 +129,23 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int) -> Non
             writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
 
 
-def _writer_for(websocket: WebSocket, budget: int, on_overflow: Any) -> FrameWriter:
+def _forget_handshake(websocket: WebSocket) -> None:
+    """Drop what only the handshake needed (headers, query string, their parsed forms):
+    a socket lives for hours, and thousands of them hold only what they use."""
+    scope = websocket.scope
+    scope["headers"] = []
+    scope["query_string"] = b""
+    scope["subprotocols"] = []
+    for cached in ("_headers", "_query_params", "_url", "_cookies"):
+        websocket.__dict__.pop(cached, None)
+
+
+def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
+                on_overflow: Any) -> FrameWriter:
     protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
     if isinstance(protocol, StellarWebSocketProtocol):
-        return TransportWriter(protocol, _scheduler(websocket), budget, on_overflow)
+        return TransportWriter(protocol, runtime.flush_scheduler(), budget, on_overflow)
     return QueueWriter(websocket, budget, on_overflow)
-
-
-def _scheduler(websocket: WebSocket) -> Any:
-    runtime: Runtime = websocket.app.state.runtime
-    return runtime.flush_scheduler()
 
 
 async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> None:
