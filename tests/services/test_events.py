@@ -215,3 +215,20 @@ async def test_likes_racing_a_delete_never_fail_oddly(services: Services) -> Non
         results = await asyncio.gather(*(outcome(call) for call in calls))
         assert set(results) <= {"ok", "404 Tile not found", "404 Like not found"}, results
         assert "ok" in results
+
+
+async def test_redraws_racing_a_delete_answer_not_found(services: Services) -> None:
+    owner = await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c", tile_size=16))
+    seen: set[str] = set()
+    for round_ in range(5):
+        tile = await services.tiles.create(owner, canvas["id"], round_, 0, RED, Origin(owner.id))
+        calls = [services.tiles.update(owner, tile["id"], BLUE, None, Origin(owner.id))
+                 for _ in range(6)]
+        calls.insert(3, services.tiles.delete(owner, tile["id"], Origin(owner.id)))
+        results = await asyncio.gather(*(outcome(call) for call in calls))
+        seen.update(results)
+        # Unversioned redraws never conflict; once the tile is gone they find nothing.
+        assert set(results) <= {"ok", "404 Tile not found"}, results
+        assert types(services).count("tile_deleted") == round_ + 1
+    assert "ok" in seen

@@ -106,14 +106,23 @@ class TileService:
             await ensure_not_leased_by_other(session, canvas.id, tile.x, tile.y, user.id)
             if version is not None and version != tile.version:
                 raise Conflict(STALE_VERSION, current_version=tile.version)
+            # Only a versioned write is guarded by its version; an unversioned one applies
+            # to whatever version is current when its UPDATE runs (last writer wins).
+            guard = [Tile.id == tile_id]
+            if version is not None:
+                guard.append(Tile.version == version)
             result = await session.execute(
                 update(Tile)
-                .where(Tile.id == tile_id, Tile.version == tile.version)
+                .where(*guard)
                 .values(pixels=raw, version=Tile.version + 1, updated_at=utcnow())
                 .returning(Tile.version)
             )
             if result.scalar_one_or_none() is None:
-                raise Conflict(STALE_VERSION)
+                # Someone else's write (or delete) committed since we read the tile.
+                current = await session.scalar(select(Tile.version).where(Tile.id == tile_id))
+                if current is None:
+                    raise NotFound(TILE_NOT_FOUND)
+                raise Conflict(STALE_VERSION, current_version=current)
             await session.refresh(tile)
             creator = await session.get(User, tile.creator_id)
             creator_name = creator.username if creator else ""
