@@ -372,3 +372,27 @@ async def test_parallel_deletes_of_one_canvas(
         r.text for r in responses]
     events = await published(live_server, canvas["id"], since)
     assert [e["type"] for e in events] == ["canvas_deleted"]
+
+
+async def test_server_owned_fields_cannot_be_forged(alice: Account, bob: Account) -> None:
+    created = await alice.post("/api/v1/canvases", {
+        "name": "mine", "owner_id": bob.id, "is_active": False, "tile_count": 99, "id": 1})
+    assert created.status_code == 201
+    canvas = created.json()
+    assert canvas["owner_id"] == alice.id and canvas["is_active"] is True
+    assert canvas["tile_count"] == 0
+    patched = (await alice.patch(f"/api/v1/canvases/{canvas['id']}", {
+        "owner_id": bob.id, "is_active": False, "created_at": "2000-01-01T00:00:00.000Z"})).json()
+    assert patched["owner_id"] == alice.id and patched["is_active"] is True
+    assert patched["created_at"] == canvas["created_at"]
+    tile = await alice.post("/api/v1/tiles", {**tile_body(canvas["id"], 0, 0),
+                                              "creator_id": bob.id, "version": 7,
+                                              "like_count": 50})
+    assert tile.status_code == 201
+    assert (tile.json()["creator_id"], tile.json()["version"], tile.json()["like_count"]) == (
+        alice.id, 1, 0)
+    redraw = await alice.put(f"/api/v1/tiles/{tile.json()['id']}", {
+        "pixels": tile.json()["pixels"], "like_count": 50, "x": 5, "creator_id": bob.id})
+    assert redraw.status_code == 200
+    assert (redraw.json()["like_count"], redraw.json()["x"], redraw.json()["creator_id"]) == (
+        0, 0, alice.id)
