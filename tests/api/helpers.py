@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from tests.support.clients import Account
 from tests.support.live_server import LiveServer
 
 T = TypeVar("T")
+_crowd = itertools.count(1)
 
 
 def assert_error(response: httpx.Response, status: int, detail: str, **extra: Any) -> None:
@@ -44,6 +46,22 @@ async def on_server(live_server: LiveServer, coro: Coroutine[Any, Any, T]) -> T:
 async def make_admin(live_server: LiveServer, account: Account) -> None:
     """What ``stellarcollab admin grant USERNAME`` does."""
     await on_server(live_server, live_server.runtime.users.set_admin(account.username, True))
+
+
+async def crowd(live_server: LiveServer, api: httpx.AsyncClient, size: int) -> list[Account]:
+    """``size`` signed-in accounts, registered on the server directly: the same accounts
+    POST /auth/register makes, without a round trip each (crowds are setup, not the test)."""
+    users = live_server.runtime.users
+
+    async def one() -> dict[str, Any]:
+        name = f"crowd{next(_crowd)}"
+        user = await users.register(name, f"{name}@example.com", "correct-horse", None)
+        return users.token_response(user)
+
+    async def all_of_them() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(one() for _ in range(size))))
+
+    return [Account(api, body) for body in await on_server(live_server, all_of_them())]
 
 
 async def current_seq(live_server: LiveServer, canvas_id: int) -> int:

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.helpers import assert_error, assert_validation_error, current_seq, published
-from tests.support.clients import Account, register
+from tests.api.helpers import assert_error, assert_validation_error, crowd, current_seq, published
+from tests.support.clients import Account
 from tests.support.live_server import LiveServer
 
 SHARED_ACCOUNTS = True
@@ -153,9 +153,11 @@ async def test_history_parameters(alice: Account) -> None:
     assert_error(await alice.post(chat_path(999999), {"text": "hi"}), 404, "Canvas not found")
 
 
-async def test_parallel_senders(api: httpx.AsyncClient, alice: Account) -> None:
+async def test_parallel_senders(
+    live_server: LiveServer, api: httpx.AsyncClient, alice: Account
+) -> None:
     canvas = await alice.create_canvas()
-    senders = await asyncio.gather(*(register(api) for _ in range(10)))
+    senders = await crowd(live_server, api, 10)
     responses = await asyncio.gather(*(
         account.post(chat_path(canvas["id"]), {"text": f"from {account.username} #{n}"})
         for account in senders for n in range(2)))

@@ -7,8 +7,9 @@ from collections import Counter
 
 import httpx
 
-from tests.api.helpers import assert_error
-from tests.support.clients import Account, register
+from tests.api.helpers import assert_error, crowd
+from tests.support.clients import Account
+from tests.support.live_server import LiveServer
 
 SHARED_ACCOUNTS = True
 
@@ -65,10 +66,12 @@ async def test_likes_survive_redraws(alice: Account, bob: Account) -> None:
     assert redrawn.json()["like_count"] == 1 and redrawn.json()["version"] == 2
 
 
-async def test_fifty_parallel_likes_count_exactly(api: httpx.AsyncClient, alice: Account) -> None:
+async def test_fifty_parallel_likes_count_exactly(
+    live_server: LiveServer, api: httpx.AsyncClient, alice: Account
+) -> None:
     canvas = await alice.create_canvas()
     tile = await alice.create_tile(canvas["id"], 0, 0)
-    fans = await asyncio.gather(*(register(api) for _ in range(50)))
+    fans = await crowd(live_server, api, 50)
     responses = await asyncio.gather(*(fan.post(f"/api/v1/tiles/{tile['id']}/like")
                                        for fan in fans))
     assert [r.status_code for r in responses] == [200] * 50, [r.text for r in responses]

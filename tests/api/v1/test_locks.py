@@ -16,12 +16,13 @@ import pytest
 from tests.api.helpers import (
     assert_error,
     assert_validation_error,
+    crowd,
     current_seq,
     published,
     rgba_tile,
     tile_body,
 )
-from tests.support.clients import Account, register
+from tests.support.clients import Account
 from tests.support.live_server import LiveServer
 from tests.support.timeouts import scaled
 
@@ -189,15 +190,17 @@ async def test_an_expired_lease_of_ones_own_is_taken_afresh(
     assert [e["reason"] for e in events] == ["lease_taken"]
 
 
-async def test_parallel_takes_have_one_winner(api: httpx.AsyncClient, alice: Account) -> None:
+async def test_parallel_takes_have_one_winner(
+    live_server: LiveServer, api: httpx.AsyncClient, alice: Account
+) -> None:
     canvas = await alice.create_canvas()
-    crowd = await asyncio.gather(*(register(api) for _ in range(10)))
+    rivals = await crowd(live_server, api, 10)
     responses = await asyncio.gather(*(account.post(lock_path(canvas["id"], 6, 6))
-                                       for account in crowd))
+                                       for account in rivals))
     assert Counter(r.status_code for r in responses) == {200: 1, 409: 9}, [
         r.text for r in responses]
     winner = next(r.json() for r in responses if r.status_code == 200)
-    winner_account = next(a for a in crowd if a.id == winner["user_id"])
+    winner_account = next(a for a in rivals if a.id == winner["user_id"])
     for response in responses:
         if response.status_code == 409:
             assert response.json() == {"detail": BEING_EDITED, "holder": holder(winner_account)}

@@ -13,6 +13,7 @@ import pytest
 from tests.api.helpers import (
     assert_error,
     assert_validation_error,
+    crowd,
     current_seq,
     make_admin,
     published,
@@ -79,12 +80,12 @@ async def test_occupied_cell_is_409(alice: Account, bob: Account) -> None:
 
 
 async def test_parallel_creates_on_one_cell_have_one_winner(
-    api: httpx.AsyncClient, alice: Account, crowd_size: int
+    live_server: LiveServer, api: httpx.AsyncClient, alice: Account, crowd_size: int
 ) -> None:
     canvas = await alice.create_canvas()
-    crowd = await asyncio.gather(*(register(api) for _ in range(crowd_size)))
+    players = await crowd(live_server, api, crowd_size)
     responses = await asyncio.gather(*(
-        account.post("/api/v1/tiles", tile_body(canvas["id"], 7, 7)) for account in crowd))
+        account.post("/api/v1/tiles", tile_body(canvas["id"], 7, 7)) for account in players))
     statuses = Counter(r.status_code for r in responses)
     assert statuses == {201: 1, 409: crowd_size - 1}, [r.text for r in responses]
     for response in responses:
@@ -234,11 +235,11 @@ async def test_stale_version_is_409(alice: Account, bob: Account) -> None:
 
 
 async def test_parallel_updates_of_one_version_have_one_winner(
-    api: httpx.AsyncClient, alice: Account
+    live_server: LiveServer, api: httpx.AsyncClient, alice: Account
 ) -> None:
     canvas = await alice.create_canvas()
     tile = await alice.create_tile(canvas["id"], 0, 0)
-    editors = await asyncio.gather(*(register(api) for _ in range(10)))
+    editors = await crowd(live_server, api, 10)
     responses = await asyncio.gather(*(
         editor.put(f"/api/v1/tiles/{tile['id']}",
                    {"pixels": rgba_tile(32, (i, i, i, 255)), "version": 1})
