@@ -165,9 +165,10 @@ class TileService:
                 session.add(Like(user_id=user.id, tile_id=tile_id))
                 await session.flush()
                 count = await self._bump_likes(session, tile, +1)
+                creator = await session.get(User, tile.creator_id)
         except IntegrityError as exc:
             raise Conflict("Tile already liked") from exc
-        return await self._announce_like("tile_liked", tile, user, count, origin)
+        return await self._announce_like("tile_liked", tile, creator, user, count, origin)
 
     async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
@@ -182,7 +183,8 @@ class TileService:
             if removed is None:
                 raise NotFound("Like not found")
             count = await self._bump_likes(session, tile, -1)
-        return await self._announce_like("tile_unliked", tile, user, count, origin)
+            creator = await session.get(User, tile.creator_id)
+        return await self._announce_like("tile_unliked", tile, creator, user, count, origin)
 
     async def _bump_likes(self, session: AsyncSession, tile: Tile, delta: int) -> int:
         result = await session.execute(
@@ -196,11 +198,13 @@ class TileService:
         return count
 
     async def _announce_like(
-        self, event_type: str, tile: Tile, user: User, count: int, origin: Origin
+        self, event_type: str, tile: Tile, creator: User | None, user: User, count: int,
+        origin: Origin,
     ) -> dict[str, Any]:
+        creator_name = creator.username if creator else ""
         await self.events.publish(
             tile.canvas_id,
-            tile_event(event_type, tile, "", user.id, with_pixels=False),
+            tile_event(event_type, tile, creator_name, user.id, with_pixels=False),
             **origin.exclusion(),
         )
         return {"tile_id": tile.id, "like_count": count, "liked": event_type == "tile_liked"}

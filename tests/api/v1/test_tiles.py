@@ -406,6 +406,7 @@ async def test_every_tile_change_is_published_once(
     assert updated["user_id"] == alice.id
     assert updated["_exclude_connection"] == "conn-123" and updated["_exclude_user"] is None
     assert liked["like_count"] == 1 and liked["user_id"] == alice.id
+    assert liked["creator_username"] == unliked["creator_username"] == bob.username
     assert liked["_exclude_user"] == alice.id and "pixels" not in liked
     assert unliked["like_count"] == 0 and unliked["user_id"] == alice.id
     assert deleted["user_id"] == bob.id and "pixels" not in deleted
