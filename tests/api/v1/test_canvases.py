@@ -396,3 +396,29 @@ async def test_server_owned_fields_cannot_be_forged(alice: Account, bob: Account
     assert redraw.status_code == 200
     assert (redraw.json()["like_count"], redraw.json()["x"], redraw.json()["creator_id"]) == (
         0, 0, alice.id)
+
+
+async def test_admin_rights_come_from_the_cli(
+    monkeypatch: pytest.MonkeyPatch, api: httpx.AsyncClient, live_server: LiveServer,
+    alice: Account,
+) -> None:
+    from stellarcollab import cli
+
+    canvas = await alice.create_canvas(visibility="private")
+    moderator = await register(api)
+    monkeypatch.setenv("STELLAR_DATABASE_URL", live_server.settings.resolved_database_url())
+    monkeypatch.setenv("STELLAR_DATA_DIR", str(live_server.settings.data_dir))
+
+    async def admin(action: str, username: str) -> int:
+        return await asyncio.to_thread(cli.main, ["admin", action, username])
+
+    assert_error(await moderator.get(f"/api/v1/canvases/{canvas['id']}"), 404,
+                 "Canvas not found")
+    assert await admin("grant", moderator.username.upper()) == 0
+    assert (await moderator.get("/api/v1/auth/me")).json()["is_admin"] is True
+    assert (await moderator.get(f"/api/v1/canvases/{canvas['id']}")).status_code == 200
+    assert await admin("revoke", moderator.username) == 0
+    assert (await moderator.get("/api/v1/auth/me")).json()["is_admin"] is False
+    assert_error(await moderator.delete(f"/api/v1/canvases/{canvas['id']}"), 404,
+                 "Canvas not found")
+    assert await admin("grant", "nobody-by-that-name") == 1
