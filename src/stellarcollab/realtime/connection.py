@@ -81,7 +81,8 @@ class Connection:
         return self.state in (ConnectionState.JOINING, ConnectionState.OPEN)
 
     def deliver(self, delivery: Delivery, frame: bytes) -> None:
-        """Hot path: called once per subscriber per event; never blocks."""
+        """One event for this connection; never blocks. ConnectionManager._on_delivery
+        inlines these lines in its fan-out loop for speed: keep the two in step."""
         if self.held is not None:
             self.held.append((delivery, frame))
             return

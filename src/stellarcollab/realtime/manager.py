@@ -253,11 +253,19 @@ class ConnectionManager:
         conns = self.canvas_connections.get(delivery.canvas_id)
         if conns is None or self.naive_broadcast:
             return
-        frame = text_frame(delivery.payload)
+        payload = delivery.payload
+        frame = text_frame(payload)  # encoded once: the same bytes go to every subscriber
+        seq = delivery.seq
         exclude_user, exclude_connection = delivery.exclude_user, delivery.exclude_connection
+        # The hot loop: Connection.deliver inlined, one append per subscriber, no await.
         for connection in conns.values():
-            if connection.user_id != exclude_user and connection.id != exclude_connection:
-                connection.deliver(delivery, frame)
+            if connection.user_id == exclude_user or connection.id == exclude_connection:
+                continue
+            if connection.held is not None:
+                connection.held.append((delivery, frame))
+            elif seq > connection.last_seq:
+                connection.last_seq = seq
+                connection.writer.send(payload, frame)
         if delivery.event_type == "canvas_deleted":
             for connection in list(conns.values()):
                 connection.close(CloseCode.NOT_FOUND, "canvas deleted")

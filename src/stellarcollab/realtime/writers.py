@@ -55,33 +55,38 @@ class FlushScheduler:
 
 
 class TransportWriter:
-    __slots__ = ("budget", "on_overflow", "pending", "pending_bytes", "protocol", "scheduler")
+    """The fast path. ``send`` is one list append (the hot loop runs it once per
+    subscriber per event); ``flush`` checks the budget and writes once per iteration."""
+
+    __slots__ = ("budget", "on_overflow", "pending", "protocol", "scheduler", "transport")
 
     def __init__(self, protocol: StellarWebSocketProtocol, scheduler: FlushScheduler,
                  budget: int, on_overflow: OverflowCallback) -> None:
         self.protocol = protocol
+        self.transport = protocol.transport
         self.scheduler = scheduler
         self.budget = budget
         self.on_overflow = on_overflow
         self.pending: list[bytes] = []
-        self.pending_bytes = 0
 
     def send(self, payload: bytes, frame: bytes) -> None:
-        if not self.pending:
+        pending = self.pending
+        if not pending:
             self.scheduler.mark(self)
-        self.pending.append(frame)
-        self.pending_bytes += len(frame)
+        pending.append(frame)
 
     def flush(self) -> None:
-        frames, size = self.pending, self.pending_bytes
-        self.pending, self.pending_bytes = [], 0
-        protocol = self.protocol
-        if not frames or not protocol.can_write:
+        frames = self.pending
+        if not frames:
             return
-        if protocol.write_buffer_size() + size > self.budget:
+        self.pending = []
+        if not self.protocol.can_write:
+            return
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
+        if self.transport.get_write_buffer_size() + len(data) > self.budget:
             self.on_overflow()
             return
-        protocol.transport.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        self.transport.write(data)
 
     def close(self, code: int, reason: str) -> None:
         # What was queued before the close still goes out first (e.g. canvas_deleted).
