@@ -54,6 +54,8 @@ class ConnectionManager:
         self.release_leases: LeaseReleaser = _no_release
         self.presence_listeners: list[PresenceListener] = []
         self.control_listeners: list[Callable[[dict[str, Any]], None]] = []
+        #: live editing leases of the canvases with local connections, by cell
+        self.leases: dict[int, dict[tuple[int, int], dict[str, Any]]] = {}
         broker.set_receivers(self._on_delivery, self._on_control)
 
     # ----- joining and leaving -------------------------------------------------------
@@ -71,6 +73,12 @@ class ConnectionManager:
         if conns is None:
             conns = self.canvas_connections[canvas_id] = {}
             await self.broker.subscribe(canvas_id)
+            # Subscribed from here on, so every lease change reaches _on_delivery: load the
+            # leases once and keep them current from the events.
+            self.leases[canvas_id] = {
+                (lease["tile_x"], lease["tile_y"]): lease
+                for lease in await self.list_leases(canvas_id)
+            }
         conns[connection.id] = connection
         self.total_connections += 1
         self.user_info[connection.user_id] = {
@@ -117,6 +125,7 @@ class ConnectionManager:
             if not conns:
                 del self.canvas_connections[canvas_id]
                 await self.broker.unsubscribe(canvas_id)
+                self.leases.pop(canvas_id, None)
         users = self.canvas_users.get(canvas_id, {})
         remaining = users.get(connection.user_id, 0) - 1
         if remaining > 0:
@@ -165,7 +174,7 @@ class ConnectionManager:
             "you": connection.brief(),
             "active_users": len(users),
             "users": users,
-            "locks": await self.list_leases(connection.canvas_id),
+            "locks": list(self.leases.get(connection.canvas_id, {}).values()),
         }
 
     # ----- broadcasting (the guide's methods) ------------------------------------------
@@ -266,9 +275,27 @@ class ConnectionManager:
             elif seq > connection.last_seq:
                 connection.last_seq = seq
                 connection.writer.send(payload, frame)
+        if delivery.event_type == "user_presence_update":
+            self._track_lease(delivery)
         if delivery.event_type == "canvas_deleted":
             for connection in list(conns.values()):
                 connection.close(CloseCode.NOT_FOUND, "canvas deleted")
+
+    def _track_lease(self, delivery: Delivery) -> None:
+        event = orjson.loads(delivery.payload)
+        reason = event.get("reason")
+        leases = self.leases.get(delivery.canvas_id)
+        if leases is None or not str(reason).startswith("lease_"):
+            return
+        cell = (event["tile_x"], event["tile_y"])
+        if reason == "lease_taken":
+            leases[cell] = {
+                "tile_x": cell[0], "tile_y": cell[1], "user_id": event["user_id"],
+                "username": event["username"], "display_name": event["display_name"],
+                "expires_at": event.get("expires_at"),
+            }
+        elif leases.get(cell, {}).get("user_id") == event["user_id"]:
+            del leases[cell]
 
     async def _naive_fanout(self, canvas_id: int, message: dict[str, Any],
                             exclude_user: int | None, exclude_connection: str | None) -> None:

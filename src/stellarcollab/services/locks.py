@@ -67,9 +67,10 @@ async def ensure_not_leased_by_other(
 
 
 def lease_event(
-    user: User, canvas_id: int, x: int, y: int, is_editing: bool, reason: str
+    user: User, canvas_id: int, x: int, y: int, is_editing: bool, reason: str,
+    expires_at: datetime | None = None,
 ) -> dict[str, Any]:
-    return {
+    event = {
         "type": "user_presence_update",
         "user_id": user.id,
         "username": user.username,
@@ -81,6 +82,9 @@ def lease_event(
         "reason": reason,
         "timestamp": now_iso(),
     }
+    if expires_at is not None:
+        event["expires_at"] = isoformat_z(expires_at)
+    return event
 
 
 class LockService:
@@ -98,7 +102,7 @@ class LockService:
             lease, is_new = await self._acquire_once(user, canvas_id, x, y)
         if is_new:
             await self.events.publish(
-                canvas_id, lease_event(user, canvas_id, x, y, True, "lease_taken")
+                canvas_id, lease_event(user, canvas_id, x, y, True, "lease_taken", lease.expires_at)
             )
         return lease
 
