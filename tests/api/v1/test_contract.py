@@ -88,7 +88,7 @@ async def test_who_is_here_over_rest(alice: Account) -> None:
     assert_error(await alice.get("/api/v1/canvases/999999/users"), 404, "Canvas not found")
 
 
-HUGE = [2**31, 2**40, 2**63, 2**70]
+HUGE = [2**31, 2**70]  # past 32-bit columns (PostgreSQL), past 64-bit ones (SQLite)
 
 
 async def test_ids_beyond_any_row_are_404_not_500(alice: Account) -> None:
