@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -127,6 +128,20 @@ def render_table(result: dict[str, Any]) -> str:
     return f"\n== {result['scenario']} ({params})\n" + "\n".join(lines)
 
 
+def source_revision() -> dict[str, Any] | None:
+    """The git commit of the server code under test, and whether it had local changes."""
+    package = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=package, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        changes = subprocess.run(["git", "status", "--porcelain", "--", str(package)],
+                                 cwd=package, capture_output=True, text=True, timeout=10,
+                                 check=True).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "locally_changed_files": len(changes)}
+
+
 def machine_info() -> dict[str, Any]:
     model = ""
     try:
@@ -153,7 +168,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "cpus": os.cpu_count(), "cpu_model": model, "memory_bytes": memory,
         "python": platform.python_version(), "implementation": platform.python_implementation(),
-        "kernel": platform.release(), "versions": versions,
+        "kernel": platform.release(), "versions": versions, "source": source_revision(),
     }
 
 

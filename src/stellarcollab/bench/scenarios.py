@@ -366,9 +366,10 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
     plan = plan_clients(opts, accounts[:users], canvases, accounts[users:])
     ws_base = base_url.replace("http://", "ws://", 1) + "/api/v1/ws/canvas"
     parts = split_clients(plan.clients, max(1, opts.procs))
-    connect_timeout = 60.0 + opts.n / 200.0
+    connect_timeout = 60.0 + opts.n / 200.0  # one connection attempt
+    phase_timeout = 60.0 + len(plan.clients) / 20.0  # all of them, at 20/s or better
     run_time = opts.hold if opts.scenario == "storm" else opts.duration
-    measured_timeout = (connect_timeout if opts.scenario == "storm" else 0.0) + run_time \
+    measured_timeout = (phase_timeout if opts.scenario == "storm" else 0.0) + run_time \
         + opts.drain_timeout + 30.0
     events: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
     gens: list[LoadGenProcess] = []
@@ -377,8 +378,8 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         "window": opts.window, "event": opts.event, "drain_timeout": opts.drain_timeout,
         "connect_concurrency": max(1, opts.connect_concurrency // max(1, len(parts))),
         "connect_timeout": connect_timeout, "hold": opts.hold,
-        "deadline_s": int(connect_timeout * 2 + measured_timeout + 60 + opts.wait_idle),
-        "go_timeout": connect_timeout + 60 + opts.wait_idle, "stop_timeout": 60,
+        "deadline_s": int(phase_timeout + measured_timeout + 120 + opts.wait_idle),
+        "go_timeout": phase_timeout + 60 + opts.wait_idle, "stop_timeout": 60,
     }
     try:
         for index, part in enumerate(parts):
@@ -386,7 +387,7 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
                       "warmup": plan.warmup if index == 0 else []}
             gens.append(LoadGenProcess(index, config, gen_cpus, events))
         total = len(plan.clients)
-        ready = _collect(gens, events, "ready", connect_timeout + 30, lambda status:
+        ready = _collect(gens, events, "ready", phase_timeout + 30, lambda status:
                          progress.update("connect", status["connected"] / max(1, total),
                                          f"{status['connected']}/{total} connected"))
         connected_before = sum(int(r["connected"]) for r in ready.values())
