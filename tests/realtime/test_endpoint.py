@@ -55,6 +55,13 @@ async def test_missing_canvas_closes_4004(live_server: LiveServer, alice: Accoun
     assert await socket.closed() == 4004
 
 
+async def test_canvas_id_beyond_the_database_integer_closes_4004(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket = await open_socket(live_server.ws_base, 2**40, alice.token)
+    assert await socket.closed() == 4004
+
+
 async def test_deleted_canvas_closes_4004(live_server: LiveServer, alice: Account) -> None:
     canvas = await alice.create_canvas()
     assert (await alice.delete(f"/api/v1/canvases/{canvas['id']}")).status_code == 204

@@ -36,6 +36,9 @@ CASES: list[tuple[Any, str, str | None]] = [
     ({"type": "tile_mention", "tile_x": 0, "tile_y": 0, "duration": "long"},
      "invalid_message", "tile_mention"),
     ({"type": "auth", "token": "not-a-token"}, "unauthorized", "auth"),
+    ({"type": "user_presence", "presence_type": "status_change", "status": "a\x00b"},
+     "invalid_message", "user_presence"),
+    ({"type": "canvas_chat", "text": "nul \x00 inside"}, "invalid_message", "canvas_chat"),
 ]
 
 

@@ -124,6 +124,8 @@ class _Fields:
         if not isinstance(value, str):
             raise self.fail(f"{name} must be a string")
         value = value.strip()
+        if "\x00" in value:
+            raise self.fail(f"{name} must not contain NUL characters")
         if not value and not allow_empty:
             raise self.fail(f"{name} must not be empty")
         if len(value) > max_length:

@@ -19,6 +19,7 @@ from sqlalchemy import and_, select
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, RevokedToken, User
+from stellarcollab.db.types import fits_int_column
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 
@@ -125,6 +126,8 @@ class SocketAdmission:
         return user
 
     async def _load_canvas(self, canvas_id: int, user: User) -> tuple[Canvas, bool]:
+        if not fits_int_column(canvas_id):
+            raise NotFound(CANVAS_NOT_FOUND)
         async with self.db.read() as session:
             found = (await session.execute(
                 select(Canvas, CanvasMember.user_id)
