@@ -7,10 +7,10 @@ seconds, so typing and editing never wait for a disk write.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import PresenceRecord
@@ -19,64 +19,73 @@ from stellarcollab.db.types import utcnow
 log = logging.getLogger(__name__)
 
 
-@dataclass(slots=True)
-class PendingPresence:
-    is_online: bool | None = None
-    status: str | None = None
-    status_message: str | None = None
-    status_changed: bool = False
-    is_typing: bool | None = None
-    editing: tuple[int, int] | None = None
-    editing_changed: bool = False
-
-
 class PresenceRecorder:
+    """Keeps the full last-known record of each (canvas, user) that changed, and writes
+    the changed ones with one multi-row upsert per flush (``INSERT .. ON CONFLICT DO
+    UPDATE`` on both SQLite and PostgreSQL), whatever the number of users."""
+
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.pending: dict[tuple[int, int], PendingPresence] = {}
+        self.records: dict[tuple[int, int], dict[str, Any]] = {}
+        self.dirty: set[tuple[int, int]] = set()
 
     def note(self, canvas_id: int, event: dict[str, Any]) -> None:
         """A presence listener: remember what changed; never touches the database."""
         user_id = event.get("user_id")
         if not isinstance(user_id, int):
             return
-        entry = self.pending.setdefault((canvas_id, user_id), PendingPresence())
+        key = (canvas_id, user_id)
+        record = self.records.get(key)
+        if record is None:
+            record = self.records[key] = {
+                "canvas_id": canvas_id, "user_id": user_id, "status": "online",
+                "status_message": None, "is_online": True, "is_typing": False,
+                "editing_x": None, "editing_y": None,
+            }
         kind = event.get("type")
         if kind == "connection_opened":
-            entry.is_online = True
+            record["is_online"] = True
         elif kind == "connection_closed" and event.get("last"):
-            entry.is_online, entry.is_typing = False, False
-            entry.editing, entry.editing_changed = None, True
+            record.update(is_online=False, is_typing=False, editing_x=None, editing_y=None)
         elif kind == "user_typing":
-            entry.is_typing = bool(event.get("is_typing"))
+            record["is_typing"] = bool(event.get("is_typing"))
         elif kind == "user_presence_update":
             if event.get("status"):
-                entry.status, entry.status_message = event["status"], event.get("status_message")
-                entry.status_changed = True
+                record["status"] = event["status"]
+                record["status_message"] = event.get("status_message")
             if event.get("tile_x") is not None and "is_editing" in event:
-                entry.editing_changed = True
-                entry.editing = (event["tile_x"], event["tile_y"]) if event["is_editing"] else None
+                editing = event["is_editing"]
+                record["editing_x"] = event["tile_x"] if editing else None
+                record["editing_y"] = event["tile_y"] if editing else None
+        else:
+            return
+        self.dirty.add(key)
 
     async def flush(self) -> int:
-        if not self.pending:
+        if not self.dirty:
             return 0
-        batch, self.pending = self.pending, {}
+        keys, self.dirty = self.dirty, set()
         now = utcnow()
-        async with self.db.transaction() as session:
-            for (canvas_id, user_id), change in batch.items():
-                record = await session.scalar(select(PresenceRecord).where(
-                    PresenceRecord.canvas_id == canvas_id, PresenceRecord.user_id == user_id))
-                if record is None:
-                    record = PresenceRecord(canvas_id=canvas_id, user_id=user_id)
-                    session.add(record)
-                if change.is_online is not None:
-                    record.is_online = change.is_online
-                if change.status_changed:
-                    record.status = change.status or "online"
-                    record.status_message = change.status_message
-                if change.is_typing is not None:
-                    record.is_typing = change.is_typing
-                if change.editing_changed:
-                    record.editing_x, record.editing_y = change.editing or (None, None)
-                record.last_seen_at = now
-        return len(batch)
+        rows = [{**self.records[key], "last_seen_at": now} for key in keys]
+        for key in keys:  # offline users need not be remembered once written
+            if not self.records[key]["is_online"]:
+                del self.records[key]
+        insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        statement = insert(PresenceRecord)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["canvas_id", "user_id"],
+            set_={column: statement.excluded[column] for column in UPDATED_COLUMNS},
+        )
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(upsert, rows)
+        except Exception:
+            log.exception("writing %d presence records failed", len(rows))
+            return 0
+        return len(rows)
+
+
+UPDATED_COLUMNS = (
+    "status", "status_message", "is_online", "is_typing", "editing_x", "editing_y",
+    "last_seen_at",
+)
