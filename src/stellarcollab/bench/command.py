@@ -53,6 +53,7 @@ METRICS: list[tuple[str, str, bool]] = [
     ("other load (cores)", "foreign_cpu_cores", False),
 ]
 FOREIGN_WARNING = 0.15
+LOADGEN_WARNING = 0.85
 RATIO_KEYS = ("delivered_per_s", "latency_ms.p50", "latency_ms.p99", "latency_ms.max",
               "server_cpu_us_per_frame", "connects_per_s", "bytes_per_connection",
               "persisted_per_s", "server_cpu_us_per_connect")
@@ -123,6 +124,11 @@ def render_table(result: dict[str, Any]) -> str:
         if isinstance(foreign, int | float) and foreign > FOREIGN_WARNING:
             lines.append(f"warning: other processes used {foreign:.2f} cores during the "
                          f"{name} run; its figures are disturbed")
+    for side, name in ((ours, "ours"), (naive, "naive")):
+        util = dig(side, "loadgen_cpu_util") if side else None
+        if isinstance(util, int | float) and util >= LOADGEN_WARNING:
+            lines.append(f"note: the load generator used {util:.2f} of its core in the {name} "
+                         "run; it may be what limits the rate")
     params = " ".join(f"{k}={v}" for k, v in result.get("params", {}).items()
                       if k != "scenario" and v is not None)
     return f"\n== {result['scenario']} ({params})\n" + "\n".join(lines)
@@ -251,7 +257,7 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
         pin=args.pin, url=args.url, server_pid=args.server_pid,
         connect_concurrency=args.connect_concurrency, hold=args.hold,
         drain_timeout=args.drain_timeout, warmup=args.warmup,
-        latency_every=int(pick("latency_every", 1)),
+        latency_every=int(pick("latency_every", 10 if int(pick("n", 1000)) > 1000 else 1)),
         progress=not args.no_progress, server_env=extra_env, wait_idle=args.wait_idle,
         profile=args.profile,
     )

@@ -285,7 +285,7 @@ class LoadGen:
         self.window: int = int(config.get("window", 16))
         self.event: str = config.get("event", "chat")
         self.drain_timeout: float = float(config.get("drain_timeout", 5.0))
-        self.quiet_s: float = float(config.get("quiet", 0.3))
+        self.quiet_s: float = float(config.get("quiet", 0.5))
         self.connect_concurrency: int = int(config.get("connect_concurrency", 256))
         self.connect_timeout: float = float(config.get("connect_timeout", 60.0))
         self.hold: float = float(config.get("hold", 2.0))
@@ -353,6 +353,8 @@ class LoadGen:
             self.send_from(publisher)
 
     def on_disconnected(self, client: AnyClient) -> None:
+        if self.phase == "close":  # our own closing at the end is not an outcome
+            return
         if client.close_code is not None:
             self.close_codes[str(client.close_code)] += 1
         if self.counting:
@@ -439,6 +441,10 @@ class LoadGen:
         the window ends at the last arrival seen."""
         deadline = time.monotonic() + self.drain_timeout
         quiet_ns = int(self.quiet_s * 1e9)
+        if self.mode == "window":  # first, every publisher's last message acknowledged
+            while time.monotonic() < deadline and any(  # noqa: ASYNC110 (polled, bounded)
+                    p.inflight > 0 for p in self.publishers.values()):
+                await asyncio.sleep(0.02)
         seen = self.received
         changed_ns = max(self.last_receive_ns, self.sending_ended_ns)
         while time.monotonic() < deadline:

@@ -7,9 +7,11 @@ from typing import Any
 
 
 def _series(sweep: dict[str, Any], scenario: str, side: str, key: str
-            ) -> tuple[list[int], list[float]]:
+            ) -> tuple[list[int], list[float], list[bool]]:
+    """x, y, and whether the load generator (not the server) was near its limit."""
     xs: list[int] = []
     ys: list[float] = []
+    limited: list[bool] = []
     for point in sweep["points"]:
         if point["scenario"] != scenario or not point.get(side):
             continue
@@ -19,7 +21,8 @@ def _series(sweep: dict[str, Any], scenario: str, side: str, key: str
         if isinstance(value, int | float):
             xs.append(int(point["n"]))
             ys.append(float(value))
-    return xs, ys
+            limited.append(bool(point[side].get("loadgen_limited")))
+    return xs, ys, limited
 
 
 def plot_sweep(sweep: dict[str, Any], path: Path) -> None:
@@ -30,13 +33,20 @@ def plot_sweep(sweep: dict[str, Any], path: Path) -> None:
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=90)
     styles = {"ours": ("tab:blue", "o", "fast path"), "naive": ("tab:red", "s", "naive")}
+    flagged = False
     for side, (color, marker, label) in styles.items():
-        xs, ys = _series(sweep, "saturate", side, "delivered_per_s")
-        if xs:
-            left.plot(xs, ys, marker=marker, color=color, label=label)
-        xs, ys = _series(sweep, "fanout", side, "latency_ms.p99")
-        if xs:
-            right.plot(xs, ys, marker=marker, color=color, label=label)
+        for axis, scenario, key in ((left, "saturate", "delivered_per_s"),
+                                    (right, "fanout", "latency_ms.p99")):
+            xs, ys, limited = _series(sweep, scenario, side, key)
+            if not xs:
+                continue
+            axis.plot(xs, ys, marker=marker, color=color, label=label)
+            lx = [x for x, lim in zip(xs, limited, strict=True) if lim]
+            ly = [y for y, lim in zip(ys, limited, strict=True) if lim]
+            if lx:
+                flagged = True
+                axis.scatter(lx, ly, s=160, facecolors="none", edgecolors="black",
+                             linewidths=1.0, zorder=3)
     rate = next((p["ours"]["params"].get("rate") for p in sweep["points"]
                  if p["scenario"] == "fanout" and p.get("ours")), None)
     left.set_title("saturate: delivered frames/s", fontsize=10)
@@ -55,7 +65,12 @@ def plot_sweep(sweep: dict[str, Any], path: Path) -> None:
         axis.set_xticks(ns)
         axis.set_xticklabels([f"{n:,}" for n in ns], fontsize=8)
         axis.minorticks_off()
-    fig.tight_layout()
+    if flagged:
+        fig.text(0.5, 0.01, "circled: the load generator used >= 85% of its core "
+                 "(the point may understate the server)", ha="center", fontsize=7)
+        fig.tight_layout(rect=(0, 0.04, 1, 1))
+    else:
+        fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

@@ -98,7 +98,7 @@ class Options:
         if self.scenario == "storm":
             keep = {"scenario", "n", "hold", "procs", "pin", "users", "connect_concurrency",
                     "warmup"}
-        if self.scenario == "saturate":
+        if self.scenario in ("fanout", "saturate"):
             keep |= {"latency_every"}
         values = asdict(self)
         return {k: values[k] for k in sorted(keep)}
@@ -587,6 +587,7 @@ def summarize(opts: Options, mode: str, plan: Plan,
         "delivered_per_s": round(received / window_s, 1),
         "latency_ms": latency_summary_ms(latency),
         "loadgen_cpu_util": round(loadgen_cpu / wall_s, 3) if wall_s else None,
+        "loadgen_limited": bool(wall_s and loadgen_cpu / wall_s >= 0.85),
         "disconnected_in_window": sum(int(item["disconnected_in_window"]) for item in window),
     })
     if before is not None and after is not None:
