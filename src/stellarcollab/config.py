@@ -80,9 +80,9 @@ class Settings(BaseSettings):
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:
-            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
+            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
                 raise InsecureSecretError(
-                    "STELLAR_SECRET_KEY is a known placeholder or shorter than 16 characters"
+                    "STELLAR_SECRET_KEY is a known placeholder or shorter than 32 characters"
                 )
             return self.secret_key
         return _stored_secret(self.data_dir)

@@ -66,7 +66,7 @@ class TicketBook:
     for a cluster.
     """
 
-    def __init__(self, ttl_seconds: float, clock: type[time.struct_time] | None = None) -> None:
+    def __init__(self, ttl_seconds: float) -> None:
         self.ttl_seconds = ttl_seconds
         self._tickets: dict[str, tuple[str, float]] = {}
 

@@ -1,0 +1,46 @@
+"""Access tokens and one-time WebSocket tickets."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from stellarcollab.auth.tokens import ALGORITHM, InvalidTokenError, TicketBook, TokenService
+
+SECRET = "a-test-secret-key-of-enough-length"
+
+
+def test_issued_token_decodes_to_its_claims() -> None:
+    tokens = TokenService(SECRET, 60)
+    token, claims = tokens.issue(7)
+    decoded = tokens.decode(token)
+    assert decoded == claims
+    assert decoded.user_id == 7 and decoded.expires_at - decoded.issued_at == 60
+
+
+def test_expired_foreign_and_unsigned_tokens_are_refused() -> None:
+    tokens = TokenService(SECRET, 60)
+    now = int(time.time())
+    expired = jwt.encode({"sub": "1", "jti": "j", "iat": now - 120, "exp": now - 60,
+                          "typ": "access"}, SECRET, algorithm=ALGORITHM)
+    foreign = jwt.encode({"sub": "1", "jti": "j", "iat": now, "exp": now + 60,
+                          "typ": "access"}, "another-secret-key-entirely-different", algorithm=ALGORITHM)
+    unsigned = jwt.encode({"sub": "1", "jti": "j", "iat": now, "exp": now + 60,
+                           "typ": "access"}, None, algorithm="none")
+    wrong_kind = jwt.encode({"sub": "1", "jti": "j", "iat": now, "exp": now + 60,
+                             "typ": "refresh"}, SECRET, algorithm=ALGORITHM)
+    for token in (expired, foreign, unsigned, wrong_kind, "not.a.token"):
+        with pytest.raises(InvalidTokenError):
+            tokens.decode(token)
+
+
+def test_tickets_are_single_use_and_expire() -> None:
+    book = TicketBook(ttl_seconds=30)
+    ticket = book.issue("token-a", now=100.0)
+    assert book.redeem(ticket, now=110.0) == "token-a"
+    assert book.redeem(ticket, now=111.0) is None
+    late = book.issue("token-b", now=100.0)
+    assert book.redeem(late, now=131.0) is None
+    assert book.redeem("never-issued", now=100.0) is None
