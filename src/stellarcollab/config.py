@@ -10,10 +10,10 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "your-secret-key", "your-secret-key-here",
@@ -32,7 +32,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str = "memory://"
     secret_key: str = ""
-    allowed_origins: list[str] = Field(default_factory=lambda: ["*"])
+    # NoDecode: read as plain text (comma separated), not as JSON, from the environment
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
 
     access_token_expire_seconds: int = 3600
     password_hash_time_cost: int = 2

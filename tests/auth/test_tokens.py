@@ -25,8 +25,9 @@ def test_expired_foreign_and_unsigned_tokens_are_refused() -> None:
     now = int(time.time())
     expired = jwt.encode({"sub": "1", "jti": "j", "iat": now - 120, "exp": now - 60,
                           "typ": "access"}, SECRET, algorithm=ALGORITHM)
+    other_secret = "another-secret-key-entirely-different"
     foreign = jwt.encode({"sub": "1", "jti": "j", "iat": now, "exp": now + 60,
-                          "typ": "access"}, "another-secret-key-entirely-different", algorithm=ALGORITHM)
+                          "typ": "access"}, other_secret, algorithm=ALGORITHM)
     unsigned = jwt.encode({"sub": "1", "jti": "j", "iat": now, "exp": now + 60,
                            "typ": "access"}, None, algorithm="none")
     wrong_kind = jwt.encode({"sub": "1", "jti": "j", "iat": now, "exp": now + 60,
