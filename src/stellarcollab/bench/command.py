@@ -217,7 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drain-timeout", type=float, default=5.0,
                         help="seconds to wait for deliveries after publishing stops")
     parser.add_argument("--latency-every", type=int, default=None,
-                        help="saturate: record latency on every k-th subscriber")
+                        help="fanout/saturate: every k-th subscriber parses frames and records "
+                             "latency, the others only count (default 10)")
     parser.add_argument("--max-connections", type=int, default=None,
                         help="STELLAR_WEBSOCKET_MAX_CONNECTIONS of the bench server "
                              "(default: what the run needs)")
@@ -257,7 +258,7 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
         pin=args.pin, url=args.url, server_pid=args.server_pid,
         connect_concurrency=args.connect_concurrency, hold=args.hold,
         drain_timeout=args.drain_timeout, warmup=args.warmup,
-        latency_every=int(pick("latency_every", 10 if int(pick("n", 1000)) > 1000 else 1)),
+        latency_every=int(pick("latency_every", 1)),
         progress=not args.no_progress, server_env=extra_env, wait_idle=args.wait_idle,
         profile=args.profile,
     )

@@ -48,7 +48,8 @@ SCENARIOS = ("fanout", "saturate", "rooms", "storm", "chat-persist")
 EXCLUDES_SENDER = {"chat": False, "tile": True, "status": True}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "fanout": {"n": 1000, "rate": 50.0, "duration": 10.0, "publishers": 1, "event": "chat"},
+    "fanout": {"n": 1000, "rate": 50.0, "duration": 10.0, "publishers": 1, "event": "chat",
+               "latency_every": 10},
     "saturate": {"n": 1000, "duration": 10.0, "publishers": 4, "event": "tile", "window": 16,
                  "latency_every": 10},
     "rooms": {"n": 1000, "rate": 1.0, "duration": 10.0, "event": "status", "room_size": 4},
