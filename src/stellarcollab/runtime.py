@@ -64,7 +64,7 @@ class Runtime:
         self.admission = SocketAdmission(self.db, self.tokens)
         self.presence_records = PresenceRecorder(self.db)
         self.handler = MessageHandler(
-            self.manager, self.users, self.tokens, self.chat, self.locks,
+            self.manager, self.users, self.chat, self.locks,
             settings.chat_max_length,
         )
         self.manager.list_leases = self._lease_views

@@ -10,7 +10,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from stellarcollab.auth.tokens import InvalidTokenError, TokenService
 from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
 from stellarcollab.realtime.closecodes import CloseCode
@@ -44,14 +43,12 @@ class MessageHandler:
         self,
         manager: ConnectionManager,
         users: UserService,
-        tokens: TokenService,
         chat: ChatService,
         locks: LockService,
         chat_max_length: int,
     ) -> None:
         self.manager = manager
         self.users = users
-        self.tokens = tokens
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
@@ -149,5 +146,3 @@ def _type_of(command: Command) -> str:
         MentionCommand: "tile_mention", PingCommand: "ping", AuthCommand: "auth",
     }[type(command)]
 
-
-__all__ = ["InvalidTokenError", "MessageHandler"]

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 
-from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.transport import StellarWebSocketProtocol
 
 
@@ -143,7 +142,3 @@ class QueueWriter:
                     code, reason = self.closing
                     await self.websocket.close(code, reason)
                     return
-
-
-def close_code_for_overflow() -> tuple[int, str]:
-    return int(CloseCode.POLICY), "slow consumer"

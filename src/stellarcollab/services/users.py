@@ -101,10 +101,6 @@ class UserService:
                 )
             )
 
-    async def is_revoked(self, jti: str) -> bool:
-        async with self.db.read() as session:
-            return await session.get(RevokedToken, jti) is not None
-
     async def set_admin(self, username: str, is_admin: bool) -> User:
         async with self.db.transaction() as session:
             user = await session.scalar(select(User).where(User.username_key == username.lower()))
@@ -116,7 +112,3 @@ class UserService:
     async def get(self, user_id: int) -> User | None:
         async with self.db.read() as session:
             return await session.get(User, user_id)
-
-    async def by_username(self, username: str) -> User | None:
-        async with self.db.read() as session:
-            return await session.scalar(select(User).where(User.username_key == username.lower()))
