@@ -13,6 +13,7 @@ import pytest
 from stellarcollab.services.canvases import CanvasSpec
 from stellarcollab.services.errors import Conflict, DomainError, Forbidden, NotFound
 from stellarcollab.services.events import Origin
+from stellarcollab.services.locks import LockService
 from tests.services.conftest import Services
 
 RED = base64.b64encode(bytes((255, 0, 0, 255)) * 16 * 16).decode()
@@ -42,9 +43,11 @@ async def test_each_change_publishes_one_event(services: Services) -> None:
     await services.tiles.update(owner, tile["id"], BLUE, 1, Origin(owner.id, "conn-1"))
     await services.tiles.like(owner, tile["id"], Origin(owner.id))
     await services.tiles.unlike(owner, tile["id"], Origin(owner.id))
-    await services.locks.acquire(owner, cid, 3, 3)
-    await services.locks.acquire(owner, cid, 3, 3)  # a renewal changes no holder
-    await services.locks.release(owner, cid, 3, 3)
+    # a lease long enough that the renewal below cannot find it expired on a slow machine
+    locks = LockService(services.db, services.sink, ttl_seconds=60)
+    await locks.acquire(owner, cid, 3, 3)
+    await locks.acquire(owner, cid, 3, 3)  # a renewal changes no holder
+    await locks.release(owner, cid, 3, 3)
     await services.chat.send(other, cid, "hello")
     await services.tiles.delete(other, tile["id"], Origin(other.id))
     await services.canvases.delete(owner, cid)
