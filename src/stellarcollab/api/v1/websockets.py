@@ -74,28 +74,57 @@ async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
 
 async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
                                     runtime: Runtime) -> None:
+    connection = await _admit(websocket, canvas_id, runtime)
+    if connection is None:
+        return
+    since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
+    _forget_handshake(websocket)
+    manager = runtime.manager
+    try:
+        await manager.connect(connection, since=since, epoch=epoch)
+        await _message_loop(websocket, connection, runtime)
+    except Exception:
+        log.exception("connection %s failed", connection.id)
+        connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
+    finally:
+        await manager.disconnect(connection)
+        if isinstance(connection.writer, QueueWriter):
+            connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
+
+
+async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Connection | None:
+    """Accept the socket, check it, and build its Connection; or close it and return None.
+
+    A function of its own so that the token, claims and rows it reads die with its frame
+    instead of living as long as the socket."""
     settings = runtime.settings
     manager = runtime.manager
     token, subprotocol = _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
-        return await _reject(websocket, CloseCode.UNAUTHORIZED)
+        await _reject(websocket, CloseCode.UNAUTHORIZED)
+        return None
     try:
         admission = await runtime.admission.admit(token, canvas_id)
     except Unauthorized:
-        return await _reject(websocket, CloseCode.UNAUTHORIZED)
+        await _reject(websocket, CloseCode.UNAUTHORIZED)
+        return None
     except CanvasAccessDenied:
-        return await _reject(websocket, CloseCode.FORBIDDEN)
+        await _reject(websocket, CloseCode.FORBIDDEN)
+        return None
     except NotFound:
-        return await _reject(websocket, CloseCode.NOT_FOUND)
+        await _reject(websocket, CloseCode.NOT_FOUND)
+        return None
     user, claims, canvas = admission.user, admission.claims, admission.canvas
     if manager.total_connections >= settings.websocket_max_connections:
-        return await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
+        await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
+        return None
     if manager.connections_of_user(user.id) >= settings.websocket_max_connections_per_user:
         await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
         return None
     if not runtime.connect_limiter.allow(user.id):
-        return await _reject(websocket, CloseCode.RATE_LIMITED)
+        await _reject(websocket, CloseCode.RATE_LIMITED)
+        return None
 
     connection_box: list[Connection] = []
 
@@ -115,18 +144,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
                     time.monotonic),
     )
     connection_box.append(connection)
-    since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
-    _forget_handshake(websocket)
-    try:
-        await manager.connect(connection, since=since, epoch=epoch)
-        await _message_loop(websocket, connection, runtime)
-    except Exception:
-        log.exception("connection %s failed", connection.id)
-        connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
-    finally:
-        await manager.disconnect(connection)
-        if isinstance(writer, QueueWriter):
-            writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
+    return connection
 
 
 def _forget_handshake(websocket: WebSocket) -> None:
@@ -136,6 +154,8 @@ def _forget_handshake(websocket: WebSocket) -> None:
     scope["headers"] = []
     scope["query_string"] = b""
     scope["subprotocols"] = []
+    for unused in ("state", "extensions", "raw_path", "asgi"):
+        scope.pop(unused, None)
     for cached in ("_headers", "_query_params", "_url", "_cookies"):
         websocket.__dict__.pop(cached, None)
 
