@@ -1,0 +1,9 @@
+"""Realtime tests: the session's Redis (for the Redis broker) and PostgreSQL (for the
+multi-process tests)."""
+
+from __future__ import annotations
+
+from tests.support.postgres import postgres_server
+from tests.support.redis import redis_server
+
+__all__ = ["postgres_server", "redis_server"]

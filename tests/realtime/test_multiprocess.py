@@ -1,0 +1,180 @@
+"""Two server processes on one PostgreSQL database and one Redis behave as one server:
+shared presence, one numbering of each canvas's events, recovery on either process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.clients import Socket, join, register
+from tests.support.postgres import PostgresServer
+from tests.support.redis import RedisServer
+from tests.support.server_process import ServerProcess
+from tests.support.timeouts import scaled
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: PostgresServer,
+    redis_server: RedisServer,
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    database_url = postgres_server.create_database()
+    settings: dict[str, Any] = {"database_url": database_url,
+                                "broker_url": redis_server.url}
+    # One after the other: the first applies the migrations.
+    first = ServerProcess(tmp_path_factory.mktemp("process-a"), **settings).start()
+    try:
+        second = ServerProcess(tmp_path_factory.mktemp("process-b"), **settings).start()
+    except BaseException:
+        first.stop()
+        raise
+    yield first, second
+    second.stop()
+    first.stop()
+
+
+@pytest.fixture
+async def apis(
+    cluster: tuple[ServerProcess, ServerProcess]
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    a, b = cluster
+    async with httpx.AsyncClient(base_url=a.base_url, timeout=30) as api_a, \
+            httpx.AsyncClient(base_url=b.base_url, timeout=30) as api_b:
+        yield api_a, api_b
+
+
+async def received(socket: Socket, timeout: float = 10, **counts: int) -> None:
+    """Read until the socket has got at least this many messages of each type."""
+    async def read() -> None:
+        while any(sum(m["type"] == kind for m in socket.received) < count
+                  for kind, count in counts.items()):
+            await socket.next(timeout)
+
+    await asyncio.wait_for(read(), scaled(timeout))
+
+
+def _numbered(socket: Socket, *types: str) -> list[tuple[int, str]]:
+    return [(m["seq"], m["type"]) for m in socket.received
+            if m["type"] in types and "seq" in m]
+
+
+async def test_clients_on_two_processes_share_presence_and_numbering(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = cluster
+    api_a, api_b = apis
+    alice, bob = await register(api_a), await register(api_b)
+    canvas = await alice.create_canvas()
+    on_a = await join(a.ws_base, canvas["id"], alice)
+    on_b = await join(b.ws_base, canvas["id"], bob)
+    state_a, state_b = on_a.received[0], on_b.received[0]
+    assert state_b["epoch"] == state_a["epoch"]
+    assert [u["user_id"] for u in state_b["users"]] == [alice.id, bob.id]
+    joined = await on_a.expect("user_joined", user_id=bob.id)
+    assert joined["seq"] == state_b["seq"] + 1
+    users = await api_b.get(f"/api/v1/canvases/{canvas['id']}/users", headers=alice.headers)
+    assert {u["user_id"] for u in users.json()} == {alice.id, bob.id}
+
+    for n in range(3):  # chat from both sides, interleaved
+        await on_a.send({"type": "canvas_chat", "text": f"from a {n}"})
+        await on_b.send({"type": "canvas_chat", "text": f"from b {n}"})
+    await bob.create_tile(canvas["id"], 2, 3)  # REST on process B
+    await received(on_a, canvas_chat_message=6, tile_created=1)
+    await received(on_b, canvas_chat_message=6)
+    [created] = [m for m in on_a.received if m["type"] == "tile_created"]
+    assert (created["creator_id"], created["x"], created["y"]) == (bob.id, 2, 3)
+
+    chats_a = _numbered(on_a, "canvas_chat_message")
+    assert chats_a == _numbered(on_b, "canvas_chat_message")  # one order for everyone
+    texts_a = [m["message_text"] for m in on_a.received if m["type"] == "canvas_chat_message"]
+    texts_b = [m["message_text"] for m in on_b.received if m["type"] == "canvas_chat_message"]
+    assert texts_a == texts_b and sorted(texts_a) == sorted(
+        [f"from a {n}" for n in range(3)] + [f"from b {n}" for n in range(3)])
+    seqs_a = [seq for seq, _ in _numbered(on_a, "user_joined", "canvas_chat_message",
+                                          "tile_created")]
+    assert seqs_a == list(range(joined["seq"], joined["seq"] + 8))  # no gaps, in order
+    await on_a.close()
+    await on_b.close()
+
+
+async def test_reconnecting_to_either_process_recovers_what_was_missed(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = cluster
+    api_a, api_b = apis
+    alice, bob = await register(api_a), await register(api_b)
+    canvas = await alice.create_canvas()
+    on_a = await join(a.ws_base, canvas["id"], alice)
+    on_b = await join(b.ws_base, canvas["id"], bob)
+    await on_a.expect("user_joined", user_id=bob.id)
+    await on_b.send({"type": "ping"})
+    await on_b.expect("pong")
+    last_seen, epoch = on_b.received[0]["seq"], on_b.received[0]["epoch"]
+    await on_b.close()
+    await on_a.expect("user_left", user_id=bob.id)
+    for text in ("one", "two"):  # published on A while bob is away
+        await on_a.send({"type": "canvas_chat", "text": text})
+        await on_a.expect("canvas_chat_message", message_text=text)
+    await alice.create_tile(canvas["id"], 1, 1)
+
+    back = await join(b.ws_base, canvas["id"], bob, query=f"since={last_seen}&epoch={epoch}")
+    await back.expect("tile_created")
+    missed = [m for m in back.received[1:] if "seq" in m]
+    assert [m["type"] for m in missed] == [
+        "user_left", "canvas_chat_message", "canvas_chat_message", "tile_created"]
+    assert [m["seq"] for m in missed] == list(range(last_seen + 2, last_seen + 6))
+    assert [m.get("message_text") for m in missed[1:3]] == ["one", "two"]
+
+    # and the other way: alice's socket on A drops, she comes back on B
+    alice_seen = on_a.received[-1]["seq"]  # chat "two": nothing read on A after it
+    await on_a.close()
+    await back.expect("user_left", user_id=alice.id)
+    await back.send({"type": "canvas_chat", "text": "while alice moves"})
+    chat = await back.expect("canvas_chat_message", message_text="while alice moves")
+    moved = await join(b.ws_base, canvas["id"], alice,
+                       query=f"since={alice_seen}&epoch={epoch}")
+    await moved.expect("canvas_chat_message", message_text="while alice moves")
+    replayed = [(m["seq"], m["type"]) for m in moved.received[1:]]
+    assert replayed == [(alice_seen + 2, "user_joined"), (alice_seen + 3, "user_left"),
+                        (chat["seq"], "canvas_chat_message")]  # her tile_created skipped
+    await back.close()
+    await moved.close()
+
+
+async def test_a_process_that_stops_leaves_the_others_serving(
+    tmp_path: Path,
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    """A third process joins the cluster, serves a client, and stops: its client's
+    presence goes with it and the two others carry on numbering the canvas."""
+    a, b = cluster
+    api_a, _ = apis
+    extra = ServerProcess(tmp_path, database_url=a.settings["database_url"],
+                          broker_url=a.settings["broker_url"]).start()
+    try:
+        alice, carol = await register(api_a), await register(api_a)
+        canvas = await alice.create_canvas()
+        on_a = await join(a.ws_base, canvas["id"], alice)
+        on_extra = await join(extra.ws_base, canvas["id"], carol)
+        await on_a.expect("user_joined", user_id=carol.id)
+    finally:
+        extra.stop()
+    await on_extra.closed()
+    on_b = await join(b.ws_base, canvas["id"], carol)  # carol reconnects elsewhere
+    assert [u["user_id"] for u in on_b.received[0]["users"]] == [alice.id, carol.id]
+    await on_b.send({"type": "canvas_chat", "text": "still here"})
+    chat = await on_a.expect("canvas_chat_message", message_text="still here")
+    assert chat["seq"] == (await on_b.expect("canvas_chat_message"))["seq"]
+    await on_a.close()
+    await on_b.close()
