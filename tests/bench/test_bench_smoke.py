@@ -78,3 +78,17 @@ def test_storm(tmp_path: Path) -> None:
     assert result["server_reported_connections"] == 4 + result["warmup_connections"]
     assert result["bytes_per_connection"] is not None
     assert not result["connect_failures"]
+
+
+def test_floor(tmp_path: Path) -> None:
+    result = run_bench(tmp_path, "floor", "--rate", "20")
+    assert result["scenario"] == "floor" and result["clients"] == 4
+    assert result["expected"] == result["published"] * 4
+    assert result["received"] == result["expected"] and result["lost"] == 0
+    latency = result["latency_ms"]
+    assert 0 <= latency["p50"] <= latency["p99"] <= latency["max"]
+    assert result["server_cpu_us_per_frame"] > 0
+
+
+def test_floor_refuses_a_naive_comparison() -> None:
+    assert main(["floor", "--compare-naive", *TINY]) == 1

@@ -89,3 +89,4 @@ def test_empty_histogram_has_no_summary() -> None:
     assert latency_summary_ms(Histogram()) is None
     with pytest.raises(ValueError):
         Histogram().percentile(50)
+

@@ -5,6 +5,8 @@
 
 SCENARIO is one of fanout, saturate, rooms, storm, chat-persist; ``all`` (the default)
 runs the five in turn, ``sweep`` runs fanout and saturate for several N and plots them.
+``floor`` measures a bare relay that only writes one pre-encoded frame per subscriber per
+message (no server, no protocol): the lower bound of fan-out cost and latency here.
 Without ``--url`` each run starts a fresh server on 127.0.0.1 (SQLite in a temporary
 directory); ``--compare-naive`` also runs the same scenario against a server using the
 sequential-await broadcast (``STELLAR_BROADCAST_MODE=naive``) and prints ours/naive.
@@ -24,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from stellarcollab.bench.floor import run_floor
 from stellarcollab.bench.scenarios import DEFAULTS, SCENARIOS, BenchError, Options, run_scenario
 
 # (label, dotted key, higher is better)
@@ -183,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stellarcollab bench", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", nargs="?", default="all",
-                        choices=[*SCENARIOS, "all", "sweep"])
+                        choices=[*SCENARIOS, "all", "sweep", "floor"])
     parser.add_argument("-n", type=int, default=None,
                         help="subscribers (rooms: all clients; storm: connections)")
     parser.add_argument("--rate", type=float, default=None,
@@ -336,6 +339,12 @@ def main(argv: list[str]) -> int:
     try:
         if args.scenario == "sweep":
             output = run_sweep(args, say)
+        elif args.scenario == "floor":
+            if args.compare_naive or args.url:
+                raise BenchError("floor runs a bare relay of its own: drop --compare-naive "
+                                 "and --url")
+            output = run_floor(options_for("floor", args))
+            say(render_table(output))
         elif args.scenario == "all":
             output = {"scenario": "all", "scenarios": {}}
             for scenario in SCENARIOS:

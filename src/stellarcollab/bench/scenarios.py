@@ -56,6 +56,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "storm": {"n": 1000},
     "chat-persist": {"n": 100, "duration": 10.0, "publishers": 4, "event": "chat",
                      "window": 4},
+    "floor": {"n": 1000, "rate": 50.0, "duration": 10.0},
 }
 
 
