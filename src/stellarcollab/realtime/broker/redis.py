@@ -259,6 +259,9 @@ class _OwnPresence:
 
 
 class RedisBroker:
+    """The Broker of a cluster. Keys and channels live under ``prefix``; ``presence_ttl``
+    is how long a connection's presence outlives a process that stopped renewing it."""
+
     def __init__(
         self,
         url: str,
@@ -301,7 +304,9 @@ class RedisBroker:
         self._deliver: DeliveryReceiver = _ignore_delivery
         self._control: ControlReceiver = _ignore_control
         self._epoch_key = f"{prefix}epoch"
-        self._control_channel = f"{prefix}control".encode()
+        # Channels, unlike keys, are shared by all of a server's databases: name the db.
+        self._channels = f"{prefix}db{pool.connection_kwargs.get('db', 0)}:"
+        self._control_channel = f"{self._channels}control".encode()
         self._subscriptions: dict[int, int] = {}
         self._canvas_of: dict[bytes, int] = {}  # subscribed channel -> canvas
         self._confirmed: set[bytes] = set()  # channels Redis confirmed on this connection
@@ -317,7 +322,7 @@ class RedisBroker:
     # ----- keys -------------------------------------------------------------------------
 
     def _channel(self, canvas_id: int) -> bytes:
-        return f"{self.prefix}canvas:{canvas_id}".encode()
+        return f"{self._channels}canvas:{canvas_id}".encode()
 
     def _event_keys(self, canvas_id: int) -> list[str]:
         base = f"{self.prefix}canvas:{canvas_id}"
@@ -419,23 +424,25 @@ class RedisBroker:
         exclude_user: int | None = None,
         exclude_connection: str | None = None,
     ) -> int:
-        head, tail = split_payload(event, canvas_id)
         meta = encode_meta(str(event.get("type")), exclude_user, exclude_connection)
+        try:
+            head, tail = split_payload(event, canvas_id)
+            seq = await self._number(canvas_id, head, tail, meta)
+        except BaseException:
+            event.pop("seq", None)  # not numbered: no placeholder left behind
+            raise
+        event["seq"] = seq
+        return seq
+
+    async def _number(self, canvas_id: int, head: bytes, tail: bytes, meta: bytes) -> int:
         ttl_ms = max(1, math.ceil(self.history_ttl * 1000))
         args: list[bytes | str | int] = [
             head, tail, meta, self._channel(canvas_id), self.history_size, ttl_ms]
-        try:
-            for _attempt in range(3):
-                seq = await self._publish(keys=self._event_keys(canvas_id),
-                                          args=[self.epoch, *args])
-                if seq is not None:
-                    event["seq"] = int(seq)
-                    return int(seq)
-                await self._sync_epoch()  # numbered under another epoch: adopt, retry
-        except BaseException:
-            event.pop("seq", None)
-            raise
-        event.pop("seq", None)
+        for _attempt in range(3):
+            seq = await self._publish(keys=self._event_keys(canvas_id), args=[self.epoch, *args])
+            if seq is not None:
+                return int(seq)
+            await self._sync_epoch()  # refused under a stale epoch: adopt Redis's, retry
         raise RedisBrokerError(f"canvas {canvas_id}: the epoch keeps changing")
 
     async def publish_control(self, message: dict[str, Any]) -> None:
