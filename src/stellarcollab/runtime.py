@@ -82,6 +82,7 @@ class Runtime:
     def flush_scheduler(self) -> FlushScheduler:
         if self._flush_scheduler is None:
             self._flush_scheduler = FlushScheduler(asyncio.get_running_loop())
+            self.manager.flush_scheduler = self._flush_scheduler
         return self._flush_scheduler
 
     async def start(self) -> None:

@@ -21,6 +21,8 @@ class RecordingWriter:
     def send(self, payload: bytes, frame: bytes) -> None:
         self.payloads.append(payload)
 
+    send_now = send
+
     def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
 

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any, cast
 
 from stellarcollab.realtime.transport import StellarWebSocketProtocol
-from stellarcollab.realtime.writers import FlushScheduler, TransportWriter
+from stellarcollab.realtime.writers import QUIET_SECONDS, FlushScheduler, TransportWriter
 
 
 class FakeTransport:
@@ -97,3 +97,50 @@ async def test_nothing_is_written_after_the_socket_closed() -> None:
     writer.send(b"", b"late")
     await next_iteration()
     assert protocol.transport.writes == []
+
+
+async def test_send_now_writes_at_once_unless_frames_wait() -> None:
+    writer, protocol, _ = make_writer()
+    writer.send_now(b"", b"now")
+    assert protocol.transport.writes == [b"now"]  # synchronously, no flush needed
+    writer.send(b"", b"queued")
+    writer.send_now(b"", b"behind")  # must not overtake what waits
+    assert protocol.transport.writes == [b"now"]
+    await next_iteration()
+    assert protocol.transport.writes == [b"now", b"queuedbehind"]
+
+
+async def test_send_now_keeps_the_budget_and_skips_a_closed_socket() -> None:
+    writer, protocol, overflows = make_writer(budget=100)
+    protocol.transport.buffered = 90
+    writer.send_now(b"", b"z" * 20)
+    assert overflows == ["overflow"] and protocol.transport.writes == []
+    protocol.transport.buffered = 0
+    protocol.can_write = False
+    writer.send_now(b"", b"late")
+    assert protocol.transport.writes == []
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_the_server_is_quiet_only_when_nothing_waits_and_no_fanout_just_ended() -> None:
+    clock = FakeClock()
+    scheduler = FlushScheduler(asyncio.get_running_loop(), clock)
+    assert scheduler.is_quiet()
+    scheduler.note_busy()  # a direct fan-out just ended
+    assert not scheduler.is_quiet()
+    clock.now += QUIET_SECONDS * 2
+    assert scheduler.is_quiet()
+    writer = TransportWriter(cast(Any, FakeProtocol()), scheduler, 1000, lambda: None)
+    writer.send(b"", b"x")  # a flush is due this iteration
+    assert not scheduler.is_quiet()
+    await next_iteration()
+    assert not scheduler.is_quiet()  # the flush itself was a fan-out
+    clock.now += QUIET_SECONDS * 2
+    assert scheduler.is_quiet()

@@ -2,15 +2,20 @@
 
 ``TransportWriter`` (the fast path) appends frames to a bounded pending list; one flush per
 event-loop iteration writes everything a connection got in that iteration with a single
-``transport.write``. A connection whose socket stops draining overflows its budget and is
-closed with 4008; nobody else waits for it. ``QueueWriter`` is the portable fallback for
-servers without the transport extension: a bounded queue drained by its own task.
+``transport.write``. When the server is quiet (nothing pending, no fan-out in the last
+millisecond), a broadcast is written to each socket at once instead (``send_now``): the
+message could not have been coalesced with another, and a second pass over every
+subscriber would cost more than it saves. A connection whose socket stops draining
+overflows its budget and is closed with 4008; nobody else waits for it. ``QueueWriter`` is
+the portable fallback for servers without the transport extension: a bounded queue
+drained by its own task.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -23,6 +28,8 @@ from stellarcollab.realtime.transport import StellarWebSocketProtocol
 class FrameWriter(Protocol):
     def send(self, payload: bytes, frame: bytes) -> None: ...
 
+    def send_now(self, payload: bytes, frame: bytes) -> None: ...
+
     def close(self, code: int, reason: str) -> None: ...
 
     def last_seen(self) -> float | None: ...
@@ -31,14 +38,32 @@ class FrameWriter(Protocol):
 OverflowCallback = Callable[[], None]
 
 
+#: A fan-out that starts this long after the previous one ended writes at once.
+QUIET_SECONDS = 0.001
+
+
 class FlushScheduler:
     """Collects writers with pending frames; flushes them all in one callback per loop
-    iteration, so a burst of events costs one write per connection, not one per event."""
+    iteration, so a burst of events costs one write per connection, not one per event.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    It also tells the fan-out whether the server is quiet: nothing waits to be flushed
+    and no fan-out ended within ``QUIET_SECONDS``. Under load, fan-outs follow each other
+    closely, so everything is coalesced; a message arriving after a pause is written
+    directly, in one pass."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.loop = loop
+        self.clock = clock
         self.dirty: list[TransportWriter] = []
         self.scheduled = False
+        self.busy_until = -QUIET_SECONDS
+
+    def is_quiet(self) -> bool:
+        return not self.scheduled and self.clock() - self.busy_until > QUIET_SECONDS
+
+    def note_busy(self) -> None:
+        self.busy_until = self.clock()
 
     def mark(self, writer: TransportWriter) -> None:
         self.dirty.append(writer)
@@ -51,6 +76,7 @@ class FlushScheduler:
         dirty, self.dirty = self.dirty, []
         for writer in dirty:
             writer.flush()
+        self.busy_until = self.clock()
 
 
 class TransportWriter:
@@ -74,18 +100,28 @@ class TransportWriter:
             self.scheduler.mark(self)
         pending.append(frame)
 
+    def send_now(self, payload: bytes, frame: bytes) -> None:
+        """Write at once, unless frames already wait (then queue behind them)."""
+        if self.pending:
+            self.pending.append(frame)
+        elif self.protocol.can_write:
+            self._write(frame)
+
     def flush(self) -> None:
         frames = self.pending
         if not frames:
             return
-        self.pending = []
-        if not self.protocol.can_write:
-            return
         data = frames[0] if len(frames) == 1 else b"".join(frames)
-        if self.transport.get_write_buffer_size() + len(data) > self.budget:
+        frames.clear()
+        if self.protocol.can_write:
+            self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport.get_write_buffer_size() + len(data) > self.budget:
             self.on_overflow()
             return
-        self.transport.write(data)
+        transport.write(data)
 
     def close(self, code: int, reason: str) -> None:
         # What was queued before the close still goes out first (e.g. canvas_deleted).
@@ -118,6 +154,8 @@ class QueueWriter:
             self.on_overflow()
             return
         self.wakeup.set()
+
+    send_now = send  # the drain task writes in order either way
 
     def close(self, code: int, reason: str) -> None:
         if self.closing is None:
