@@ -92,3 +92,11 @@ def test_floor(tmp_path: Path) -> None:
 
 def test_floor_refuses_a_naive_comparison() -> None:
     assert main(["floor", "--compare-naive", *TINY]) == 1
+
+
+def test_sweep_runs_fanout_saturate_and_floor_and_plots(tmp_path: Path) -> None:
+    plot = tmp_path / "sweep.png"
+    result = run_bench(tmp_path, "sweep", "--ns", "3", "--rate", "20", "--plot", str(plot))
+    assert [p["scenario"] for p in result["points"]] == ["fanout", "saturate", "floor"]
+    assert all(p["n"] == 3 and p["ours"]["received"] > 0 for p in result["points"])
+    assert plot.read_bytes().startswith(b"\x89PNG")

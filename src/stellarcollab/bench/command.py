@@ -4,9 +4,10 @@
                        [--url URL] [--json FILE] [--compare-naive]
 
 SCENARIO is one of fanout, saturate, rooms, storm, chat-persist; ``all`` (the default)
-runs the five in turn, ``sweep`` runs fanout and saturate for several N and plots them.
-``floor`` measures a bare relay that only writes one pre-encoded frame per subscriber per
-message (no server, no protocol): the lower bound of fan-out cost and latency here.
+runs the five in turn, ``sweep`` runs fanout, saturate and floor for several N and plots
+them. ``floor`` measures a bare relay that only writes one pre-encoded frame per
+subscriber per message (no server, no protocol): the lower bound of fan-out cost and
+latency on this machine.
 Without ``--url`` each run starts a fresh server on 127.0.0.1 (SQLite in a temporary
 directory); ``--compare-naive`` also runs the same scenario against a server using the
 sequential-await broadcast (``STELLAR_BROADCAST_MODE=naive``) and prints ours/naive.
@@ -309,6 +310,12 @@ def run_sweep(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str,
             points.append({"n": n, "scenario": scenario, "ours": _trim(result),
                            "naive": _trim(result.get("naive")),
                            "ratios": result.get("ratios")})
+        floor_opts = options_for("fanout", args)
+        floor_opts.n = n
+        floor = run_floor(floor_opts)
+        say(render_table(floor))
+        points.append({"n": n, "scenario": "floor", "ours": floor, "naive": None,
+                       "ratios": None})
     sweep: dict[str, Any] = {"scenario": "sweep", "ns": ns, "points": points}
     plot_path = args.plot or "performance-sweep.png"
     try:

@@ -1,4 +1,5 @@
-"""The sweep plot: delivered frames/s at saturation and fan-out p99 latency against N."""
+"""The sweep plot: delivered frames/s at saturation and fan-out p99 latency against N,
+with the bare relay's p99 (the floor) beside the fan-out's."""
 
 from __future__ import annotations
 
@@ -47,6 +48,10 @@ def plot_sweep(sweep: dict[str, Any], path: Path) -> None:
                 flagged = True
                 axis.scatter(lx, ly, s=160, facecolors="none", edgecolors="black",
                              linewidths=1.0, zorder=3)
+    xs, ys, _limited = _series(sweep, "floor", "ours", "latency_ms.p99")
+    if xs:
+        right.plot(xs, ys, marker="^", color="tab:gray", linestyle="--",
+                   label="bare relay (floor)")
     rate = next((p["ours"]["params"].get("rate") for p in sweep["points"]
                  if p["scenario"] == "fanout" and p.get("ours")), None)
     left.set_title("saturate: delivered frames/s", fontsize=10)
