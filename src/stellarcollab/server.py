@@ -1,9 +1,12 @@
 """uvicorn configured for StellarCollab: the fast WebSocket protocol, uvloop, httptools,
-no compression, message size and keepalive from the settings."""
+no compression, message size and keepalive from the settings; and the server process,
+which hides what startup loaded from the garbage collector."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
+import socket
 from typing import Any
 
 import uvicorn
@@ -33,5 +36,16 @@ def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -
     return uvicorn.Config(CanvasSocketDispatch(create_app(settings)), **options)
 
 
+class StellarServer(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        # Modules, the app and the ORM's metadata live as long as the process: about
+        # 120,000 objects that every full collection would walk (tens of milliseconds, a
+        # pause for every socket). Frozen, a full collection walks only what the
+        # connections and requests created since.
+        gc.collect()
+        gc.freeze()
+
+
 def serve(settings: Settings, host: str, port: int, access_log: bool = True) -> None:
-    uvicorn.Server(uvicorn_config(settings, host, port, access_log=access_log)).run()
+    StellarServer(uvicorn_config(settings, host, port, access_log=access_log)).run()
