@@ -57,6 +57,8 @@ class Settings(BaseSettings):
 
     recovery_history: int = 1000
     recovery_ttl_seconds: float = 300
+    #: with the Redis broker: how long a process's presence entries outlive it
+    presence_ttl_seconds: float = Field(default=30, gt=0)
 
     rate_limit_messages_per_second: float = 20
     rate_limit_burst: int = 40

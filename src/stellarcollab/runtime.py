@@ -50,7 +50,8 @@ class Runtime:
         )
         self.tickets = TicketBook(settings.ticket_ttl_seconds)
         self.broker = create_broker(
-            settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds
+            settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds,
+            presence_ttl=settings.presence_ttl_seconds,
         )
         self.manager = ConnectionManager(
             self.broker, naive_broadcast=settings.broadcast_mode == "naive"

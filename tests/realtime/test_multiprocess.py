@@ -81,6 +81,7 @@ async def test_clients_on_two_processes_share_presence_and_numbering(
     assert [u["user_id"] for u in state_b["users"]] == [alice.id, bob.id]
     joined = await on_a.expect("user_joined", user_id=bob.id)
     assert joined["seq"] == state_b["seq"] + 1
+    assert joined["active_users"] == 2  # counted across both processes
     users = await api_b.get(f"/api/v1/canvases/{canvas['id']}/users", headers=alice.headers)
     assert {u["user_id"] for u in users.json()} == {alice.id, bob.id}
 

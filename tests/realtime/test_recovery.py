@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from tests.api.helpers import on_server
 from tests.support.clients import Socket, join, register
 from tests.support.live_server import LiveServer, test_settings
 
@@ -135,4 +136,22 @@ async def test_since_ahead_of_server_gets_resync_required(
     canvas = await a.create_canvas()
     back = await join(small_history_server.ws_base, canvas["id"], a, query="since=500")
     assert (await back.expect("resync_required"))["reason"] == "ahead_of_server"
+    await back.close()
+
+
+async def test_a_broker_that_lost_its_numbering_closes_sockets_1012_then_resyncs(
+    small_history_server: LiveServer, history_api: httpx.AsyncClient
+) -> None:
+    alice = await register(history_api)
+    canvas = await alice.create_canvas()
+    socket = await join(small_history_server.ws_base, canvas["id"], alice)
+    state = socket.received[0]
+    broker = small_history_server.runtime.broker
+    await on_server(small_history_server,
+                    broker.publish_control({"type": "broker_epoch_changed"}))
+    assert await socket.closed() == 1012
+    back = await join(small_history_server.ws_base, canvas["id"], alice,
+                      query=f"since={state['seq']}&epoch=an-epoch-that-is-gone")
+    resync = await back.expect("resync_required")
+    assert resync["epoch"] == broker.epoch
     await back.close()

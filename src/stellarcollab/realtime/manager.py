@@ -111,7 +111,7 @@ class ConnectionManager:
             # Excluding the user (not just this connection: it is their only one) keeps a
             # later replay to any of their connections from echoing their own arrival.
             await self.broadcast_to_canvas(
-                canvas_id, self._membership_event("user_joined", connection),
+                canvas_id, await self._membership_event("user_joined", connection),
                 exclude_user=connection.user_id,
             )
 
@@ -153,16 +153,17 @@ class ConnectionManager:
             except Exception:
                 log.exception("releasing leases of user %s failed", connection.user_id)
             await self.broadcast_to_canvas(
-                canvas_id, self._membership_event("user_left", connection)
+                canvas_id, await self._membership_event("user_left", connection)
             )
 
-    def _membership_event(self, kind: str, connection: Connection) -> dict[str, Any]:
+    async def _membership_event(self, kind: str, connection: Connection) -> dict[str, Any]:
+        # active_users counts the canvas's users in every process (the broker's presence).
         return {
             "type": kind,
             "user_id": connection.user_id,
             "username": connection.username,
             "display_name": connection.display_name,
-            "active_users": len(self.canvas_users.get(connection.canvas_id, {})),
+            "active_users": len(await self.broker.presence(connection.canvas_id)),
             "timestamp": now_iso(),
         }
 
@@ -326,6 +327,10 @@ class ConnectionManager:
         if message.get("type") == "token_revoked":
             for connection in list(self.connections_by_jti.get(str(message.get("jti")), ())):
                 connection.close(CloseCode.UNAUTHORIZED, "token revoked")
+        elif message.get("type") == "broker_epoch_changed":
+            # The broker lost its state (a Redis that came back empty) and numbers events
+            # afresh: every socket reconnects with its last seq and gets resync_required.
+            self.close_all(CloseCode.SERVICE_RESTART, "event numbering restarted")
 
     def _notify_presence(self, canvas_id: int, event: dict[str, Any]) -> None:
         for listener in self.presence_listeners:
