@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stellarcollab.auth.passwords import PasswordHasher
-from stellarcollab.auth.tokens import TicketBook, TokenClaims, TokenService
+from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
 from stellarcollab.realtime.broker import create_broker
@@ -48,11 +48,11 @@ class Runtime:
         self.tokens = TokenService(
             settings.resolved_secret_key(), settings.access_token_expire_seconds
         )
-        self.tickets = TicketBook(settings.ticket_ttl_seconds)
         self.broker = create_broker(
             settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds,
             presence_ttl=settings.presence_ttl_seconds,
         )
+        self.tickets = TicketService(self.broker, settings.ticket_ttl_seconds)
         self.manager = ConnectionManager(
             self.broker, naive_broadcast=settings.broadcast_mode == "naive"
         )

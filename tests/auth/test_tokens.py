@@ -7,7 +7,8 @@ import time
 import jwt
 import pytest
 
-from stellarcollab.auth.tokens import ALGORITHM, InvalidTokenError, TicketBook, TokenService
+from stellarcollab.auth.tokens import ALGORITHM, InvalidTokenError, TicketService, TokenService
+from stellarcollab.realtime.broker import MemoryBroker
 
 SECRET = "a-test-secret-key-of-enough-length"
 
@@ -37,11 +38,10 @@ def test_expired_foreign_and_unsigned_tokens_are_refused() -> None:
             tokens.decode(token)
 
 
-def test_tickets_are_single_use_and_expire() -> None:
-    book = TicketBook(ttl_seconds=30)
-    ticket = book.issue("token-a", now=100.0)
-    assert book.redeem(ticket, now=110.0) == "token-a"
-    assert book.redeem(ticket, now=111.0) is None
-    late = book.issue("token-b", now=100.0)
-    assert book.redeem(late, now=131.0) is None
-    assert book.redeem("never-issued", now=100.0) is None
+async def test_ticket_service_issues_unguessable_tickets_through_its_store() -> None:
+    service = TicketService(MemoryBroker(), ttl_seconds=30)
+    first, second = await service.issue("token-a"), await service.issue("token-a")
+    assert first != second and len(first) >= 32
+    assert await service.redeem(first) == "token-a"
+    assert await service.redeem(first) is None
+    assert await service.redeem(second) == "token-a"

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.clients import Socket, join, register
+from tests.support.clients import Socket, join, open_socket, register
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.server_process import ServerProcess
@@ -178,4 +178,22 @@ async def test_a_process_that_stops_leaves_the_others_serving(
     chat = await on_a.expect("canvas_chat_message", message_text="still here")
     assert chat["seq"] == (await on_b.expect("canvas_chat_message"))["seq"]
     await on_a.close()
+    await on_b.close()
+
+
+async def test_a_ticket_issued_by_one_process_opens_a_socket_on_another_once(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = cluster
+    api_a, _ = apis
+    alice = await register(api_a)
+    canvas = await alice.create_canvas()
+    response = await api_a.post("/api/v1/ws/ticket", headers=alice.headers)
+    assert response.status_code == 200
+    ticket = response.json()["ticket"]
+    on_b = await open_socket(b.ws_base, canvas["id"], query=f"ticket={ticket}")
+    assert (await on_b.expect("canvas_state"))["you"]["user_id"] == alice.id
+    again = await open_socket(a.ws_base, canvas["id"], query=f"ticket={ticket}")
+    assert await again.closed() == 4001  # spent, on every process
     await on_b.close()

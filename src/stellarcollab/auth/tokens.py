@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 import jwt
 
@@ -58,33 +59,28 @@ class TokenService:
             raise InvalidTokenError(str(exc)) from exc
 
 
-class TicketBook:
+class TicketStore(Protocol):
+    """Where tickets live: the broker (in memory, or in Redis for a cluster)."""
+
+    async def put_ticket(self, ticket: str, token: str, ttl_seconds: float) -> None: ...
+
+    async def take_ticket(self, ticket: str) -> str | None: ...
+
+
+class TicketService:
     """One-time tickets that stand for a token on a WebSocket URL for a few seconds.
 
-    Held in this process's memory: a ticket is redeemed on the process that issued it,
-    which holds for one process and for sticky load balancing; the broker can hold them
-    for a cluster.
-    """
+    Kept by the broker, so with Redis a ticket issued by one process is redeemed by any
+    process, and only once."""
 
-    def __init__(self, ttl_seconds: float) -> None:
+    def __init__(self, store: TicketStore, ttl_seconds: float) -> None:
+        self.store = store
         self.ttl_seconds = ttl_seconds
-        self._tickets: dict[str, tuple[str, float]] = {}
 
-    def issue(self, token: str, now: float | None = None) -> str:
-        now = time.monotonic() if now is None else now
-        self._expire(now)
+    async def issue(self, token: str) -> str:
         ticket = secrets.token_urlsafe(24)
-        self._tickets[ticket] = (token, now + self.ttl_seconds)
+        await self.store.put_ticket(ticket, token, self.ttl_seconds)
         return ticket
 
-    def redeem(self, ticket: str, now: float | None = None) -> str | None:
-        now = time.monotonic() if now is None else now
-        entry = self._tickets.pop(ticket, None)
-        if entry is None or entry[1] < now:
-            return None
-        return entry[0]
-
-    def _expire(self, now: float) -> None:
-        if len(self._tickets) > 1000:
-            for key in [k for k, (_, exp) in self._tickets.items() if exp < now]:
-                del self._tickets[key]
+    async def redeem(self, ticket: str) -> str | None:
+        return await self.store.take_ticket(ticket)

@@ -7,6 +7,7 @@ later one that must (a broker hands its events over in the order they were numbe
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -169,3 +170,14 @@ def test_unknown_scheme_is_refused() -> None:
     assert isinstance(create_broker("memory://", 1, 1), MemoryBroker)
     assert isinstance(create_broker("redis://127.0.0.1:6379/0", 1, 1), RedisBroker)
     assert isinstance(create_broker("rediss://cache.internal:6380/2", 1, 1), RedisBroker)
+
+
+async def test_tickets_are_single_use_and_expire(broker: tuple[Broker, Recorder]) -> None:
+    instance, _ = broker
+    await instance.put_ticket("t-1", "token-a", ttl_seconds=30)
+    assert await instance.take_ticket("t-1") == "token-a"
+    assert await instance.take_ticket("t-1") is None  # once only
+    assert await instance.take_ticket("never-issued") is None
+    await instance.put_ticket("t-2", "token-b", ttl_seconds=0.05)
+    await asyncio.sleep(0.1)  # lets the ticket's lifetime pass; no event to await
+    assert await instance.take_ticket("t-2") is None

@@ -32,11 +32,12 @@ BEARER_SUBPROTOCOL = "bearer"
 
 @router.post("/ticket", response_model=TicketOut)
 async def issue_ticket(session: SessionUser, runtime: RuntimeDep) -> dict[str, Any]:
-    return {"ticket": runtime.tickets.issue(session[2]),
+    return {"ticket": await runtime.tickets.issue(session[2]),
             "expires_in": runtime.settings.ticket_ttl_seconds}
 
 
-def _credentials(websocket: WebSocket, runtime: Runtime) -> tuple[str | None, str | None]:
+async def _credentials(websocket: WebSocket,
+                       runtime: Runtime) -> tuple[str | None, str | None]:
     """The token from ?token=, ?ticket= or a ``bearer.<token>`` subprotocol, and the
     subprotocol to accept."""
     params = websocket.query_params
@@ -48,7 +49,7 @@ def _credentials(websocket: WebSocket, runtime: Runtime) -> tuple[str | None, st
             chosen = BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered_all else offered
             return offered[len(BEARER_SUBPROTOCOL) + 1:], chosen
     if "ticket" in params:
-        return runtime.tickets.redeem(params["ticket"]), None
+        return await runtime.tickets.redeem(params["ticket"]), None
     return params.get("token"), None
 
 
@@ -99,7 +100,7 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     instead of living as long as the socket."""
     settings = runtime.settings
     manager = runtime.manager
-    token, subprotocol = _credentials(websocket, runtime)
+    token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
         await _reject(websocket, CloseCode.UNAUTHORIZED)

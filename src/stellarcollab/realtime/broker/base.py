@@ -13,7 +13,8 @@ ControlReceiver = Callable[[dict[str, Any]], None]
 
 
 class Broker(Protocol):
-    """Numbers and carries canvas events; holds presence shared by all processes.
+    """Numbers and carries canvas events; holds presence and one-time WebSocket tickets
+    shared by all processes.
 
     ``publish`` gives the event the canvas's next ``seq`` and hands it, encoded once, to
     the receiver of every process subscribed to that canvas, in ``seq`` order. Receivers
@@ -55,3 +56,9 @@ class Broker(Protocol):
     async def presence_apply(self, canvas_id: int, event: dict[str, Any]) -> None: ...
 
     async def presence(self, canvas_id: int) -> list[UserPresence]: ...
+
+    async def put_ticket(self, ticket: str, token: str, ttl_seconds: float) -> None: ...
+
+    async def take_ticket(self, ticket: str) -> str | None:
+        """The ticket's token, once: later calls (and expired tickets) get None."""
+        ...

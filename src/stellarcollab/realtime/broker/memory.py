@@ -43,6 +43,7 @@ class MemoryBroker:
         self._history: dict[int, EventHistory] = {}
         self._subscriptions: dict[int, int] = {}
         self._presence: dict[int, CanvasPresence] = {}
+        self._tickets: dict[str, tuple[str, float]] = {}  # ticket -> (token, deadline)
 
     def set_receivers(self, deliveries: DeliveryReceiver, control: ControlReceiver) -> None:
         self._deliver = deliveries
@@ -119,6 +120,19 @@ class MemoryBroker:
 
     async def presence(self, canvas_id: int) -> list[UserPresence]:
         return list(self._presence.get(canvas_id, {}).values())
+
+    async def put_ticket(self, ticket: str, token: str, ttl_seconds: float) -> None:
+        now = time.monotonic()
+        if len(self._tickets) > 1000:  # forget expired tickets nobody redeemed
+            for key in [k for k, (_, deadline) in self._tickets.items() if deadline < now]:
+                del self._tickets[key]
+        self._tickets[ticket] = (token, now + ttl_seconds)
+
+    async def take_ticket(self, ticket: str) -> str | None:
+        entry = self._tickets.pop(ticket, None)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
 
     def stats(self) -> dict[str, int]:
         return {

@@ -704,6 +704,25 @@ class RedisBroker:
         ]
         return sorted(entries, key=lambda e: (e.connected_at, e.user_id))
 
+    # ----- one-time tickets ---------------------------------------------------------------
+
+    def _ticket_key(self, ticket: str) -> str:
+        return f"{self.prefix}ticket:{ticket}"
+
+    async def put_ticket(self, ticket: str, token: str, ttl_seconds: float) -> None:
+        await self._redis.set(self._ticket_key(ticket), token,
+                              px=max(1, math.ceil(ttl_seconds * 1000)))
+
+    async def take_ticket(self, ticket: str) -> str | None:
+        key = self._ticket_key(ticket)
+        async with self._redis.pipeline(transaction=True) as pipe:  # GET and DEL, atomically
+            pipe.get(key)
+            pipe.delete(key)
+            token, _deleted = await pipe.execute()
+        if token is None:
+            return None
+        return token.decode() if isinstance(token, bytes) else str(token)
+
     def _presence_ttl_ms(self) -> int:
         return max(1, math.ceil(self.presence_ttl * 1000))
 
