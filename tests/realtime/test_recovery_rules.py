@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from stellarcollab.realtime.recovery import (
     Delivery,
     EventHistory,
@@ -48,3 +50,15 @@ def test_delivery_exclusions() -> None:
     assert not delivery.is_for(3, "c1")
     assert not delivery.is_for(4, "c9")
     assert delivery.is_for(4, "c1")
+
+
+def test_a_full_history_costs_the_garbage_collector_nothing() -> None:
+    history = EventHistory(1000, ttl=60)
+    gc.collect()
+    tracked = len(gc.get_objects())
+    for seq in range(1, 1001):
+        history.append(Delivery(1, seq, "x", b"{}", exclude_user=3, exclude_connection="c",
+                                published_at=1.0))
+    gc.collect()  # a collection sees the kept tuples hold plain values and stops tracking
+    assert len(gc.get_objects()) - tracked < 50
+    assert [d.seq for d in history.after(998)] == [999, 1000]

@@ -33,20 +33,34 @@ class Resync:
     reason: str
 
 
+#: How a delivery is kept in a history: its fields as a plain tuple. A canvas keeps up to
+#: a thousand events for minutes; tuples of plain values are left out of the garbage
+#: collector's passes, so the history adds nothing to its pauses (a slotted dataclass
+#: would be walked by every full collection).
+StoredDelivery = tuple[int, int, str, bytes, int | None, str | None, float]
+
+
 class EventHistory:
     """The last ``capacity`` deliveries of one canvas, kept for ``ttl`` seconds."""
 
     def __init__(self, capacity: int, ttl: float) -> None:
         self.capacity = capacity
         self.ttl = ttl
-        self.items: deque[Delivery] = deque(maxlen=capacity)
+        self._items: deque[StoredDelivery] = deque(maxlen=capacity)
 
     def append(self, delivery: Delivery) -> None:
-        self.items.append(delivery)
+        self._items.append((delivery.canvas_id, delivery.seq, delivery.event_type,
+                            delivery.payload, delivery.exclude_user,
+                            delivery.exclude_connection, delivery.published_at))
+
+    def after(self, seq: int) -> list[Delivery]:
+        """The kept deliveries numbered above ``seq``, oldest first."""
+        return [Delivery(*stored) for stored in self._items if stored[1] > seq]
 
     def prune(self, now: float) -> None:
-        while self.items and now - self.items[0].published_at > self.ttl:
-            self.items.popleft()
+        items = self._items
+        while items and now - items[0][6] > self.ttl:
+            items.popleft()
 
 
 def plan_recovery(
@@ -67,7 +81,7 @@ def plan_recovery(
     if history is None:
         return Resync("history_gone")
     history.prune(now)
-    missed = [d for d in history.items if d.seq > since]
+    missed = history.after(since)
     if not missed or missed[0].seq != since + 1:
         return Resync("history_gone")
     return Replay(missed)
