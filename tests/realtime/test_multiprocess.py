@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.clients import Socket, join, open_socket, register
+from tests.support.clients import Account, Socket, join, open_socket, register
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.server_process import ServerProcess
@@ -66,16 +66,25 @@ def _numbered(socket: Socket, *types: str) -> list[tuple[int, str]]:
             if m["type"] in types and "seq" in m]
 
 
+async def _alice_on_a_bob_on_b(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> tuple[Account, Account, dict[str, Any], Socket, Socket]:
+    """Alice (registered on A) and Bob (on B) join one canvas, each on their process."""
+    a, b = cluster
+    alice, bob = await register(apis[0]), await register(apis[1])
+    canvas = await alice.create_canvas()
+    on_a = await join(a.ws_base, canvas["id"], alice)
+    on_b = await join(b.ws_base, canvas["id"], bob)
+    return alice, bob, canvas, on_a, on_b
+
+
 async def test_clients_on_two_processes_share_presence_and_numbering(
     cluster: tuple[ServerProcess, ServerProcess],
     apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
 ) -> None:
-    a, b = cluster
-    api_a, api_b = apis
-    alice, bob = await register(api_a), await register(api_b)
-    canvas = await alice.create_canvas()
-    on_a = await join(a.ws_base, canvas["id"], alice)
-    on_b = await join(b.ws_base, canvas["id"], bob)
+    api_b = apis[1]
+    alice, bob, canvas, on_a, on_b = await _alice_on_a_bob_on_b(cluster, apis)
     state_a, state_b = on_a.received[0], on_b.received[0]
     assert state_b["epoch"] == state_a["epoch"]
     assert [u["user_id"] for u in state_b["users"]] == [alice.id, bob.id]
@@ -111,12 +120,8 @@ async def test_reconnecting_to_either_process_recovers_what_was_missed(
     cluster: tuple[ServerProcess, ServerProcess],
     apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
 ) -> None:
-    a, b = cluster
-    api_a, api_b = apis
-    alice, bob = await register(api_a), await register(api_b)
-    canvas = await alice.create_canvas()
-    on_a = await join(a.ws_base, canvas["id"], alice)
-    on_b = await join(b.ws_base, canvas["id"], bob)
+    b = cluster[1]
+    alice, bob, canvas, on_a, on_b = await _alice_on_a_bob_on_b(cluster, apis)
     await on_a.expect("user_joined", user_id=bob.id)
     await on_b.send({"type": "ping"})
     await on_b.expect("pong")
