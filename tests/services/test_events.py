@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from stellarcollab.db.models import TileLock
+from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import CanvasSpec
 from stellarcollab.services.errors import Conflict, DomainError, Forbidden, NotFound
 from stellarcollab.services.events import Origin
-from stellarcollab.services.locks import LockService
+from stellarcollab.services.locks import LockService, lock_cell
 from tests.services.conftest import Services
 
 RED = base64.b64encode(bytes((255, 0, 0, 255)) * 16 * 16).decode()
@@ -182,6 +185,28 @@ async def test_racing_lease_takes_have_one_holder(services: Services) -> None:
         outcome(services.locks.acquire(r, canvas["id"], 2, 2)) for r in rivals))
     assert Counter(results) == {"ok": 1, "409 Tile is being edited by another user": 7}
     assert len(await services.locks.leases(canvas["id"])) == 1
+
+
+async def test_drawing_waits_for_a_lease_being_taken_on_its_cell(services: Services) -> None:
+    """A create that runs while another transaction is taking the cell's lease waits for
+    it, then sees the lease: it cannot slip in between the lease's check and its insert."""
+    owner, editor, creator = [await services.user() for _ in range(3)]
+    canvas = await services.canvases.create(owner, CanvasSpec(name="c", tile_size=16))
+    cid = canvas["id"]
+    async with services.db.transaction() as session:  # a lease take, caught midway
+        await lock_cell(session, cid, 4, 3)
+        session.add(TileLock(canvas_id=cid, x=4, y=3, user_id=editor.id,
+                             expires_at=utcnow() + timedelta(seconds=30)))
+        await session.flush()
+        create = asyncio.ensure_future(
+            outcome(services.tiles.create(creator, cid, 4, 3, RED, Origin(creator.id))))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(create), 0.3)  # held on the cell
+        if session.get_bind().dialect.name == "postgresql":  # SQLite: one writer at a time
+            # only that cell is held: a create next to it goes through meanwhile
+            assert await outcome(
+                services.tiles.create(owner, cid, 5, 3, RED, Origin(owner.id))) == "ok"
+    assert await create == "409 Tile is being edited by another user"
 
 
 @pytest.mark.parametrize("error", [Conflict, Forbidden, NotFound])

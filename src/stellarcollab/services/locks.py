@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,10 +55,23 @@ def check_cell(canvas: Canvas, x: int, y: int) -> None:
         )
 
 
+async def lock_cell(session: AsyncSession, canvas_id: int, x: int, y: int) -> None:
+    """Hold the cell, until the transaction ends, against every other write that decides
+    about its lease: taking the lease, and drawing or redrawing the tile under it. Without
+    it, a create could read "no lease" while a lease on the same cell is being inserted,
+    and both would succeed. PostgreSQL: a transaction-scoped advisory lock keyed by the
+    canvas and the cell; SQLite needs none, as it runs one writer at a time."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:canvas, :cell)"),
+                              {"canvas": canvas_id, "cell": x * 256 + y})
+
+
 async def ensure_not_leased_by_other(
     session: AsyncSession, canvas_id: int, x: int, y: int, user_id: int
 ) -> None:
-    """Raise TileLocked when another user holds a live lease on the cell."""
+    """Raise TileLocked when another user holds a live lease on the cell (which stays
+    locked for the rest of the transaction: ``lock_cell``)."""
+    await lock_cell(session, canvas_id, x, y)
     lock = await session.get(TileLock, (canvas_id, x, y))
     if lock is None or lock.user_id == user_id or lock.expires_at <= utcnow():
         return
@@ -111,6 +124,7 @@ class LockService:
         async with self.db.transaction() as session:
             canvas = await load_canvas(session, canvas_id, user)
             check_cell(canvas, x, y)
+            await lock_cell(session, canvas_id, x, y)
             lock = await session.scalar(
                 select(TileLock)
                 .where(TileLock.canvas_id == canvas_id, TileLock.x == x, TileLock.y == y)
