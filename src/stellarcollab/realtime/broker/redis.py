@@ -17,7 +17,6 @@ import math
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import orjson
 from redis.asyncio import BlockingConnectionPool, Redis
@@ -30,8 +29,26 @@ from redis.exceptions import RedisError
 from stellarcollab.db.types import isoformat_z, utcnow
 from stellarcollab.realtime import presence as presence_rules
 from stellarcollab.realtime.broker.base import ControlReceiver, DeliveryReceiver
+from stellarcollab.realtime.broker.redis_scripts import (
+    EPOCH_SCRIPT,
+    JOIN_SCRIPT,
+    LEAVE_SCRIPT,
+    PUBLISH_SCRIPT,
+    READ_SCRIPT,
+    RECOVER_SCRIPT,
+    RENEW_SCRIPT,
+    UPDATE_SCRIPT,
+    WITHDRAW_SCRIPT,
+)
+from stellarcollab.realtime.broker.redis_wire import (
+    decode_entry,
+    decode_envelope,
+    describe,
+    encode_entry,
+    encode_meta,
+    split_payload,
+)
 from stellarcollab.realtime.presence import UserPresence
-from stellarcollab.realtime.protocol import encode_event
 from stellarcollab.realtime.recovery import (
     Delivery,
     EventHistory,
@@ -48,192 +65,8 @@ PRESENCE_UPDATE_ATTEMPTS = 8
 #: Local notice (never published) that Redis lost its data: sequence numbers restarted.
 EPOCH_CHANGED = "broker_epoch_changed"
 
-# The publisher encodes the event once with this stand-in for its seq; the publish script
-# splices the real number in. `"seq":` cannot occur inside a JSON string (its quotes would
-# be escaped), so the mark is found only where the event's own "seq" key is.
-_SEQ_PLACEHOLDER = -7_355_608_107_301_937
-_SEQ_MARK = b'"seq":' + str(_SEQ_PLACEHOLDER).encode()
-
-# A stored and published event is "<seq> <redis time> <meta JSON>\n<payload>": the meta
-# JSON (event type and exclusions) has no raw newline, the payload is the client's bytes.
-_REDIS_NOW = "string.format('%s.%06d', now[1], tonumber(now[2]))"
-
-PUBLISH_SCRIPT = f"""
--- KEYS: epoch, seq, history. ARGV: epoch, payload head, payload tail, meta, channel,
--- history size, history ttl (ms). Refuses (nil) when the epoch is not the caller's.
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
-local seq = redis.call('INCR', KEYS[2])
-local now = redis.call('TIME')
-local message = string.format('%d %s %s\\n', seq, {_REDIS_NOW}, ARGV[4])
-    .. ARGV[2] .. string.format('%d', seq) .. ARGV[3]
-local size = tonumber(ARGV[6])
-if size > 0 then
-  redis.call('ZADD', KEYS[3], seq, message)
-  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -size - 1)
-  redis.call('PEXPIRE', KEYS[3], ARGV[7])
-end
-redis.call('PUBLISH', ARGV[5], message)
-return seq
-"""
-
-RECOVER_SCRIPT = f"""
--- KEYS: epoch, seq, history. ARGV: since. One consistent view of all three.
-local now = redis.call('TIME')
-return {{redis.call('GET', KEYS[1]) or '', redis.call('GET', KEYS[2]) or '0',
-        {_REDIS_NOW}, redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ARGV[1], '+inf')}}
-"""
-
-EPOCH_SCRIPT = """
--- KEYS: epoch. ARGV: a fresh candidate, kept only when no epoch exists yet.
-redis.call('SET', KEYS[1], ARGV[1], 'NX')
-return redis.call('GET', KEYS[1])
-"""
-
-# Presence of one canvas: users (user id -> entry JSON), conns (connection -> user id),
-# deadlines (connection -> expiry in ms of Redis time), counts (user id -> connections).
-# A user's entry exists exactly while their count is positive.
-_PRESENCE_PRELUDE = """
-local users, conns, deadlines, counts = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
--- Remove one connection; true when it was its user's last (the entry goes too).
-local function drop(conn)
-  local uid = redis.call('HGET', conns, conn)
-  redis.call('ZREM', deadlines, conn)
-  if not uid then return false end
-  redis.call('HDEL', conns, conn)
-  if redis.call('HINCRBY', counts, uid, -1) > 0 then return false end
-  redis.call('HDEL', counts, uid)
-  redis.call('HDEL', users, uid)
-  return true
-end
--- Connections whose process stopped renewing them.
-local function purge(now)
-  local stale = redis.call('ZRANGEBYSCORE', deadlines, '-inf', now, 'LIMIT', 0, 500)
-  for _, conn in ipairs(stale) do drop(conn) end
-end
--- Add or renew one connection; true when it is its user's first.
-local function add(conn, uid, entry, deadline)
-  redis.call('ZADD', deadlines, deadline, conn)
-  if redis.call('HSETNX', conns, conn, uid) == 0 then return false end
-  if redis.call('HINCRBY', counts, uid, 1) > 1 then return false end
-  redis.call('HSET', users, uid, entry)
-  return true
-end
--- A canvas no live process renews disappears as a whole.
-local function keep(ttl)
-  for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, ttl) end
-end
-"""
-
-JOIN_SCRIPT = _PRESENCE_PRELUDE + """
--- ARGV: connection, user id, entry, ttl (ms)
-local now = now_ms()
-purge(now)
-local first = add(ARGV[1], ARGV[2], ARGV[3], now + tonumber(ARGV[4]))
-keep(ARGV[4])
-return first and 1 or 0
-"""
-
-LEAVE_SCRIPT = _PRESENCE_PRELUDE + """
--- ARGV: connection, user id
-local last = false
-if redis.call('HGET', conns, ARGV[1]) == ARGV[2] then last = drop(ARGV[1]) end
-purge(now_ms())
-return last and 1 or 0
-"""
-
-RENEW_SCRIPT = _PRESENCE_PRELUDE + """
--- ARGV: ttl (ms), then connection, user id, entry for each of the caller's connections.
--- Re-adds what is missing (Redis restarted, or the caller was unreachable too long).
-local now = now_ms()
-purge(now)
-local deadline = now + tonumber(ARGV[1])
-for i = 2, #ARGV, 3 do add(ARGV[i], ARGV[i + 1], ARGV[i + 2], deadline) end
-keep(ARGV[1])
-return 0
-"""
-
-WITHDRAW_SCRIPT = _PRESENCE_PRELUDE + """
--- ARGV: connections of a process that stops
-for _, conn in ipairs(ARGV) do drop(conn) end
-return 0
-"""
-
-READ_SCRIPT = _PRESENCE_PRELUDE + """
-purge(now_ms())
-return {redis.call('HGETALL', users), redis.call('HGETALL', conns)}
-"""
-
-UPDATE_SCRIPT = _PRESENCE_PRELUDE + """
--- ARGV: user id, entry as read, entry to write (compare and set: one user at a time)
-if redis.call('HGET', users, ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HSET', users, ARGV[1], ARGV[3])
-return 1
-"""
-
-
 class RedisBrokerError(RuntimeError):
     """Redis could not be reached, or refused what the broker needs."""
-
-
-# ----- the wire format (pure) ---------------------------------------------------------
-
-
-def split_payload(event: dict[str, Any], canvas_id: int) -> tuple[bytes, bytes]:
-    """Encode the event once, exactly as the memory broker does, split where its seq
-    goes. Sets the placeholder seq (and ``canvas_id`` when absent) on ``event``."""
-    event["seq"] = _SEQ_PLACEHOLDER
-    event.setdefault("canvas_id", canvas_id)
-    head, mark, tail = encode_event(event).partition(_SEQ_MARK)
-    if not mark:
-        raise ValueError("the encoded event lost its seq")
-    return head + b'"seq":', tail
-
-
-def encode_meta(event_type: str, exclude_user: int | None,
-                exclude_connection: str | None) -> bytes:
-    return orjson.dumps([event_type, exclude_user, exclude_connection])
-
-
-def decode_envelope(canvas_id: int, data: bytes) -> Delivery:
-    """A stored or published message as the Delivery every receiver gets."""
-    head, _, payload = data.partition(b"\n")
-    seq, published_at, meta = head.split(b" ", 2)
-    event_type, exclude_user, exclude_connection = orjson.loads(meta)
-    return Delivery(canvas_id, int(seq), str(event_type), payload, exclude_user,
-                    exclude_connection, float(published_at))
-
-
-def encode_entry(entry: UserPresence) -> bytes:
-    """A user's shared presence state; connections are kept apart, per connection."""
-    return orjson.dumps({
-        "username": entry.username,
-        "display_name": entry.display_name,
-        "connected_at": entry.connected_at,
-        "status": entry.status,
-        "status_message": entry.status_message,
-        "is_typing": entry.is_typing,
-        "editing_tile": list(entry.editing_tile) if entry.editing_tile else None,
-    })
-
-
-def decode_entry(user_id: int, data: bytes, connections: set[str]) -> UserPresence:
-    fields = orjson.loads(data)
-    tile = fields["editing_tile"]
-    return UserPresence(
-        user_id, fields["username"], fields["display_name"], fields["connected_at"],
-        connections, fields["status"], fields["status_message"], fields["is_typing"],
-        (tile[0], tile[1]) if tile else None,
-    )
-
-
-def describe(url: str) -> str:
-    """host:port/db of a Redis URL, for logs: never its credentials."""
-    parts = urlsplit(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path or ''}"
 
 
 async def _close_quietly(pubsub: PubSub) -> None:

@@ -1,0 +1,73 @@
+"""The Redis broker's wire format (pure): events encoded once with a stand-in for their
+seq, the envelope a stored or published event travels in, and a user's presence entry."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from stellarcollab.realtime.presence import UserPresence
+from stellarcollab.realtime.protocol import encode_event
+from stellarcollab.realtime.recovery import Delivery
+
+# The publisher encodes the event once with this stand-in for its seq; the publish script
+# splices the real number in. `"seq":` cannot occur inside a JSON string (its quotes would
+# be escaped), so the mark is found only where the event's own "seq" key is.
+_SEQ_PLACEHOLDER = -7_355_608_107_301_937
+_SEQ_MARK = b'"seq":' + str(_SEQ_PLACEHOLDER).encode()
+
+
+def split_payload(event: dict[str, Any], canvas_id: int) -> tuple[bytes, bytes]:
+    """Encode the event once, exactly as the memory broker does, split where its seq
+    goes. Sets the placeholder seq (and ``canvas_id`` when absent) on ``event``."""
+    event["seq"] = _SEQ_PLACEHOLDER
+    event.setdefault("canvas_id", canvas_id)
+    head, mark, tail = encode_event(event).partition(_SEQ_MARK)
+    if not mark:
+        raise ValueError("the encoded event lost its seq")
+    return head + b'"seq":', tail
+
+
+def encode_meta(event_type: str, exclude_user: int | None,
+                exclude_connection: str | None) -> bytes:
+    return orjson.dumps([event_type, exclude_user, exclude_connection])
+
+
+def decode_envelope(canvas_id: int, data: bytes) -> Delivery:
+    """A stored or published message as the Delivery every receiver gets."""
+    head, _, payload = data.partition(b"\n")
+    seq, published_at, meta = head.split(b" ", 2)
+    event_type, exclude_user, exclude_connection = orjson.loads(meta)
+    return Delivery(canvas_id, int(seq), str(event_type), payload, exclude_user,
+                    exclude_connection, float(published_at))
+
+
+def encode_entry(entry: UserPresence) -> bytes:
+    """A user's shared presence state; connections are kept apart, per connection."""
+    return orjson.dumps({
+        "username": entry.username,
+        "display_name": entry.display_name,
+        "connected_at": entry.connected_at,
+        "status": entry.status,
+        "status_message": entry.status_message,
+        "is_typing": entry.is_typing,
+        "editing_tile": list(entry.editing_tile) if entry.editing_tile else None,
+    })
+
+
+def decode_entry(user_id: int, data: bytes, connections: set[str]) -> UserPresence:
+    fields = orjson.loads(data)
+    tile = fields["editing_tile"]
+    return UserPresence(
+        user_id, fields["username"], fields["display_name"], fields["connected_at"],
+        connections, fields["status"], fields["status_message"], fields["is_typing"],
+        (tile[0], tile[1]) if tile else None,
+    )
+
+
+def describe(url: str) -> str:
+    """host:port/db of a Redis URL, for logs: never its credentials."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path or ''}"
