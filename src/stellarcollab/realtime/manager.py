@@ -294,6 +294,10 @@ class ConnectionManager:
                 connection.close(CloseCode.NOT_FOUND, "canvas deleted")
 
     def _track_lease(self, delivery: Delivery) -> None:
+        # Most presence updates are statuses and typing: skip decoding those. The quotes
+        # of a "reason" key cannot appear unescaped inside a JSON string value.
+        if b'"reason":"lease_' not in delivery.payload:
+            return
         event = orjson.loads(delivery.payload)
         reason = event.get("reason")
         leases = self.leases.get(delivery.canvas_id)
