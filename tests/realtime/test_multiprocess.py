@@ -20,6 +20,9 @@ from tests.support.timeouts import scaled
 pytestmark = pytest.mark.postgres
 
 
+PRESENCE_TTL = scaled(2.0)  # how long a crashed process's users stay present
+
+
 @pytest.fixture(scope="module")
 def cluster(
     tmp_path_factory: pytest.TempPathFactory,
@@ -28,7 +31,8 @@ def cluster(
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     database_url = postgres_server.create_database()
     settings: dict[str, Any] = {"database_url": database_url,
-                                "broker_url": redis_server.url}
+                                "broker_url": redis_server.url,
+                                "presence_ttl_seconds": PRESENCE_TTL}
     # One after the other: the first applies the migrations.
     first = ServerProcess(tmp_path_factory.mktemp("process-a"), **settings).start()
     try:
@@ -202,3 +206,31 @@ async def test_a_ticket_issued_by_one_process_opens_a_socket_on_another_once(
     again = await open_socket(a.ws_base, canvas["id"], query=f"ticket={ticket}")
     assert await again.closed() == 4001  # spent, on every process
     await on_b.close()
+
+
+async def test_a_crashed_processs_users_are_announced_gone(
+    tmp_path: Path,
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    """A process killed without a word: its users' presence expires and one of the live
+    processes announces user_left for them, once."""
+    a, b = cluster
+    api_a, api_b = apis
+    extra = ServerProcess(tmp_path, **{k: a.settings[k] for k in (
+        "database_url", "broker_url", "presence_ttl_seconds")}).start()
+    try:
+        alice, dave = await register(api_a), await register(api_a)
+        canvas = await alice.create_canvas()
+        on_a = await join(a.ws_base, canvas["id"], alice)
+        on_extra = await join(extra.ws_base, canvas["id"], dave)
+        await on_a.expect("user_joined", user_id=dave.id)
+    finally:
+        extra.kill()  # SIGKILL: no close frames, no withdrawal
+    await on_extra.closed()
+    left = await on_a.expect("user_left", user_id=dave.id, timeout=10 * PRESENCE_TTL)
+    assert left["active_users"] == 1
+    users = await api_b.get(f"/api/v1/canvases/{canvas['id']}/users", headers=alice.headers)
+    assert [u["user_id"] for u in users.json()] == [alice.id]
+    await on_a.expect_nothing("user_left", within=PRESENCE_TTL)  # announced once
+    await on_a.close()

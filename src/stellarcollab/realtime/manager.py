@@ -9,6 +9,7 @@ non-blocking appends. Nothing on that path awaits a subscriber.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -59,6 +60,7 @@ class ConnectionManager:
         self.leases: dict[int, dict[tuple[int, int], dict[str, Any]]] = {}
         #: the writers' flush scheduler: tells the fan-out when it may write at once
         self.flush_scheduler: FlushScheduler | None = None
+        self._background: set[asyncio.Task[None]] = set()
         broker.set_receivers(self._on_delivery, self._on_control)
 
     # ----- joining and leaving -------------------------------------------------------
@@ -157,15 +159,36 @@ class ConnectionManager:
             )
 
     async def _membership_event(self, kind: str, connection: Connection) -> dict[str, Any]:
+        return await self._membership(kind, connection.canvas_id, connection.brief())
+
+    async def _membership(self, kind: str, canvas_id: int,
+                          user: dict[str, Any]) -> dict[str, Any]:
         # active_users counts the canvas's users in every process (the broker's presence).
         return {
             "type": kind,
-            "user_id": connection.user_id,
-            "username": connection.username,
-            "display_name": connection.display_name,
-            "active_users": len(await self.broker.presence(connection.canvas_id)),
+            "user_id": user["user_id"],
+            "username": user["username"],
+            "display_name": user["display_name"],
+            "active_users": len(await self.broker.presence(canvas_id)),
             "timestamp": now_iso(),
         }
+
+    async def _announce_presence_change(self, kind: str, canvas_id: int,
+                                        users: list[dict[str, Any]]) -> None:
+        """Users the broker purged (their process died: ``user_left``, and their leases
+        go) or re-added (``user_joined``), announced by this process alone."""
+        for user in users:
+            try:
+                if kind == "presence_expired":
+                    await self.release_leases(canvas_id, user)
+                    await self.broadcast_to_canvas(
+                        canvas_id, await self._membership("user_left", canvas_id, user))
+                else:
+                    await self.broadcast_to_canvas(
+                        canvas_id, await self._membership("user_joined", canvas_id, user),
+                        exclude_user=user["user_id"])
+            except Exception:
+                log.exception("announcing %s of user %s failed", kind, user.get("user_id"))
 
     async def _canvas_state(self, connection: Connection, seq: int) -> dict[str, Any]:
         users = [p.view() for p in await self.broker.presence(connection.canvas_id)]
@@ -331,6 +354,11 @@ class ConnectionManager:
         if message.get("type") == "token_revoked":
             for connection in list(self.connections_by_jti.get(str(message.get("jti")), ())):
                 connection.close(CloseCode.UNAUTHORIZED, "token revoked")
+        elif message.get("type") in ("presence_expired", "presence_restored"):
+            task = asyncio.get_running_loop().create_task(self._announce_presence_change(
+                str(message["type"]), int(message["canvas_id"]), list(message["users"])))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         elif message.get("type") == "broker_epoch_changed":
             # The broker lost its state (a Redis that came back empty) and numbers events
             # afresh: every socket reconnects with its last seq and gets resync_required.

@@ -12,8 +12,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
-from stellarcollab.realtime.broker.redis import EPOCH_CHANGED, RedisBroker, RedisBrokerError
+from stellarcollab.realtime.broker.redis import (
+    EPOCH_CHANGED,
+    PRESENCE_EXPIRED,
+    PRESENCE_RESTORED,
+    RedisBroker,
+    RedisBrokerError,
+)
 from stellarcollab.realtime.recovery import Replay
 from tests.realtime.broker.recording import Recorder
 from tests.support.postgres import free_port
@@ -151,7 +158,7 @@ async def test_a_dead_process_presence_expires_and_a_live_one_is_renewed(
     assert ghost.stdout is not None
     line = await asyncio.wait_for(asyncio.to_thread(ghost.stdout.readline), scaled(15))
     assert line == b"joined\n"
-    async with started(redis_url, presence_ttl=GHOST_TTL) as (live, _):
+    async with started(redis_url, presence_ttl=GHOST_TTL) as (live, notices):
         await live.presence_join(5, BOB, "bob-connection")
 
         async def only_bob() -> bool:
@@ -161,11 +168,16 @@ async def test_a_dead_process_presence_expires_and_a_live_one_is_renewed(
         ghost.kill()  # no stop(), no withdrawal: as if the process crashed
         await asyncio.to_thread(ghost.wait, scaled(10))
         await eventually(only_bob, timeout=5 * GHOST_TTL)
+        # the script that purged the ghost told the live broker, which announces it once
+        ghost_user = {"user_id": 9, "username": "ghost", "display_name": "Ghost"}
+        await notices.until(lambda r: bool(r.controls))
+        assert notices.controls == [
+            {"type": PRESENCE_EXPIRED, "canvas_id": 5, "users": [ghost_user]}]
         # A quiet period: bob's entry is older than the TTL by its end, so only the live
         # broker's renewal keeps it.
         await asyncio.sleep(1.5 * GHOST_TTL)
         assert await only_bob()
-        ghost_user = {"user_id": 9, "username": "ghost", "display_name": "Ghost"}
+        assert len(notices.controls) == 1
         assert await live.presence_join(5, ghost_user, "back-again") is True
 
 
@@ -233,3 +245,24 @@ async def test_unreachable_redis_fails_start_without_leaking_the_password() -> N
     with pytest.raises(RedisBrokerError) as failure:
         await broker.start()
     assert "127.0.0.1" in str(failure.value) and "hunter22" not in str(failure.value)
+
+
+async def test_a_process_whose_presence_was_purged_restores_and_announces_it(
+    redis_url: str
+) -> None:
+    """This process was cut off from Redis longer than the TTL: another process purged
+    (and announced) its users. Its next renewal puts them back and says so, once."""
+    async with started(redis_url) as (a, notices):
+        await a.presence_join(6, ALICE, "alice-connection")
+        client = Redis.from_url(redis_url)
+        try:  # what a purge by another process leaves behind
+            await client.delete(*[f"stellarcollab:presence:6:{part}"
+                                  for part in ("users", "conns", "deadlines", "counts")])
+        finally:
+            await client.aclose()
+        await a.renew_presence()
+        assert await _names(a, 6) == {"alice"}
+        assert notices.controls == [{"type": PRESENCE_RESTORED, "canvas_id": 6,
+                                     "users": [ALICE]}]
+        await a.renew_presence()  # nothing was missing this time
+        assert len(notices.controls) == 1

@@ -64,6 +64,10 @@ BACKOFF_MAX = 5.0
 PRESENCE_UPDATE_ATTEMPTS = 8
 #: Local notice (never published) that Redis lost its data: sequence numbers restarted.
 EPOCH_CHANGED = "broker_epoch_changed"
+#: Local notices: a dead process's users were purged from a canvas's presence, or this
+#: process's users were re-added to it (after Redis lost them).
+PRESENCE_EXPIRED = "presence_expired"
+PRESENCE_RESTORED = "presence_restored"
 
 class RedisBrokerError(RuntimeError):
     """Redis could not be reached, or refused what the broker needs."""
@@ -486,8 +490,10 @@ class RedisBroker:
         entry = UserPresence(user["user_id"], user["username"], user["display_name"],
                              isoformat_z(utcnow()))
         uid, data = str(entry.user_id), encode_entry(entry)
-        first = await self._join(keys=self._presence_keys(canvas_id),
-                                 args=[connection_id, uid, data, self._presence_ttl_ms()])
+        first, gone = await self._join(keys=self._presence_keys(canvas_id),
+                                       args=[connection_id, uid, data,
+                                             self._presence_ttl_ms()])
+        self._announce(PRESENCE_EXPIRED, canvas_id, gone)
         # Registered after the script: a renewal must not add it first, or the join
         # would not be counted as the user's first.
         own = self._own.setdefault(canvas_id, _OwnPresence())
@@ -498,12 +504,15 @@ class RedisBroker:
         keys, args = self._presence_keys(canvas_id), [connection_id, str(user_id)]
         own = self._own.get(canvas_id)
         if own is None:
-            return bool(await self._leave(keys=keys, args=args))
-        async with own.lock:
-            own.connections.pop(connection_id, None)
-            if not own.connections and self._own.get(canvas_id) is own:
-                del self._own[canvas_id]
-            return bool(await self._leave(keys=keys, args=args))
+            last, gone = await self._leave(keys=keys, args=args)
+        else:
+            async with own.lock:
+                own.connections.pop(connection_id, None)
+                if not own.connections and self._own.get(canvas_id) is own:
+                    del self._own[canvas_id]
+                last, gone = await self._leave(keys=keys, args=args)
+        self._announce(PRESENCE_EXPIRED, canvas_id, gone)
+        return bool(last)
 
     async def presence_apply(self, canvas_id: int, event: dict[str, Any]) -> None:
         """Fold the event into the user's entry with presence.apply_event; a compare and
@@ -527,7 +536,8 @@ class RedisBroker:
                     user_id, canvas_id)
 
     async def presence(self, canvas_id: int) -> list[UserPresence]:
-        users, conns = await self._read_presence(keys=self._presence_keys(canvas_id))
+        users, conns, gone = await self._read_presence(keys=self._presence_keys(canvas_id))
+        self._announce(PRESENCE_EXPIRED, canvas_id, gone)
         connections: dict[int, set[str]] = {}
         for conn, uid in zip(conns[::2], conns[1::2], strict=True):
             connections.setdefault(int(uid), set()).add(conn.decode())
@@ -556,6 +566,19 @@ class RedisBroker:
             return None
         return token.decode() if isinstance(token, bytes) else str(token)
 
+    def _announce(self, kind: str, canvas_id: int, flat: list[bytes]) -> None:
+        """Tell this process's manager (a local control notice) about users whose presence
+        a script purged (a dead process's) or re-added (this process's, after Redis lost
+        them): each is announced by exactly the one process whose script saw it."""
+        if not flat:
+            return
+        users = []
+        for uid, data in zip(flat[::2], flat[1::2], strict=True):
+            entry = decode_entry(int(uid), data, set())
+            users.append({"user_id": entry.user_id, "username": entry.username,
+                          "display_name": entry.display_name})
+        self._notify_control({"type": kind, "canvas_id": canvas_id, "users": users})
+
     def _presence_ttl_ms(self) -> int:
         return max(1, math.ceil(self.presence_ttl * 1000))
 
@@ -583,7 +606,9 @@ class RedisBroker:
                 args: list[str | bytes | int] = [self._presence_ttl_ms()]
                 for connection_id, (uid, data) in own.connections.items():
                     args += [connection_id, uid, data]
-                await self._renew(keys=self._presence_keys(canvas_id), args=args)
+                gone, back = await self._renew(keys=self._presence_keys(canvas_id), args=args)
+            self._announce(PRESENCE_EXPIRED, canvas_id, gone)
+            self._announce(PRESENCE_RESTORED, canvas_id, back)
 
     async def _withdraw_presence(self) -> None:
         for canvas_id, own in list(self._own.items()):

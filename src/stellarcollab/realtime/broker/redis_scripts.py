@@ -59,10 +59,20 @@ local function drop(conn)
   redis.call('HDEL', users, uid)
   return true
 end
--- Connections whose process stopped renewing them.
+-- Connections whose process stopped renewing them. Returns the users that left with
+-- them (user id, entry, flattened): the caller announces their departure, once.
 local function purge(now)
+  local gone = {}
   local stale = redis.call('ZRANGEBYSCORE', deadlines, '-inf', now, 'LIMIT', 0, 500)
-  for _, conn in ipairs(stale) do drop(conn) end
+  for _, conn in ipairs(stale) do
+    local uid = redis.call('HGET', conns, conn)
+    local entry = uid and redis.call('HGET', users, uid)
+    if drop(conn) and entry then
+      table.insert(gone, uid)
+      table.insert(gone, entry)
+    end
+  end
+  return gone
 end
 -- Add or renew one connection; true when it is its user's first.
 local function add(conn, uid, entry, deadline)
@@ -81,29 +91,35 @@ end
 JOIN_SCRIPT = _PRESENCE_PRELUDE + """
 -- ARGV: connection, user id, entry, ttl (ms)
 local now = now_ms()
-purge(now)
+local gone = purge(now)
 local first = add(ARGV[1], ARGV[2], ARGV[3], now + tonumber(ARGV[4]))
 keep(ARGV[4])
-return first and 1 or 0
+return {first and 1 or 0, gone}
 """
 
 LEAVE_SCRIPT = _PRESENCE_PRELUDE + """
 -- ARGV: connection, user id
 local last = false
 if redis.call('HGET', conns, ARGV[1]) == ARGV[2] then last = drop(ARGV[1]) end
-purge(now_ms())
-return last and 1 or 0
+return {last and 1 or 0, purge(now_ms())}
 """
 
 RENEW_SCRIPT = _PRESENCE_PRELUDE + """
 -- ARGV: ttl (ms), then connection, user id, entry for each of the caller's connections.
 -- Re-adds what is missing (Redis restarted, or the caller was unreachable too long).
+-- Returns the users purged and the users re-added as their first connection.
 local now = now_ms()
-purge(now)
+local gone = purge(now)
+local back = {}
 local deadline = now + tonumber(ARGV[1])
-for i = 2, #ARGV, 3 do add(ARGV[i], ARGV[i + 1], ARGV[i + 2], deadline) end
+for i = 2, #ARGV, 3 do
+  if add(ARGV[i], ARGV[i + 1], ARGV[i + 2], deadline) then
+    table.insert(back, ARGV[i + 1])
+    table.insert(back, ARGV[i + 2])
+  end
+end
 keep(ARGV[1])
-return 0
+return {gone, back}
 """
 
 WITHDRAW_SCRIPT = _PRESENCE_PRELUDE + """
@@ -113,8 +129,8 @@ return 0
 """
 
 READ_SCRIPT = _PRESENCE_PRELUDE + """
-purge(now_ms())
-return {redis.call('HGETALL', users), redis.call('HGETALL', conns)}
+local gone = purge(now_ms())
+return {redis.call('HGETALL', users), redis.call('HGETALL', conns), gone}
 """
 
 UPDATE_SCRIPT = _PRESENCE_PRELUDE + """
