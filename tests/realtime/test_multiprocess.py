@@ -45,6 +45,12 @@ def cluster(
     first.stop()
 
 
+def third_process(data_dir: Path, like: ServerProcess) -> ServerProcess:
+    """One more process of the cluster, on the same database and Redis as ``like``."""
+    return ServerProcess(data_dir, **{key: like.settings[key] for key in (
+        "database_url", "broker_url", "presence_ttl_seconds")}).start()
+
+
 @pytest.fixture
 async def apis(
     cluster: tuple[ServerProcess, ServerProcess]
@@ -170,8 +176,7 @@ async def test_a_process_that_stops_leaves_the_others_serving(
     presence goes with it and the two others carry on numbering the canvas."""
     a, b = cluster
     api_a, _ = apis
-    extra = ServerProcess(tmp_path, database_url=a.settings["database_url"],
-                          broker_url=a.settings["broker_url"]).start()
+    extra = third_process(tmp_path, a)
     try:
         alice, carol = await register(api_a), await register(api_a)
         canvas = await alice.create_canvas()
@@ -217,8 +222,7 @@ async def test_a_crashed_processs_users_are_announced_gone(
     processes announces user_left for them, once."""
     a = cluster[0]
     api_a, api_b = apis
-    extra = ServerProcess(tmp_path, **{k: a.settings[k] for k in (
-        "database_url", "broker_url", "presence_ttl_seconds")}).start()
+    extra = third_process(tmp_path, a)
     try:
         alice, dave = await register(api_a), await register(api_a)
         canvas = await alice.create_canvas()
