@@ -131,7 +131,8 @@ class Runtime:
 
     async def _close_expired(self) -> None:
         self.manager.close_expired(
-            time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time()
+            time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
+            self.settings.websocket_ping_interval,
         )
 
     async def _lease_views(self, canvas_id: int) -> list[dict[str, Any]]:

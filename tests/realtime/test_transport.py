@@ -81,3 +81,26 @@ async def test_write_gate_blocks_writers_only_while_closed() -> None:
     assert not any(w.done() for w in waiters)
     gate.set()
     assert await asyncio.wait_for(asyncio.gather(*waiters), scaled(1)) == [True, True]
+
+
+async def test_quiet_sockets_are_pinged_by_the_sweep_not_by_a_timer_each(
+    live_server: LiveServer, alice: Account
+) -> None:
+    canvas = await alice.create_canvas()
+    socket = await open_socket(live_server.ws_base, canvas["id"], alice.token)
+    await socket.expect("canvas_state")
+    [connection] = live_server.runtime.manager.canvas_connections[canvas["id"]].values()
+    assert isinstance(connection.writer, TransportWriter)
+    protocol = connection.writer.protocol
+    assert protocol.ping_timer is None  # no timer per socket
+    seen = protocol.last_seen
+    pings = live_server.call(lambda: [
+        protocol.ping_if_quiet(seen + 1, interval=5),   # not quiet long enough
+        protocol.ping_if_quiet(seen + 6, interval=5),   # quiet: ping
+        protocol.ping_if_quiet(seen + 7, interval=5),   # its pong may still come
+        protocol.ping_if_quiet(seen + 12, interval=5),  # no pong for 5 s: ping again
+    ])
+    assert pings == [False, True, False, True]
+    await socket.send({"type": "ping"})  # the client's library answered the pings itself
+    await socket.expect("pong")
+    await socket.close()

@@ -373,8 +373,10 @@ class ConnectionManager:
 
     # ----- housekeeping ----------------------------------------------------------------
 
-    def close_expired(self, now: float, idle_timeout: float, loop_time: float) -> int:
-        """Close sockets whose token expired or that sent nothing for ``idle_timeout``."""
+    def close_expired(self, now: float, idle_timeout: float, loop_time: float,
+                      ping_interval: float | None = None) -> int:
+        """Close sockets whose token expired or that sent nothing for ``idle_timeout``;
+        ping those quiet for ``ping_interval`` (one sweep instead of a timer per socket)."""
         closed = 0
         for conns in list(self.canvas_connections.values()):
             for connection in list(conns.values()):
@@ -388,6 +390,8 @@ class ConnectionManager:
                 if seen is not None and loop_time - seen > idle_timeout:
                     connection.close(CloseCode.INTERNAL_ERROR, "keepalive timeout")
                     closed += 1
+                elif ping_interval:
+                    connection.writer.ping_if_quiet(loop_time, ping_interval)
         return closed
 
     def close_all(self, code: int, reason: str) -> None:

@@ -3,7 +3,8 @@
 1. The protocol object is exposed to the app as the ASGI scope extension
    ``stellarcollab.transport``, so pre-encoded frames can be written straight to the
    transport (server frames are unmasked: one encoding serves every subscriber).
-2. ``last_seen`` is stamped on every read, so idle sockets can be found without a timer each.
+2. ``last_seen`` is stamped on every read, so idle sockets can be found, and pinged
+   (``ping_if_quiet``), by one sweep instead of a timer each.
 3. ``force_close`` sends a close frame without waiting for the write buffer to drain
    (a slow consumer's never does) and aborts the socket if the peer does not answer.
 """
@@ -11,7 +12,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
+import struct
 from asyncio import BaseTransport
 from typing import Any
 
@@ -130,7 +133,21 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             request.path = ""
         self.request = None  # type: ignore[assignment]
         self.response = None  # type: ignore[assignment]
-        super().start_keepalive()
+        # No ping timer of its own (uvicorn arms one per socket): the server's expiry
+        # sweep pings the sockets that went quiet, through ping_if_quiet.
+
+    def ping_if_quiet(self, now: float, interval: float) -> bool:
+        """Ping if nothing arrived for ``interval`` seconds and no ping sent within that
+        time is still waiting for its pong; the pong (any data) counts as a sign of life."""
+        if not self.can_write or now - self.last_seen < interval:
+            return False
+        if self.pending_ping_payload is not None and now - self.ping_sent_at < interval:
+            return False
+        self.pending_ping_payload = struct.pack("!I", random.getrandbits(32))
+        self.ping_sent_at = now
+        self.conn.send_ping(self.pending_ping_payload)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
 
     @property
     def can_write(self) -> bool:

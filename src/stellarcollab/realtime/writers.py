@@ -34,6 +34,8 @@ class FrameWriter(Protocol):
 
     def last_seen(self) -> float | None: ...
 
+    def ping_if_quiet(self, now: float, interval: float) -> None: ...
+
 
 OverflowCallback = Callable[[], None]
 
@@ -131,6 +133,9 @@ class TransportWriter:
     def last_seen(self) -> float | None:
         return self.protocol.last_seen
 
+    def ping_if_quiet(self, now: float, interval: float) -> None:
+        self.protocol.ping_if_quiet(now, interval)
+
 
 class QueueWriter:
     """Fallback writer over plain ASGI ``send``; bounded by bytes like the fast one."""
@@ -165,6 +170,9 @@ class QueueWriter:
 
     def last_seen(self) -> float | None:
         return None
+
+    def ping_if_quiet(self, now: float, interval: float) -> None:
+        return None  # a server without the transport extension pings on its own timers
 
     async def _drain(self) -> None:
         send: Callable[[dict[str, Any]], Any] = self.websocket.send
