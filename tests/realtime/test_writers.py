@@ -21,20 +21,30 @@ class FakeTransport:
     def get_write_buffer_size(self) -> int:
         return self.buffered
 
+    def is_closing(self) -> bool:
+        return False
+
 
 class FakeProtocol:
+    """What a writer reads of StellarWebSocketProtocol."""
+
     def __init__(self) -> None:
         self.transport = FakeTransport()
-        self.can_write = True
+        self.close_sent = False
+        self.disconnected = False
         self.closed_with: tuple[int, str] | None = None
         self.last_seen = 0.0
+
+    @property
+    def can_write(self) -> bool:
+        return not (self.close_sent or self.disconnected)
 
     def write_buffer_size(self) -> int:
         return self.transport.get_write_buffer_size()
 
     def force_close(self, code: int, reason: str) -> None:
         self.closed_with = (code, reason)
-        self.can_write = False
+        self.close_sent = True
 
 
 def make_writer(budget: int = 1000) -> tuple[TransportWriter, FakeProtocol, list[str]]:
@@ -93,7 +103,7 @@ async def test_close_flushes_what_was_queued_first() -> None:
 
 async def test_nothing_is_written_after_the_socket_closed() -> None:
     writer, protocol, _ = make_writer()
-    protocol.can_write = False
+    protocol.close_sent = True
     writer.send(b"", b"late")
     await next_iteration()
     assert protocol.transport.writes == []
@@ -116,7 +126,7 @@ async def test_send_now_keeps_the_budget_and_skips_a_closed_socket() -> None:
     writer.send_now(b"", b"z" * 20)
     assert overflows == ["overflow"] and protocol.transport.writes == []
     protocol.transport.buffered = 0
-    protocol.can_write = False
+    protocol.close_sent = True
     writer.send_now(b"", b"late")
     assert protocol.transport.writes == []
 

@@ -103,11 +103,19 @@ class TransportWriter:
         pending.append(frame)
 
     def send_now(self, payload: bytes, frame: bytes) -> None:
-        """Write at once, unless frames already wait (then queue behind them)."""
+        """Write at once, unless frames already wait (then queue behind them). Run once
+        per subscriber per quiet broadcast, so ``can_write`` and ``_write`` are inlined
+        (a writer exists only after the handshake completed)."""
         if self.pending:
             self.pending.append(frame)
-        elif self.protocol.can_write:
-            self._write(frame)
+            return
+        protocol, transport = self.protocol, self.transport
+        if protocol.close_sent or protocol.disconnected or transport.is_closing():
+            return
+        if transport.get_write_buffer_size() + len(frame) > self.budget:
+            self.on_overflow()
+            return
+        transport.write(frame)
 
     def flush(self) -> None:
         frames = self.pending
