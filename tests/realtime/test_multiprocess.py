@@ -51,6 +51,19 @@ def third_process(data_dir: Path, like: ServerProcess) -> ServerProcess:
         "database_url", "broker_url", "presence_ttl_seconds")}).start()
 
 
+async def _alice_on_a_other_on_extra(
+    a: ServerProcess, extra: ServerProcess, api: httpx.AsyncClient
+) -> tuple[Account, Account, dict[str, Any], Socket, Socket]:
+    """Alice on process A and another user on the extra process, on one canvas; A has
+    seen the other user join."""
+    alice, other = await register(api), await register(api)
+    canvas = await alice.create_canvas()
+    on_a = await join(a.ws_base, canvas["id"], alice)
+    on_extra = await join(extra.ws_base, canvas["id"], other)
+    await on_a.expect("user_joined", user_id=other.id)
+    return alice, other, canvas, on_a, on_extra
+
+
 @pytest.fixture
 async def apis(
     cluster: tuple[ServerProcess, ServerProcess]
@@ -175,14 +188,10 @@ async def test_a_process_that_stops_leaves_the_others_serving(
     """A third process joins the cluster, serves a client, and stops: its client's
     presence goes with it and the two others carry on numbering the canvas."""
     a, b = cluster
-    api_a, _ = apis
     extra = third_process(tmp_path, a)
     try:
-        alice, carol = await register(api_a), await register(api_a)
-        canvas = await alice.create_canvas()
-        on_a = await join(a.ws_base, canvas["id"], alice)
-        on_extra = await join(extra.ws_base, canvas["id"], carol)
-        await on_a.expect("user_joined", user_id=carol.id)
+        alice, carol, canvas, on_a, on_extra = await _alice_on_a_other_on_extra(
+            a, extra, apis[0])
     finally:
         extra.stop()
     await on_extra.closed()
@@ -221,14 +230,11 @@ async def test_a_crashed_processs_users_are_announced_gone(
     """A process killed without a word: its users' presence expires and one of the live
     processes announces user_left for them, once."""
     a = cluster[0]
-    api_a, api_b = apis
+    api_b = apis[1]
     extra = third_process(tmp_path, a)
     try:
-        alice, dave = await register(api_a), await register(api_a)
-        canvas = await alice.create_canvas()
-        on_a = await join(a.ws_base, canvas["id"], alice)
-        on_extra = await join(extra.ws_base, canvas["id"], dave)
-        await on_a.expect("user_joined", user_id=dave.id)
+        alice, dave, canvas, on_a, on_extra = await _alice_on_a_other_on_extra(
+            a, extra, apis[0])
     finally:
         extra.kill()  # SIGKILL: no close frames, no withdrawal
     await on_extra.closed()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from stellarcollab.realtime.broker.base import EPOCH_CHANGED
 from tests.api.helpers import on_server
 from tests.support.clients import Socket, join, register
 from tests.support.live_server import LiveServer, test_settings
@@ -148,7 +149,7 @@ async def test_a_broker_that_lost_its_numbering_closes_sockets_1012_then_resyncs
     state = socket.received[0]
     broker = small_history_server.runtime.broker
     await on_server(small_history_server,
-                    broker.publish_control({"type": "broker_epoch_changed"}))
+                    broker.publish_control({"type": EPOCH_CHANGED}))
     assert await socket.closed() == 1012
     back = await join(small_history_server.ws_base, canvas["id"], alice,
                       query=f"since={state['seq']}&epoch=an-epoch-that-is-gone")

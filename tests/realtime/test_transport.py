@@ -8,9 +8,10 @@ import gc
 import types
 from typing import Any
 
+from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.transport import ReceiveQueue, StellarWebSocketProtocol, WriteGate
 from stellarcollab.realtime.writers import TransportWriter
-from tests.support.clients import Account, open_socket
+from tests.support.clients import Account, Socket, open_socket
 from tests.support.live_server import LiveServer
 from tests.support.timeouts import scaled
 
@@ -38,9 +39,9 @@ def strings_reachable_from(roots: list[Any], depth: int = 8) -> set[str]:
     return found
 
 
-async def test_an_open_socket_keeps_no_handshake_state(
-    live_server: LiveServer, alice: Account
-) -> None:
+async def only_socket(live_server: LiveServer, alice: Account
+                      ) -> tuple[Socket, Connection, StellarWebSocketProtocol]:
+    """Alice's one socket on a new canvas, and the server's side of it."""
     canvas = await alice.create_canvas()
     socket = await open_socket(live_server.ws_base, canvas["id"], alice.token)
     await socket.expect("canvas_state")
@@ -48,6 +49,13 @@ async def test_an_open_socket_keeps_no_handshake_state(
     assert isinstance(connection.writer, TransportWriter)
     protocol = connection.writer.protocol
     assert isinstance(protocol, StellarWebSocketProtocol)
+    return socket, connection, protocol
+
+
+async def test_an_open_socket_keeps_no_handshake_state(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, connection, protocol = await only_socket(live_server, alice)
     assert protocol.request is None and protocol.response is None
     # The parser generator, the scope and the endpoint's WebSocket hold no header and
     # no credential: the token travelled in the query string.
@@ -86,12 +94,7 @@ async def test_write_gate_blocks_writers_only_while_closed() -> None:
 async def test_quiet_sockets_are_pinged_by_the_sweep_not_by_a_timer_each(
     live_server: LiveServer, alice: Account
 ) -> None:
-    canvas = await alice.create_canvas()
-    socket = await open_socket(live_server.ws_base, canvas["id"], alice.token)
-    await socket.expect("canvas_state")
-    [connection] = live_server.runtime.manager.canvas_connections[canvas["id"]].values()
-    assert isinstance(connection.writer, TransportWriter)
-    protocol = connection.writer.protocol
+    socket, _connection, protocol = await only_socket(live_server, alice)
     assert protocol.ping_timer is None  # no timer per socket
     seen = protocol.last_seen
     pings = live_server.call(lambda: [

@@ -18,7 +18,12 @@ from typing import Any
 
 import orjson
 
-from stellarcollab.realtime.broker.base import Broker
+from stellarcollab.realtime.broker.base import (
+    EPOCH_CHANGED,
+    PRESENCE_EXPIRED,
+    PRESENCE_RESTORED,
+    Broker,
+)
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.presence import UserPresence
@@ -113,7 +118,7 @@ class ConnectionManager:
             # Excluding the user (not just this connection: it is their only one) keeps a
             # later replay to any of their connections from echoing their own arrival.
             await self.broadcast_to_canvas(
-                canvas_id, await self._membership_event("user_joined", connection),
+                canvas_id, await self._membership("user_joined", canvas_id, connection.brief()),
                 exclude_user=connection.user_id,
             )
 
@@ -155,11 +160,8 @@ class ConnectionManager:
             except Exception:
                 log.exception("releasing leases of user %s failed", connection.user_id)
             await self.broadcast_to_canvas(
-                canvas_id, await self._membership_event("user_left", connection)
+                canvas_id, await self._membership("user_left", canvas_id, connection.brief())
             )
-
-    async def _membership_event(self, kind: str, connection: Connection) -> dict[str, Any]:
-        return await self._membership(kind, connection.canvas_id, connection.brief())
 
     async def _membership(self, kind: str, canvas_id: int,
                           user: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +181,7 @@ class ConnectionManager:
         go) or re-added (``user_joined``), announced by this process alone."""
         for user in users:
             try:
-                if kind == "presence_expired":
+                if kind == PRESENCE_EXPIRED:
                     await self.release_leases(canvas_id, user)
                     await self.broadcast_to_canvas(
                         canvas_id, await self._membership("user_left", canvas_id, user))
@@ -354,12 +356,12 @@ class ConnectionManager:
         if message.get("type") == "token_revoked":
             for connection in list(self.connections_by_jti.get(str(message.get("jti")), ())):
                 connection.close(CloseCode.UNAUTHORIZED, "token revoked")
-        elif message.get("type") in ("presence_expired", "presence_restored"):
+        elif message.get("type") in (PRESENCE_EXPIRED, PRESENCE_RESTORED):
             task = asyncio.get_running_loop().create_task(self._announce_presence_change(
                 str(message["type"]), int(message["canvas_id"]), list(message["users"])))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        elif message.get("type") == "broker_epoch_changed":
+        elif message.get("type") == EPOCH_CHANGED:
             # The broker lost its state (a Redis that came back empty) and numbers events
             # afresh: every socket reconnects with its last seq and gets resync_required.
             self.close_all(CloseCode.SERVICE_RESTART, "event numbering restarted")

@@ -14,13 +14,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from stellarcollab.realtime.broker.redis import (
-    EPOCH_CHANGED,
-    PRESENCE_EXPIRED,
-    PRESENCE_RESTORED,
-    RedisBroker,
-    RedisBrokerError,
-)
+from stellarcollab.realtime.broker.base import EPOCH_CHANGED, PRESENCE_EXPIRED, PRESENCE_RESTORED
+from stellarcollab.realtime.broker.redis import RedisBroker, RedisBrokerError
 from stellarcollab.realtime.recovery import Replay
 from tests.realtime.broker.recording import Recorder
 from tests.support.postgres import free_port

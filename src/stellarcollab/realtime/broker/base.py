@@ -11,6 +11,14 @@ from stellarcollab.realtime.recovery import Delivery, Replay, Resync
 DeliveryReceiver = Callable[[Delivery], None]
 ControlReceiver = Callable[[dict[str, Any]], None]
 
+# Local notices a broker may hand its control receiver (never published to others):
+#: the broker lost its state (a Redis that came back empty): sequence numbers restarted;
+EPOCH_CHANGED = "broker_epoch_changed"
+#: a dead process's users were purged from a canvas's presence (``users``);
+PRESENCE_EXPIRED = "presence_expired"
+#: this process's users were put back into a canvas's presence after Redis lost them.
+PRESENCE_RESTORED = "presence_restored"
+
 
 class Broker(Protocol):
     """Numbers and carries canvas events; holds presence and one-time WebSocket tickets

@@ -28,7 +28,13 @@ from redis.exceptions import RedisError
 
 from stellarcollab.db.types import isoformat_z, utcnow
 from stellarcollab.realtime import presence as presence_rules
-from stellarcollab.realtime.broker.base import ControlReceiver, DeliveryReceiver
+from stellarcollab.realtime.broker.base import (
+    EPOCH_CHANGED,
+    PRESENCE_EXPIRED,
+    PRESENCE_RESTORED,
+    ControlReceiver,
+    DeliveryReceiver,
+)
 from stellarcollab.realtime.broker.redis_scripts import (
     EPOCH_SCRIPT,
     JOIN_SCRIPT,
@@ -62,12 +68,6 @@ log = logging.getLogger(__name__)
 BACKOFF_MIN = 0.1
 BACKOFF_MAX = 5.0
 PRESENCE_UPDATE_ATTEMPTS = 8
-#: Local notice (never published) that Redis lost its data: sequence numbers restarted.
-EPOCH_CHANGED = "broker_epoch_changed"
-#: Local notices: a dead process's users were purged from a canvas's presence, or this
-#: process's users were re-added to it (after Redis lost them).
-PRESENCE_EXPIRED = "presence_expired"
-PRESENCE_RESTORED = "presence_restored"
 
 class RedisBrokerError(RuntimeError):
     """Redis could not be reached, or refused what the broker needs."""
