@@ -23,6 +23,7 @@ from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.transport import forget_handshake, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
+from stellarcollab.services.admission import Admission
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 
@@ -118,14 +119,19 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     except NotFound:
         await _reject(websocket, CloseCode.NOT_FOUND)
         return None
-    user, claims, canvas = admission.user, admission.claims, admission.canvas
     if manager.total_connections >= settings.websocket_max_connections:
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
-    connection_id = await _within_user_limits(websocket, runtime, user.id)
+    connection_id = await _within_user_limits(websocket, runtime, admission.user.id)
     if connection_id is None:
         return None
+    return _connection_for(websocket, runtime, admission, connection_id)
 
+
+def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission,
+                    connection_id: str) -> Connection:
+    settings = runtime.settings
+    user, claims, canvas = admission.user, admission.claims, admission.canvas
     connection_box: list[Connection] = []
 
     def on_overflow() -> None:
