@@ -14,6 +14,7 @@ from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
+from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import (
     AuthCommand,
@@ -46,12 +47,14 @@ class MessageHandler:
         chat: ChatService,
         locks: LockService,
         chat_max_length: int,
+        socket_leases: SocketLeases,
     ) -> None:
         self.manager = manager
         self.users = users
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
+        self.socket_leases = socket_leases
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         if not connection.rate.allow():
@@ -113,12 +116,16 @@ class MessageHandler:
             await self._reauthenticate(connection, command.token)
 
     async def _editing(self, connection: Connection, command: EditingCommand) -> None:
-        user = self._account(connection)
+        """A lease taken here lives as long as this socket (``SocketLeases``)."""
+        user, canvas_id = self._account(connection), connection.canvas_id
+        cell = (command.tile_x, command.tile_y)
         if command.is_editing:
-            await self.locks.acquire(user, connection.canvas_id, command.tile_x, command.tile_y)
+            await self.locks.acquire(user, canvas_id, *cell, connection_id=connection.id)
+            self.socket_leases.taken(connection, cell)
             return
+        self.socket_leases.dropped(connection, cell)
         try:
-            await self.locks.release(user, connection.canvas_id, command.tile_x, command.tile_y)
+            await self.locks.release(user, canvas_id, *cell, connection_id=connection.id)
         except NotFound:
             return  # not holding it is already the state asked for
 

@@ -4,7 +4,9 @@ what was missed, or ask the client to resync. Pure; the clock is passed in."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,11 @@ class Delivery:
     exclude_user: int | None = None
     exclude_connection: str | None = None
     published_at: float = 0.0
+    #: where it goes: ``canvas:{id}``, ``user:{id}``, ``admins`` or ``global``
+    topic: str = ""
+    #: typed facts about the event for receivers (e.g. a lease change), so none of them
+    #: decodes the payload to learn what the event did
+    meta: Mapping[str, Any] | None = None
 
     def is_for(self, user_id: int, connection_id: str) -> bool:
         return self.exclude_user != user_id and self.exclude_connection != connection_id
@@ -37,7 +44,8 @@ class Resync:
 #: a thousand events for minutes; tuples of plain values are left out of the garbage
 #: collector's passes, so the history adds nothing to its pauses (a slotted dataclass
 #: would be walked by every full collection).
-StoredDelivery = tuple[int, int, str, bytes, int | None, str | None, float]
+StoredDelivery = tuple[int, int, str, bytes, int | None, str | None, float, str,
+                       Mapping[str, Any] | None]
 
 
 class EventHistory:
@@ -51,7 +59,8 @@ class EventHistory:
     def append(self, delivery: Delivery) -> None:
         self._items.append((delivery.canvas_id, delivery.seq, delivery.event_type,
                             delivery.payload, delivery.exclude_user,
-                            delivery.exclude_connection, delivery.published_at))
+                            delivery.exclude_connection, delivery.published_at,
+                            delivery.topic, delivery.meta))
 
     def after(self, seq: int) -> list[Delivery]:
         """The kept deliveries numbered above ``seq``, oldest first."""

@@ -1,11 +1,13 @@
 """The one door through which every state change leaves the services.
 
-Services call ``EventSink.publish``; the realtime layer implements it (numbering, fan-out,
+Services call ``EventSink.publish`` for canvas events and ``publish_to_topic`` for events of
+a user, the admins or everyone; the realtime layer implements both (numbering, fan-out,
 other processes). Nothing here knows about sockets.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 
@@ -17,7 +19,14 @@ class EventSink(Protocol):
         *,
         exclude_user: int | None = None,
         exclude_connection: str | None = None,
-    ) -> None: ...
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A canvas event (numbered); ``meta``: typed facts receivers need (a lease)."""
+        ...
+
+    async def publish_to_topic(self, topic: str, event: dict[str, Any]) -> None:
+        """An event for ``user:{id}``, ``admins`` or ``global`` (``realtime.topics``)."""
+        ...
 
 
 class RecordingSink:
@@ -25,6 +34,7 @@ class RecordingSink:
 
     def __init__(self) -> None:
         self.events: list[tuple[int, dict[str, Any], int | None, str | None]] = []
+        self.topic_events: list[tuple[str, dict[str, Any]]] = []
 
     async def publish(
         self,
@@ -33,9 +43,14 @@ class RecordingSink:
         *,
         exclude_user: int | None = None,
         exclude_connection: str | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> None:
         self.events.append((canvas_id, event, exclude_user, exclude_connection))
         del self.events[:-1000]
+
+    async def publish_to_topic(self, topic: str, event: dict[str, Any]) -> None:
+        self.topic_events.append((topic, event))
+        del self.topic_events[:-1000]
 
 
 class Origin:

@@ -15,6 +15,7 @@ from stellarcollab.realtime import presence as presence_rules
 from stellarcollab.realtime.broker.base import ControlReceiver, DeliveryReceiver
 from stellarcollab.realtime.presence import CanvasPresence, UserPresence
 from stellarcollab.realtime.protocol import encode_event
+from stellarcollab.realtime.topics import canvas_topic
 from stellarcollab.realtime.recovery import (
     Delivery,
     EventHistory,
@@ -78,7 +79,7 @@ class MemoryBroker:
         event.setdefault("canvas_id", canvas_id)
         delivery = Delivery(
             canvas_id, seq, str(event.get("type")), encode_event(event),
-            exclude_user, exclude_connection, time.monotonic(),
+            exclude_user, exclude_connection, time.monotonic(), canvas_topic(canvas_id),
         )
         history = self._history.get(canvas_id)
         if history is None:

@@ -10,6 +10,7 @@ import orjson
 
 from stellarcollab.realtime.presence import UserPresence
 from stellarcollab.realtime.protocol import encode_event
+from stellarcollab.realtime.topics import canvas_topic
 from stellarcollab.realtime.recovery import Delivery
 
 # The publisher encodes the event once with this stand-in for its seq; the publish script
@@ -41,7 +42,7 @@ def decode_envelope(canvas_id: int, data: bytes) -> Delivery:
     seq, published_at, meta = head.split(b" ", 2)
     event_type, exclude_user, exclude_connection = orjson.loads(meta)
     return Delivery(canvas_id, int(seq), str(event_type), payload, exclude_user,
-                    exclude_connection, float(published_at))
+                    exclude_connection, float(published_at), canvas_topic(canvas_id))
 
 
 def encode_entry(entry: UserPresence) -> bytes:
