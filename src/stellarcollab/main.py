@@ -15,16 +15,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stellarcollab import __version__, logredact
 from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
 from stellarcollab.config import Settings, get_settings
+from stellarcollab.clock import Clock
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.errors import DomainError
 
 WEB_DIR = Path(__file__).with_name("web")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    """``clock``: the time the server reads (tests pass a manual one)."""
     settings = settings or get_settings()
     logredact.install()
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -1,8 +1,10 @@
-"""The canvas WebSocket endpoint and the one-time ticket route.
+"""The canvas and user WebSocket endpoints and the one-time ticket route.
 
 Flow (the guide's): credentials → canvas exists and is active → user may see it → accept
-→ register with the ConnectionManager → message loop. Rejections are closes after accept
-so browsers can read the code. No database session is held while the socket is open.
+→ register with the ConnectionManager → message loop. The user socket (``/ws/user``) skips
+the canvas steps: it carries the user's own topics (``user:{id}``, ``global``, ``admins``).
+Rejections are closes after accept so browsers can read the code. No database session is
+held while the socket is open.
 """
 
 from __future__ import annotations
@@ -73,7 +75,17 @@ async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
     await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
 
 
-async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
+@router.websocket("/user")
+async def websocket_user_route(websocket: WebSocket) -> None:
+    await websocket_user_endpoint(websocket, websocket.app.state.runtime)
+
+
+async def websocket_user_endpoint(websocket: WebSocket, runtime: Runtime) -> None:
+    """A socket of the user's own: direct messages, notifications, announcements."""
+    await websocket_canvas_endpoint(websocket, None, runtime)
+
+
+async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
                                     runtime: Runtime) -> None:
     connection = await _admit(websocket, canvas_id, runtime)
     if connection is None:
@@ -93,7 +105,8 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
 
 
-async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Connection | None:
+async def _admit(websocket: WebSocket, canvas_id: int | None,
+                 runtime: Runtime) -> Connection | None:
     """Accept the socket, check it, and build its Connection; or close it and return None.
 
     A function of its own so that the token, claims and rows it reads die with its frame
@@ -106,7 +119,13 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         await _reject(websocket, CloseCode.UNAUTHORIZED)
         return None
     try:
-        admission = await runtime.admission.admit(token, canvas_id)
+        if canvas_id is None:
+            user, claims = await runtime.admission.admit_user(token)
+            bounds = None
+        else:
+            admission = await runtime.admission.admit(token, canvas_id)
+            user, claims, canvas = admission.user, admission.claims, admission.canvas
+            bounds = CanvasBounds(canvas.id, canvas.width, canvas.height)
     except Unauthorized:
         await _reject(websocket, CloseCode.UNAUTHORIZED)
         return None
@@ -116,7 +135,6 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     except NotFound:
         await _reject(websocket, CloseCode.NOT_FOUND)
         return None
-    user, claims, canvas = admission.user, admission.claims, admission.canvas
     if manager.total_connections >= settings.websocket_max_connections:
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
@@ -138,11 +156,12 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         websocket,
         writer,
         {"user_id": user.id, "username": user.username, "display_name": user.display_name},
-        CanvasBounds(canvas.id, canvas.width, canvas.height),
+        bounds,
         claims.jti,
         float(claims.expires_at),
         TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
                     time.monotonic),
+        is_admin=bool(user.is_admin),
     )
     connection_box.append(connection)
     return connection
