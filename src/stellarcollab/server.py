@@ -13,7 +13,7 @@ import uvicorn
 
 from stellarcollab.config import Settings
 from stellarcollab.clock import Clock
-from stellarcollab.dispatch import CanvasSocketDispatch
+from stellarcollab.dispatch import SocketDispatch
 from stellarcollab.main import create_app
 from stellarcollab.realtime.transport import protocol_class
 
@@ -35,7 +35,7 @@ def uvicorn_config(settings: Settings, host: str, port: int, clock: Clock | None
         "lifespan": "on",
     }
     options.update(overrides)
-    return uvicorn.Config(CanvasSocketDispatch(create_app(settings, clock)), **options)
+    return uvicorn.Config(SocketDispatch(create_app(settings, clock)), **options)
 
 
 GC_THRESHOLDS = (20_000, 10, 100)
