@@ -31,6 +31,7 @@ from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.registry import ConnectionRegistry
 from stellarcollab.realtime.topics import CANVAS_PREFIX, canvas_topic
 from stellarcollab.services.views import now_iso
+from stellarcollab.wire import session
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,8 @@ class ConnectionManager:
         self._notify_presence(canvas_id, {"type": "connection_opened",
                                           "user_id": connection.user_id})
         snapshot_seq = await self.events.current_seq(canvas_id)
-        connection.send_event(await self.membership.canvas_state(connection, snapshot_seq))
+        connection.send_event(
+            await self.membership.canvas_state(connection, canvas_id, snapshot_seq))
         if since is not None:
             await self._recover(connection, canvas_id, since, epoch, snapshot_seq)
         if connection.state is ConnectionState.JOINING:
@@ -124,10 +126,9 @@ class ConnectionManager:
         if isinstance(plan, Replay):
             connection.replay(plan.deliveries)
         else:
-            connection.send_event({
-                "type": "resync_required", "canvas_id": canvas_id, "seq": snapshot_seq,
-                "epoch": self.events.epoch, "reason": plan.reason,
-            })
+            connection.send_event(session.resync_required(
+                canvas_id=canvas_id, seq=snapshot_seq, epoch=self.events.epoch,
+                reason=plan.reason))
 
     async def disconnect(self, connection: Connection) -> None:
         """Forget the connection everywhere; announce the user's departure if it was

@@ -18,6 +18,7 @@ from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.leases import LeaseBook
 from stellarcollab.realtime.presence import UserPresence
 from stellarcollab.services.views import now_iso
+from stellarcollab.wire import canvas, presence
 
 log = logging.getLogger(__name__)
 
@@ -51,30 +52,21 @@ class Membership:
     async def membership_event(self, kind: str, canvas_id: int,
                                user: dict[str, Any]) -> dict[str, Any]:
         # active_users counts the canvas's users in every process (the broker's presence).
-        return {
-            "type": kind,
-            "user_id": user["user_id"],
-            "username": user["username"],
-            "display_name": user["display_name"],
-            "active_users": len(await self.presence.presence(canvas_id)),
-            "timestamp": now_iso(),
-        }
+        build = presence.user_joined if kind == "user_joined" else presence.user_left
+        return build(
+            user_id=user["user_id"], username=user["username"],
+            display_name=user["display_name"],
+            active_users=len(await self.presence.presence(canvas_id)), timestamp=now_iso(),
+        )
 
-    async def canvas_state(self, connection: Connection, seq: int) -> dict[str, Any]:
-        canvas_id = connection.canvas_id
-        assert canvas_id is not None  # only canvas sockets get a snapshot
+    async def canvas_state(self, connection: Connection, canvas_id: int,
+                           seq: int) -> dict[str, Any]:
         users = [p.view() for p in await self.presence.presence(canvas_id)]
-        return {
-            "type": "canvas_state",
-            "canvas_id": canvas_id,
-            "seq": seq,
-            "epoch": self.events.epoch,
-            "connection_id": connection.id,
-            "you": connection.brief(),
-            "active_users": len(users),
-            "users": users,
-            "locks": self.leases.views(canvas_id),
-        }
+        return canvas.canvas_state(
+            canvas_id=canvas_id, seq=seq, epoch=self.events.epoch,
+            connection_id=connection.id, you=connection.brief(), users=users,
+            locks=self.leases.views(canvas_id),
+        )
 
     async def announce_arrival(self, canvas_id: int, user: dict[str, Any]) -> None:
         # Excluding the user (not just this connection: it is their only one) keeps a
