@@ -22,7 +22,7 @@ from stellarcollab.realtime.broker import create_broker
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
-from stellarcollab.realtime.manager import ConnectionManager, ManagerHooks
+from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
 from stellarcollab.realtime.ratelimit import KeyedBuckets
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
@@ -129,6 +129,8 @@ class Runtime:
     def _on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token_revoked":
             self.admission.note_revoked(str(message["jti"]), float(message["expires_at"]))
+        elif message.get("type") == ACCESS_CHANGED:
+            self.admission.forget_canvas(int(message["canvas_id"]))
 
     def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
         async def loop() -> None:

@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 PRESENCE_EVENTS = frozenset({"user_typing", "user_presence_update"})
 #: the control message that closes a user's sockets on every process
 CLOSE_SOCKETS = "close_sockets"
+#: the control message that tells every process who may be on a canvas now
+ACCESS_CHANGED = "canvas_access_changed"
 LeaseLister = Callable[[int], Awaitable[list[dict[str, Any]]]]
 PresenceListener = Callable[[int, dict[str, Any]], None]
 ControlListener = Callable[[dict[str, Any]], None]
@@ -249,6 +251,23 @@ class ConnectionManager:
                                            "canvas_id": canvas_id, "code": code,
                                            "reason": reason})
 
+    async def canvas_access_changed(self, canvas_id: int,
+                                    allowed_user_ids: list[int] | None) -> None:
+        """The services' EventSink: closes, on every process, the canvas's sockets whose
+        user may no longer be there (4003; 4004 when nobody may: the canvas is gone)."""
+        await self.events.publish_control({"type": ACCESS_CHANGED, "canvas_id": canvas_id,
+                                           "allowed": allowed_user_ids})
+
+    def _close_disallowed(self, canvas_id: int, allowed: list[int] | None) -> None:
+        if allowed is None:
+            return
+        code = CloseCode.FORBIDDEN if allowed else CloseCode.NOT_FOUND
+        keep = set(allowed)
+        for connection in list(self.registry.on_canvas(canvas_id).values()):
+            if connection.user_id not in keep and (code is CloseCode.NOT_FOUND
+                                                   or not connection.is_admin):
+                connection.close(code, "no access to this canvas")
+
     def _on_control(self, message: dict[str, Any]) -> None:
         for listener in self.hooks.control_listeners:
             try:
@@ -263,6 +282,8 @@ class ConnectionManager:
             canvas_id = message.get("canvas_id")
             for connection in self.registry.of_user(int(message["user_id"]), canvas_id):
                 connection.close(int(message["code"]), str(message["reason"]))
+        elif kind == ACCESS_CHANGED:
+            self._close_disallowed(int(message["canvas_id"]), message.get("allowed"))
         elif kind in (PRESENCE_EXPIRED, PRESENCE_RESTORED):
             self._in_background(self.membership.announce_presence_change(
                 str(kind), int(message["canvas_id"]), list(message["users"])))

@@ -28,6 +28,12 @@ class EventSink(Protocol):
         """An event for ``user:{id}``, ``admins`` or ``global`` (``realtime.topics``)."""
         ...
 
+    async def canvas_access_changed(self, canvas_id: int,
+                                    allowed_user_ids: list[int] | None) -> None:
+        """Who may be on the canvas changed (None: anyone; admins always may): every
+        process forgets what it cached and closes the sockets of those no longer allowed."""
+        ...
+
 
 class RecordingSink:
     """Keeps what was published; the sink used when nothing realtime is wired."""
@@ -35,6 +41,7 @@ class RecordingSink:
     def __init__(self) -> None:
         self.events: list[tuple[int, dict[str, Any], int | None, str | None]] = []
         self.topic_events: list[tuple[str, dict[str, Any]]] = []
+        self.access_changes: list[tuple[int, list[int] | None]] = []
 
     async def publish(
         self,
@@ -51,6 +58,10 @@ class RecordingSink:
     async def publish_to_topic(self, topic: str, event: dict[str, Any]) -> None:
         self.topic_events.append((topic, event))
         del self.topic_events[:-1000]
+
+    async def canvas_access_changed(self, canvas_id: int,
+                                    allowed_user_ids: list[int] | None) -> None:
+        self.access_changes.append((canvas_id, allowed_user_ids))
 
 
 class Origin:
