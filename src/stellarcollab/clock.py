@@ -1,5 +1,6 @@
-"""Time as the server reads it, injected wherever a TTL or an expiry is decided, so tests
-move time forward instead of sleeping."""
+"""The clock every TTL is measured with: injected, so tests advance time instead of
+sleeping. ``time()`` is wall seconds (shared across processes, e.g. deadlines stored in
+Redis); ``monotonic()`` never goes back (durations inside one process)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    def time(self) -> float:
-        """Wall-clock seconds since the epoch."""
-        ...
+    def time(self) -> float: ...
 
     def monotonic(self) -> float: ...
 
 
 class SystemClock:
+    """The real clocks of this machine."""
+
     def time(self) -> float:
         return time.time()
 
@@ -24,17 +25,20 @@ class SystemClock:
 
 
 class ManualClock:
-    """A clock that moves only when told to."""
+    """A clock that moves only when told to; both readings advance together."""
 
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self._now = start
-        self._offset = start - 1_000_000.0
+    def __init__(self, start: float = 1_750_000_000.0) -> None:
+        self._wall = start
+        self._monotonic = 0.0
 
     def time(self) -> float:
-        return self._now
+        return self._wall
 
     def monotonic(self) -> float:
-        return self._now - self._offset
+        return self._monotonic
 
     def advance(self, seconds: float) -> None:
-        self._now += seconds
+        if seconds < 0:
+            raise ValueError("a clock does not go back")
+        self._wall += seconds
+        self._monotonic += seconds

@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
 from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
-from stellarcollab.config import Settings, get_settings
 from stellarcollab.clock import Clock
+from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.errors import DomainError
 

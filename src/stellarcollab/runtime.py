@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,12 +17,12 @@ from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
 from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
-from stellarcollab.realtime.broker import create_broker
+from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
-from stellarcollab.realtime.ratelimit import KeyedBuckets
+from stellarcollab.realtime.socket_limits import SocketLimits
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
@@ -59,13 +58,14 @@ class Runtime:
             settings.password_hash_concurrency,
         )
         self.tokens = TokenService(
-            settings.resolved_secret_key(), settings.access_token_expire_seconds
+            settings.resolved_secret_key(), settings.access_token_expire_seconds, self.clock
         )
-        self.broker = create_broker(
-            settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds,
-            presence_ttl=settings.presence_ttl_seconds,
+        self.brokers = create_brokers(
+            settings.broker_url, history=settings.recovery_history,
+            history_ttl=settings.recovery_ttl_seconds,
+            presence_ttl=settings.presence_ttl_seconds, clock=self.clock,
         )
-        self.tickets = TicketService(self.broker, settings.ticket_ttl_seconds)
+        self.tickets = TicketService(self.brokers.tickets, settings.ticket_ttl_seconds)
         self.socket_leases = SocketLeases(self._renew_leases, self._release_lease,
                                           settings.lock_ttl_seconds, self.clock)
         self.presence_records = PresenceRecorder(self.db)
@@ -87,9 +87,11 @@ class Runtime:
             settings.chat_max_length, self.socket_leases,
         )
         self.canvases.on_change.append(self.admission.forget_canvas)
-        self.connect_limiter = KeyedBuckets(
-            settings.rate_limit_connects_per_minute / 60, settings.rate_limit_connects_per_minute,
-            time.monotonic,
+        #: connect rate and per-user socket cap, counted across every process
+        self.socket_limits = SocketLimits(
+            self.brokers.limits, self.brokers.presence,
+            connects_per_minute=settings.rate_limit_connects_per_minute,
+            max_per_user=settings.websocket_max_connections_per_user,
         )
         self._flush_scheduler: FlushScheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -101,7 +103,7 @@ class Runtime:
         return self._flush_scheduler
 
     async def start(self) -> None:
-        await self.broker.start()
+        await self.brokers.start()
         self._tasks = [
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.lease_upkeep),
@@ -118,12 +120,12 @@ class Runtime:
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
-        await self.broker.stop()
+        await self.brokers.stop()
         await self.db.dispose()
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)
-        await self.broker.publish_control(
+        await self.brokers.events.publish_control(
             {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
 
     def _on_control(self, message: dict[str, Any]) -> None:
@@ -147,7 +149,7 @@ class Runtime:
 
     async def _close_expired(self) -> None:
         self.manager.close_expired(
-            time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
+            self.clock.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
             self.settings.websocket_ping_interval,
         )
 

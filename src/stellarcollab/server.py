@@ -11,8 +11,8 @@ from typing import Any
 
 import uvicorn
 
-from stellarcollab.config import Settings
 from stellarcollab.clock import Clock
+from stellarcollab.config import Settings
 from stellarcollab.dispatch import SocketDispatch
 from stellarcollab.main import create_app
 from stellarcollab.realtime.transport import protocol_class

@@ -68,6 +68,7 @@ async def test_socket_lease_is_renewed_only_when_half_its_ttl_is_gone() -> None:
 
 async def test_dropped_and_closed_sockets_are_not_renewed() -> None:
     leases, calls, clock = make_leases()
+    assert calls.renewed == []
     connection = socket(1, 7)
     leases.taken(connection, (2, 3))
     leases.dropped(connection, (2, 3))

@@ -1,79 +1,50 @@
-"""Topics beyond the canvas on one process: a user's events reach every socket of that
-user (canvas sockets and the user socket) and nobody else's; ``global`` reaches every
-socket; ``admins`` only admins' sockets. The canvas keeps its numbering."""
+"""Topic names: built, parsed and refused without a broker."""
 
 from __future__ import annotations
 
-from typing import Any
+import pytest
 
-from stellarcollab.realtime.topics import ADMINS, GLOBAL, user_topic
-from tests.api.helpers import make_admin, on_server
-from tests.support.clients import Account, Socket, join, open_user_socket, register
-from tests.support.live_server import LiveServer
-
-
-async def publish(live_server: LiveServer, topic: str, event: dict[str, Any]) -> None:
-    await on_server(live_server, live_server.runtime.manager.publish_to_topic(topic, event))
-
-
-async def fenced(socket: Socket) -> list[dict[str, Any]]:
-    """Everything the socket got up to a ping's answer."""
-    await socket.send({"type": "ping", "id": "fence"})
-    await socket.expect("pong", id="fence")
-    return socket.received
+from stellarcollab.realtime.topics import (
+    ADMINS,
+    GLOBAL,
+    InvalidTopic,
+    Topic,
+    TopicKind,
+    canvas_of,
+    canvas_topic,
+    parse_topic,
+    user_topic,
+)
 
 
-async def test_user_events_reach_every_socket_of_that_user_only(
-    live_server: LiveServer, alice: Account, bob: Account
-) -> None:
-    canvas = await alice.create_canvas()
-    on_canvas = await join(live_server.ws_base, canvas["id"], alice)
-    own = await open_user_socket(live_server.user_ws_url, alice)
-    bobs = await join(live_server.ws_base, canvas["id"], bob)
-    await publish(live_server, user_topic(alice.id), {"type": "notification", "n": 1})
-    for socket in (on_canvas, own):
-        event = await socket.expect("notification")
-        assert event["n"] == 1 and "seq" not in event  # user events are not numbered
-    assert not [m for m in await fenced(bobs) if m["type"] == "notification"]
-    for socket in (on_canvas, own, bobs):
-        await socket.close()
+def test_names_are_built_and_parsed_back() -> None:
+    assert canvas_topic(12) == "canvas:12" and user_topic(5) == "user:5"
+    assert (ADMINS, GLOBAL) == ("admins", "global")
+    assert parse_topic("canvas:12") == Topic(TopicKind.CANVAS, 12)
+    assert parse_topic("user:5") == Topic(TopicKind.USER, 5)
+    assert parse_topic("admins") == Topic(TopicKind.ADMINS)
+    assert parse_topic("global") == Topic(TopicKind.GLOBAL)
+    for name in ("canvas:12", "user:5", "admins", "global"):
+        assert parse_topic(name).name == name
 
 
-async def test_global_reaches_every_socket_and_admins_only_admins(
-    live_server: LiveServer, api: Any, alice: Account
-) -> None:
-    admin = await register(api)
-    await make_admin(live_server, admin)
-    canvas = await alice.create_canvas()
-    plain = await join(live_server.ws_base, canvas["id"], alice)
-    plain_own = await open_user_socket(live_server.user_ws_url, alice)
-    admins_own = await open_user_socket(live_server.user_ws_url, admin)
-    await publish(live_server, GLOBAL, {"type": "announcement", "text": "hello"})
-    await publish(live_server, ADMINS, {"type": "report_created", "report_id": 7})
-    for socket in (plain, plain_own, admins_own):
-        await socket.expect("announcement", text="hello")
-    await admins_own.expect("report_created", report_id=7)
-    for socket in (plain, plain_own):
-        assert not [m for m in await fenced(socket) if m["type"] == "report_created"]
-    for socket in (plain, plain_own, admins_own):
-        await socket.close()
+def test_only_canvas_topics_name_a_canvas() -> None:
+    assert canvas_of("canvas:3") == 3
+    assert canvas_of("user:3") is None and canvas_of(GLOBAL) is None
 
 
-async def test_user_socket_refuses_canvas_messages_and_stays_open(
-    live_server: LiveServer, alice: Account
-) -> None:
-    own = await open_user_socket(live_server.user_ws_url, alice)
-    await own.send({"type": "canvas_chat", "text": "hi"})
-    error = await own.expect("error")
-    assert error["code"] == "invalid_message" and error["request_type"] == "canvas_chat"
-    await own.send({"type": "user_presence", "presence_type": "heartbeat"})
-    assert [m["type"] for m in await fenced(own)][-2:] == ["error", "pong"]
-    await own.close()
+@pytest.mark.parametrize("name", [
+    "canvas:", "canvas:0", "canvas:-1", "canvas:007", "canvas:+7", "canvas:1.5", "canvas:٣",
+    "user:abc", "user: 5", "Global", "admins:1", "control", "", "canvas:1:extra",
+])
+def test_malformed_names_are_refused(name: str) -> None:
+    with pytest.raises(InvalidTopic):
+        parse_topic(name)
 
 
-async def test_user_socket_needs_a_valid_token(live_server: LiveServer) -> None:
-    from websockets.asyncio.client import connect
-
-    async with connect(f"{live_server.user_ws_url}?token=garbage") as ws:
-        await ws.wait_closed()
-        assert ws.close_code == 4001
+@pytest.mark.parametrize("bad", [0, -3, True, 1.0, "4"])
+def test_ids_must_be_positive_integers(bad: object) -> None:
+    with pytest.raises(InvalidTopic):
+        canvas_topic(bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidTopic):
+        user_topic(bad)  # type: ignore[arg-type]

@@ -51,10 +51,11 @@ class Connection:
         jti: str,
         expires_at: float,
         rate: TokenBucket,
+        connection_id: str | None = None,
         *,
         is_admin: bool = False,
     ) -> None:
-        self.id = secrets.token_hex(8)
+        self.id = connection_id or secrets.token_hex(8)
         self.websocket = websocket
         self.writer = writer
         self.user_id: int = user["user_id"]

@@ -133,8 +133,14 @@ class MessageHandler:
         """A lease taken here lives as long as this socket (``SocketLeases``)."""
         user, cell = self._account(connection), (command.tile_x, command.tile_y)
         if command.is_editing:
-            await self.locks.acquire(user, canvas_id, *cell, connection_id=connection.id)
+            # Bound to the socket before the lease is announced, so nobody can hear of a
+            # lease that is not yet kept alive.
             self.socket_leases.taken(connection, cell)
+            try:
+                await self.locks.acquire(user, canvas_id, *cell, connection_id=connection.id)
+            except BaseException:
+                self.socket_leases.dropped(connection, cell)
+                raise
             return
         self.socket_leases.dropped(connection, cell)
         try:

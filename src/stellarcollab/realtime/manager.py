@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,7 @@ from stellarcollab.realtime.leases import LeaseBook, SocketLeases
 from stellarcollab.realtime.membership import LeaseReleaser, Membership
 from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.registry import ConnectionRegistry
-from stellarcollab.realtime.topics import CANVAS_PREFIX, canvas_topic
+from stellarcollab.realtime.topics import canvas_of, canvas_topic
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import session
 
@@ -116,10 +116,10 @@ class ConnectionManager:
     async def _subscribe(self, topics: tuple[str, ...]) -> None:
         for topic in topics:
             await self.events.subscribe(topic)
-            if topic.startswith(CANVAS_PREFIX):
+            canvas_id = canvas_of(topic)
+            if canvas_id is not None:
                 # Subscribed from here on, so every lease change reaches the lease book:
                 # load the leases once and keep them current from the events.
-                canvas_id = int(topic[len(CANVAS_PREFIX):])
                 self.leases.track(canvas_id, await self.hooks.list_leases(canvas_id))
 
     async def _recover(self, connection: Connection, canvas_id: int, since: int,
@@ -143,8 +143,9 @@ class ConnectionManager:
             return
         for topic in change.topics:
             await self.events.unsubscribe(topic)
-            if topic.startswith(CANVAS_PREFIX):
-                self.leases.forget(int(topic[len(CANVAS_PREFIX):]))
+            canvas_id = canvas_of(topic)
+            if canvas_id is not None:
+                self.leases.forget(canvas_id)
         canvas_id = connection.canvas_id
         if canvas_id is None:
             return
@@ -292,8 +293,8 @@ class ConnectionManager:
             # afresh: every socket reconnects with its last seq and gets resync_required.
             self.close_all(CloseCode.SERVICE_RESTART, "event numbering restarted")
 
-    def _in_background(self, job: Awaitable[None]) -> None:
-        task = asyncio.get_running_loop().create_task(job)  # type: ignore[arg-type]
+    def _in_background(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -11,7 +11,10 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One numbered event as it travels: its JSON payload, who must not get it."""
+    """One event as it travels: its JSON payload, who must not get it, the topic it was
+    published on and typed ``meta`` about what it did (so receivers never decode the
+    payload). Canvas events are numbered; events of other topics have ``seq`` and
+    ``canvas_id`` 0."""
 
     canvas_id: int
     seq: int
@@ -20,10 +23,7 @@ class Delivery:
     exclude_user: int | None = None
     exclude_connection: str | None = None
     published_at: float = 0.0
-    #: where it goes: ``canvas:{id}``, ``user:{id}``, ``admins`` or ``global``
     topic: str = ""
-    #: typed facts about the event for receivers (e.g. a lease change), so none of them
-    #: decodes the payload to learn what the event did
     meta: Mapping[str, Any] | None = None
 
     def is_for(self, user_id: int, connection_id: str) -> bool:
@@ -44,8 +44,8 @@ class Resync:
 #: a thousand events for minutes; tuples of plain values are left out of the garbage
 #: collector's passes, so the history adds nothing to its pauses (a slotted dataclass
 #: would be walked by every full collection).
-StoredDelivery = tuple[int, int, str, bytes, int | None, str | None, float, str,
-                       Mapping[str, Any] | None]
+StoredDelivery = tuple[
+    int, int, str, bytes, int | None, str | None, float, str, Mapping[str, Any] | None]
 
 
 class EventHistory:

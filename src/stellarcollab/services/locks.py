@@ -18,10 +18,10 @@ from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, TileLock, User
 from stellarcollab.db.types import isoformat_z, utcnow
+from stellarcollab.realtime.leases import lease_change
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import NotFound, OutOfBounds, TileLocked
 from stellarcollab.services.events import EventSink
-from stellarcollab.realtime.leases import lease_change
 from stellarcollab.services.views import now_iso, user_brief
 from stellarcollab.wire import rules
 from stellarcollab.wire.presence import lease_changed
