@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     chat_max_length: int = rules.CHAT_MAX_LENGTH
     mention_max_length: int = rules.MENTION_MAX_LENGTH
     presence_flush_interval: float = 2.0
+    #: canvases with more users than this get a periodic ``presence_count`` instead of
+    #: per-user notices, and a ``canvas_state`` listing only this many users
+    presence_detail_limit: int = Field(default=100, ge=1)
+    #: how long joins and leaves are gathered into one ``presence_diff`` (seconds)
+    presence_diff_window: float = Field(default=0.1, gt=0, le=1.0)
+    #: at most one ``presence_count`` per canvas per this many seconds
+    presence_count_interval: float = Field(default=0.5, gt=0)
     log_level: str = "info"
 
     @field_validator("allowed_origins", mode="before")

@@ -22,6 +22,7 @@ from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
+from stellarcollab.realtime.presence_batch import PresencePolicy
 from stellarcollab.realtime.socket_limits import SocketLimits
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
@@ -75,7 +76,10 @@ class Runtime:
             presence_listeners=[self.presence_records.note],
             control_listeners=[self._on_control], socket_leases=self.socket_leases,
         )
-        self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
+        policy = PresencePolicy(settings.presence_detail_limit, settings.presence_diff_window,
+                                settings.presence_count_interval)
+        self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks,
+                                               policy)
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.canvases = CanvasService(self.db, self.manager)
         self.tiles = TileService(self.db, self.manager)

@@ -14,7 +14,15 @@ def test_canvas_state_counts_users() -> None:
                                 you=SARAH, users=users, locks=locks)
     assert state == {"type": "canvas_state", "canvas_id": 3, "seq": 41, "epoch": "e1",
                      "connection_id": "c1", "you": SARAH, "active_users": 1,
-                     "users": users, "locks": locks}
+                     "users": users, "users_truncated": False, "locks": locks}
+
+
+def test_canvas_state_of_a_large_canvas_says_its_list_is_truncated() -> None:
+    users = [{**SARAH, "status": "online"}]
+    state = canvas.canvas_state(canvas_id=3, seq=41, epoch="e1", connection_id="c1",
+                                you=SARAH, users=users, locks=[], active_users=5000)
+    assert state["active_users"] == 5000
+    assert state["users"] == users and state["users_truncated"] is True
 
 
 def test_canvas_updated_and_deleted() -> None:

@@ -17,6 +17,22 @@ def test_membership(build: Builder) -> None:
         "type": build.__name__, **SARAH, "active_users": 2, "timestamp": NOW}
 
 
+def test_presence_diff_names_joins_and_leaves() -> None:
+    bob = {"user_id": 8, "username": "bob", "display_name": "Bob"}
+    assert presence.presence_diff(canvas_id=1, joins=[SARAH], leaves=[bob],
+                                  active_users=3) == {
+        "type": "presence_diff", "canvas_id": 1, "joins": [SARAH], "leaves": [bob],
+        "active_users": 3}
+    reset = presence.presence_diff(canvas_id=1, joins=[SARAH], leaves=[], active_users=1,
+                                   reset=True)
+    assert reset["reset"] is True
+
+
+def test_presence_count() -> None:
+    assert presence.presence_count(canvas_id=1, active_users=5000) == {
+        "type": "presence_count", "canvas_id": 1, "active_users": 5000}
+
+
 def test_user_typing() -> None:
     assert presence.user_typing(**SARAH, is_typing=False, timestamp=NOW) == {
         "type": "user_typing", **SARAH, "is_typing": False, "timestamp": NOW}

@@ -13,14 +13,17 @@ import orjson
 from stellarcollab.realtime.broker.events import EventBus
 from stellarcollab.realtime.broker.presence import PresenceStore
 from stellarcollab.realtime.manager import ConnectionManager, ManagerHooks
+from stellarcollab.realtime.presence_batch import UNLIMITED, PresencePolicy
 from stellarcollab.realtime.recovery import Delivery
 from stellarcollab.realtime.topics import CANVAS_PREFIX
 
 
 class NaiveConnectionManager(ConnectionManager):
     def __init__(self, events: EventBus, presence: PresenceStore,
-                 hooks: ManagerHooks | None = None) -> None:
-        super().__init__(events, presence, hooks)
+                 hooks: ManagerHooks | None = None,
+                 policy: PresencePolicy | None = None) -> None:
+        # the usual presence: every arrival announced to everyone, whole user lists
+        super().__init__(events, presence, hooks, UNLIMITED)
         events.set_receivers(self._deliver_other_topics, self._on_control)
 
     def _deliver_other_topics(self, delivery: Delivery) -> None:

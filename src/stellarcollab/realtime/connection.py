@@ -38,8 +38,8 @@ _ALLOWED = {
 class Connection:
     __slots__ = (
         "bounds", "canvas_id", "display_name", "expires_at", "held", "id", "is_admin", "jti",
-        "last_seq", "rate", "rate_strikes", "socket_leases", "state", "user_id", "username",
-        "websocket", "writer",
+        "last_seq", "presence_diff", "rate", "rate_strikes", "socket_leases", "state",
+        "user_id", "username", "websocket", "writer",
     )
 
     def __init__(
@@ -75,6 +75,9 @@ class Connection:
         #: cells whose editing lease this socket took, with the expiry last set: such a
         #: lease lives as long as the socket does (a guide client never renews it)
         self.socket_leases: dict[tuple[int, int], float] | None = None
+        #: the client asked for batched presence (``?presence=diff``): ``presence_diff``
+        #: messages instead of ``user_joined``/``user_left``
+        self.presence_diff = False
 
     def hold_lease(self, cell: tuple[int, int], expires_at: float) -> None:
         if self.socket_leases is None:

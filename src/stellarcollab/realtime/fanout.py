@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from stellarcollab.realtime.connection import Connection
+from stellarcollab.realtime.presence_batch import MEMBERSHIP_TYPES, PresenceBatcher
 from stellarcollab.realtime.protocol import text_frame
 from stellarcollab.realtime.recovery import Delivery
 from stellarcollab.realtime.registry import ConnectionRegistry
@@ -26,6 +27,8 @@ class Fanout:
         self.scheduler: FlushScheduler | None = None
         #: called after a canvas delivery reached its local sockets (lease bookkeeping)
         self.after_canvas_delivery: Callable[[Delivery], None] | None = None
+        #: batches arrivals and departures; decides who gets the individual notices
+        self.presence: PresenceBatcher | None = None
 
     def deliver(self, delivery: Delivery) -> None:
         """The broker's delivery receiver: synchronous, never blocks."""
@@ -54,6 +57,11 @@ class Fanout:
 
     def _to_canvas(self, delivery: Delivery) -> None:
         conns = self.registry.canvases.get(delivery.canvas_id)
+        if delivery.event_type in MEMBERSHIP_TYPES and self.presence is not None:
+            receivers = self.presence.guide_receivers(delivery, conns or {})
+            if receivers is not None:
+                self._canvas_loop(receivers, delivery)
+                conns = None
         if conns is not None:
             self._canvas_loop(conns.values(), delivery)
         if self.after_canvas_delivery is not None:

@@ -27,6 +27,11 @@ from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.fanout import Fanout
 from stellarcollab.realtime.leases import LeaseBook, SocketLeases
 from stellarcollab.realtime.membership import LeaseReleaser, Membership
+from stellarcollab.realtime.presence_batch import (
+    MEMBERSHIP_TYPES,
+    PresenceBatcher,
+    PresencePolicy,
+)
 from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.registry import ConnectionRegistry
 from stellarcollab.realtime.topics import canvas_of, canvas_topic
@@ -36,6 +41,7 @@ from stellarcollab.wire import session
 log = logging.getLogger(__name__)
 
 PRESENCE_EVENTS = frozenset({"user_typing", "user_presence_update"})
+PRESENCE_CHANGES = PRESENCE_EVENTS | MEMBERSHIP_TYPES
 #: the control message that closes a user's sockets on every process
 CLOSE_SOCKETS = "close_sockets"
 #: the control message that tells every process who may be on a canvas now
@@ -67,16 +73,22 @@ class ManagerHooks:
 
 class ConnectionManager:
     def __init__(self, events: EventBus, presence: PresenceStore,
-                 hooks: ManagerHooks | None = None) -> None:
+                 hooks: ManagerHooks | None = None,
+                 policy: PresencePolicy | None = None) -> None:
         self.events = events
         self.presence = presence
         self.hooks = hooks or ManagerHooks()
+        self.policy = policy or PresencePolicy()
         self.registry = ConnectionRegistry()
         self.leases = LeaseBook()
         self.fanout = Fanout(self.registry)
         self.fanout.after_canvas_delivery = self._after_canvas_delivery
         self.membership = Membership(events, presence, self.leases, self._publish_canvas,
-                                     self.hooks.release_leases)
+                                     self.hooks.release_leases, self.policy)
+        self.fanout.presence = PresenceBatcher(
+            self.registry, self.policy,
+            lambda canvas_id: self.membership.active_users(
+                canvas_id, limit=self.policy.detail_limit))
         self._background: set[asyncio.Task[None]] = set()
         events.set_receivers(self.fanout.deliver, self._on_control)
 
@@ -101,6 +113,8 @@ class ConnectionManager:
             connection.open(0)
             return
         first = await self.presence.presence_join(canvas_id, connection.brief(), connection.id)
+        if first:
+            self.membership.presence_changed(canvas_id, "user_joined")
         self._notify_presence(canvas_id, {"type": "connection_opened",
                                           "user_id": connection.user_id})
         snapshot_seq = await self.events.current_seq(canvas_id)
@@ -126,7 +140,12 @@ class ConnectionManager:
                        epoch: str | None, snapshot_seq: int) -> None:
         plan = await self.events.recover(canvas_id, since, epoch)
         if isinstance(plan, Replay):
-            connection.replay(plan.deliveries)
+            deliveries = plan.deliveries
+            if connection.presence_diff or self._is_large(canvas_id):
+                # arrivals and departures come as presence_diff / presence_count (and
+                # canvas_state has just listed who is here), never one by one
+                deliveries = [d for d in deliveries if d.event_type not in MEMBERSHIP_TYPES]
+            connection.replay(deliveries)
         else:
             connection.send_event(session.resync_required(
                 canvas_id=canvas_id, seq=snapshot_seq, epoch=self.events.epoch,
@@ -150,6 +169,8 @@ class ConnectionManager:
         if canvas_id is None:
             return
         last = await self.presence.presence_leave(canvas_id, connection.user_id, connection.id)
+        if last:
+            self.membership.presence_changed(canvas_id, "user_left")
         self._notify_presence(canvas_id, {"type": "connection_closed",
                                           "user_id": connection.user_id, "last": last})
         if self.hooks.socket_leases is not None:
@@ -201,7 +222,13 @@ class ConnectionManager:
         (unnumbered; what must survive a reconnect is persisted by its feature)."""
         await self.events.publish(topic, event)
 
+    def _is_large(self, canvas_id: int) -> bool:
+        batcher = self.fanout.presence
+        return batcher is not None and batcher.is_large(canvas_id)
+
     def _after_canvas_delivery(self, delivery: Delivery) -> None:
+        if delivery.event_type in PRESENCE_CHANGES:
+            self.membership.presence_changed(delivery.canvas_id, delivery.event_type)
         if delivery.meta is not None:
             self.leases.apply(delivery.canvas_id, delivery.meta)
         if delivery.event_type == "canvas_deleted":
@@ -240,8 +267,9 @@ class ConnectionManager:
         event.setdefault("timestamp", now_iso())
         return await self.broadcast_to_canvas(canvas_id, event)
 
-    async def get_canvas_active_users(self, canvas_id: int) -> list[dict[str, Any]]:
-        return await self.membership.active_users(canvas_id)
+    async def get_canvas_active_users(self, canvas_id: int, offset: int = 0,
+                                      limit: int | None = None) -> list[dict[str, Any]]:
+        return await self.membership.active_users(canvas_id, offset, limit)
 
     # ----- control: closing sockets on every process ------------------------------------
 

@@ -17,6 +17,7 @@ from stellarcollab.realtime.broker.presence import PresenceStore
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.leases import LeaseBook
 from stellarcollab.realtime.presence import UserPresence
+from stellarcollab.realtime.presence_batch import MEMBERSHIP_META, PresencePolicy
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import canvas, presence
 
@@ -42,37 +43,62 @@ def presence_fields(entry: UserPresence | None) -> dict[str, Any]:
 
 class Membership:
     def __init__(self, events: EventBus, presence: PresenceStore, leases: LeaseBook,
-                 publish: Publish, release_leases: LeaseReleaser) -> None:
+                 publish: Publish, release_leases: LeaseReleaser,
+                 policy: PresencePolicy | None = None) -> None:
         self.events = events
         self.presence = presence
         self.leases = leases
         self.publish = publish
         self.release_leases = release_leases
+        self.policy = policy or PresencePolicy()
+        #: per canvas, the views of the first ``detail_limit`` users (what canvas_state
+        #: lists): an arrival on a large canvas does not change them, so a storm of
+        #: arrivals reuses one list instead of rebuilding it per socket
+        self._listed: dict[int, list[dict[str, Any]]] = {}
 
     async def membership_event(self, kind: str, canvas_id: int,
-                               user: dict[str, Any]) -> dict[str, Any]:
-        # active_users counts the canvas's users in every process (the broker's presence).
+                               user: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """The notice and the number of users on the canvas in every process."""
         build = presence.user_joined if kind == "user_joined" else presence.user_left
-        return build(
+        count = len(await self.presence.presence(canvas_id))
+        event = build(
             user_id=user["user_id"], username=user["username"],
-            display_name=user["display_name"],
-            active_users=len(await self.presence.presence(canvas_id)), timestamp=now_iso(),
+            display_name=user["display_name"], active_users=count, timestamp=now_iso(),
         )
+        return event, count
 
     async def canvas_state(self, connection: Connection, canvas_id: int,
                            seq: int) -> dict[str, Any]:
-        users = [p.view() for p in await self.presence.presence(canvas_id)]
+        entries = await self.presence.presence(canvas_id)
         return canvas.canvas_state(
             canvas_id=canvas_id, seq=seq, epoch=self.events.epoch,
-            connection_id=connection.id, you=connection.brief(), users=users,
+            connection_id=connection.id, you=connection.brief(),
+            users=self._listed_users(canvas_id, entries), active_users=len(entries),
             locks=self.leases.views(canvas_id),
         )
+
+    def _listed_users(self, canvas_id: int, entries: list[UserPresence]) -> list[dict[str, Any]]:
+        listed = self._listed.get(canvas_id)
+        if listed is None:
+            listed = [p.view() for p in entries[:self.policy.detail_limit]]
+            self._listed[canvas_id] = listed
+        return listed
+
+    def presence_changed(self, canvas_id: int, event_type: str) -> None:
+        """A presence event of the canvas (from any process): the listed users may have
+        changed, unless it is an arrival on a canvas already listing its limit."""
+        listed = self._listed.get(canvas_id)
+        if listed is not None and (event_type != "user_joined"
+                                   or len(listed) < self.policy.detail_limit):
+            del self._listed[canvas_id]
 
     async def announce_arrival(self, canvas_id: int, user: dict[str, Any]) -> None:
         # Excluding the user (not just this connection: it is their only one) keeps a
         # later replay to any of their connections from echoing their own arrival.
-        await self.publish(canvas_id, await self.membership_event("user_joined", canvas_id, user),
-                           exclude_user=user["user_id"])
+        self.presence_changed(canvas_id, "user_joined")
+        event, count = await self.membership_event("user_joined", canvas_id, user)
+        await self.publish(canvas_id, event, exclude_user=user["user_id"],
+                           meta=_fact("join", user, count))
 
     async def announce_departure(self, canvas_id: int, user: dict[str, Any]) -> None:
         """The user's last socket on the canvas closed: their leases go, then the notice."""
@@ -80,7 +106,9 @@ class Membership:
             await self.release_leases(canvas_id, user)
         except Exception:
             log.exception("releasing leases of user %s failed", user["user_id"])
-        await self.publish(canvas_id, await self.membership_event("user_left", canvas_id, user))
+        self.presence_changed(canvas_id, "user_left")
+        event, count = await self.membership_event("user_left", canvas_id, user)
+        await self.publish(canvas_id, event, meta=_fact("leave", user, count))
 
     async def announce_presence_change(self, kind: str, canvas_id: int,
                                        users: list[dict[str, Any]]) -> None:
@@ -108,6 +136,14 @@ class Membership:
         for field, value in presence_fields(entry).items():
             message.setdefault(field, value)
 
-    async def active_users(self, canvas_id: int) -> list[dict[str, Any]]:
-        presence = await self.presence.presence(canvas_id)
-        return [p.view() for p in sorted(presence, key=lambda p: p.connected_at)]
+    async def active_users(self, canvas_id: int, offset: int = 0,
+                           limit: int | None = None) -> list[dict[str, Any]]:
+        """Who is on the canvas, oldest first; a page of them with ``offset``/``limit``."""
+        presence = sorted(await self.presence.presence(canvas_id), key=lambda p: p.connected_at)
+        end = None if limit is None else offset + limit
+        return [p.view() for p in presence[offset:end]]
+
+
+def _fact(kind: str, user: dict[str, Any], active_users: int) -> dict[str, Any]:
+    """The membership fact the fan-out and the presence batcher read (never the payload)."""
+    return {MEMBERSHIP_META: {"kind": kind, "user": dict(user), "active_users": active_users}}

@@ -12,15 +12,18 @@ _SARAH = {"user_id": 123, "username": "stellarsarah", "display_name": "Sarah Joh
 
 @server_message("canvas_state", example={
     "canvas_id": 1, "seq": 41, "epoch": "k3J9x2", "connection_id": "c7f1a2b3c4d5e6f7",
-    "you": _SARAH, "users": [], "locks": [],
+    "you": _SARAH, "users": [], "locks": [], "active_users": 0,
 })
 def canvas_state(
     *, canvas_id: int, seq: int, epoch: str, connection_id: str, you: Mapping[str, Any],
     users: Sequence[dict[str, Any]], locks: Sequence[dict[str, Any]],
+    active_users: int | None = None,
 ) -> dict[str, Any]:
     """The snapshot a socket gets first: who is here, the leases, and the ``seq`` it
     covers (live events after it follow). The entries are taken as they are (no copy:
-    a canvas may have thousands)."""
+    a canvas may have thousands). On a large canvas ``users`` lists the first users only
+    (``active_users`` counts them all, ``users_truncated`` says so)."""
+    total = len(users) if active_users is None else active_users
     return {
         "type": "canvas_state",
         "canvas_id": canvas_id,
@@ -28,8 +31,9 @@ def canvas_state(
         "epoch": epoch,
         "connection_id": connection_id,
         "you": dict(you),
-        "active_users": len(users),
+        "active_users": total,
         "users": list(users),
+        "users_truncated": total > len(users),
         "locks": list(locks),
     }
 

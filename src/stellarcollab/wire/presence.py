@@ -100,3 +100,26 @@ def tile_highlight(
         "tile_x": tile_x, "tile_y": tile_y, "highlight_type": highlight_type,
         "message": message, "duration": duration, "timestamp": timestamp,
     }
+
+
+@server_message("presence_diff", example={
+    "canvas_id": 1, "joins": [_SARAH], "leaves": [], "active_users": 5, "reset": True,
+})
+def presence_diff(
+    *, canvas_id: int, joins: list[dict[str, Any]], leaves: list[dict[str, Any]],
+    active_users: int, reset: bool = False,
+) -> dict[str, Any]:
+    """Joins and leaves of a short window in one message, for sockets that asked for
+    ``?presence=diff``; with ``reset`` the joins are the whole list of who is here."""
+    event: dict[str, Any] = {"type": "presence_diff", "canvas_id": canvas_id,
+                             "joins": joins, "leaves": leaves, "active_users": active_users}
+    if reset:
+        event["reset"] = True
+    return event
+
+
+@server_message("presence_count", example={"canvas_id": 1, "active_users": 5000})
+def presence_count(*, canvas_id: int, active_users: int) -> dict[str, Any]:
+    """How many users are on a canvas above the detail limit, sent at most every
+    ``PRESENCE_COUNT_INTERVAL`` while it changes, instead of per-user notices."""
+    return {"type": "presence_count", "canvas_id": canvas_id, "active_users": active_users}

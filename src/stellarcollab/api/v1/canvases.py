@@ -100,6 +100,12 @@ async def canvas_image(canvas_id: int, user: CurrentUser, runtime: RuntimeDep) -
 
 
 @router.get("/{canvas_id}/users", response_model=list[ActiveUserOut])
-async def canvas_users(canvas_id: int, user: CurrentUser, runtime: RuntimeDep) -> Any:
+async def canvas_users(
+    canvas_id: int, user: CurrentUser, runtime: RuntimeDep,
+    offset: int = Query(0, ge=0, le=MAX_INT),
+    limit: int | None = Query(None, ge=1, le=10_000),
+) -> Any:
+    """Who is here, oldest first; ``offset``/``limit`` page a large canvas's list (its
+    ``canvas_state`` lists only the first users)."""
     await runtime.canvases.canvas_for(user, canvas_id)
-    return await runtime.manager.get_canvas_active_users(canvas_id)
+    return await runtime.manager.get_canvas_active_users(canvas_id, offset, limit)

@@ -93,6 +93,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
     if connection is None:
         return
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
+    connection.presence_diff = websocket.query_params.get("presence") == "diff"
     forget_handshake(websocket)
     manager = runtime.manager
     try:
