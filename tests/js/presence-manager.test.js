@@ -96,3 +96,17 @@ test('lease changes from the server appear as locks', () => {
   events.emit('websocket_user_presence_update', { type: 'user_presence_update', ...BOB, tile_x: 3, tile_y: 3, is_editing: true, status: 'online' });
   assert.equal(presence.state.locks['3,3']?.username, 'bob');
 });
+
+test('batched presence: presence_diff joins and leaves, presence_count the count', () => {
+  const { presence, events } = setup();
+  const carol = { user_id: 3, username: 'carol', display_name: 'Carol' };
+  events.emit('websocket_presence_diff', { type: 'presence_diff', joins: [carol], leaves: [BOB], active_users: 2 });
+  assert.deepEqual(listUsers(presence.state, 1).map((u) => u.username), ['sarah', 'carol']);
+  assert.equal(presence.state.activeUsers, 2);
+  events.emit('websocket_presence_count', { type: 'presence_count', canvas_id: 1, active_users: 5000 });
+  assert.equal(presence.state.activeUsers, 5000);
+  assert.equal(listUsers(presence.state).length, 2);
+  events.emit('websocket_presence_diff', { type: 'presence_diff', joins: [BOB], leaves: [], active_users: 1, reset: true });
+  assert.deepEqual(listUsers(presence.state).map((u) => u.username), ['bob']);
+  assert.equal(presence.state.activeUsers, 1);
+});

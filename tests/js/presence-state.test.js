@@ -157,3 +157,21 @@ test('listUsers puts you first, then by name', () => {
   state = applyUserJoined(state, { user_id: 3, username: 'al', display_name: 'Al' });
   assert.deepEqual(listUsers(state, 2).map((u) => u.username), ['bob', 'al', 'sarah']);
 });
+
+test('presence_diff keeps what it knew of a user, drops the leases of those who left', () => {
+  const sarah = { user_id: 1, username: 'sarah', display_name: 'Sarah' };
+  const bob = { user_id: 2, username: 'bob', display_name: 'Bob' };
+  let state = applyPresenceMessage(emptyPresence(), {
+    type: 'canvas_state', you: sarah, active_users: 2, users: [{ ...sarah, status: 'away' }, bob],
+    locks: [{ tile_x: 1, tile_y: 2, ...bob, expires_at: null }],
+  }, 0);
+  assert.equal(state.activeUsers, 2);
+  state = applyPresenceMessage(state, { type: 'presence_diff', joins: [sarah], leaves: [bob], active_users: 1 }, 0);
+  assert.equal(state.users['1'].status, 'away');
+  assert.deepEqual(Object.keys(state.users), ['1']);
+  assert.deepEqual(state.locks, {});
+  assert.equal(state.activeUsers, 1);
+  // a later message without a count keeps it
+  state = applyPresenceMessage(state, { type: 'user_typing', user_id: 1, is_typing: true }, 5);
+  assert.equal(state.activeUsers, 1);
+});

@@ -55,7 +55,7 @@ describe('connect', () => {
     const { manager, changes } = setup();
     await manager.connect(1);
     const socket = FakeWebSocket.last;
-    assert.equal(socket.url, 'ws://test/api/v1/ws/canvas/1?token=tok-1');
+    assert.equal(socket.url, 'ws://test/api/v1/ws/canvas/1?token=tok-1&presence=diff');
     assert.equal(manager.state, 'connecting');
     assert.equal(manager.isConnected(), false);
 
@@ -86,7 +86,7 @@ describe('connect', () => {
   test('uses a ticket when authParams gives one', async () => {
     const { manager } = setup({ authParams: async () => ({ ticket: 't-1' }) });
     await manager.connect(5);
-    assert.equal(FakeWebSocket.last.url, 'ws://test/api/v1/ws/canvas/5?ticket=t-1');
+    assert.equal(FakeWebSocket.last.url, 'ws://test/api/v1/ws/canvas/5?ticket=t-1&presence=diff');
   });
 });
 

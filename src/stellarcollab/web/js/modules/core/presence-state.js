@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * Presence as a value: the full state from canvas_state, then user_joined / user_left /
- * user_presence_update / user_typing merged in by pure functions (Phoenix's model). One
+ * Presence as a value: the full state from canvas_state, then user_joined / user_left (or
+ * the batched presence_diff) / user_presence_update / user_typing merged in by pure
+ * functions (Phoenix's model); presence_count only updates the count. One
  * entry per user however many tabs they have open; leases ("locks") are kept per cell.
  * Nothing here touches the DOM, the clock or the network: `now` is passed in.
  */
@@ -35,6 +36,8 @@ import { cellKey } from './cell-key.js';
  * @typedef {object} PresenceState
  * @property {Readonly<Record<string, PresenceUser>>} users  by user id
  * @property {Readonly<Record<string, PresenceLock>>} locks  by cell key "x,y"
+ * @property {number} [activeUsers]  users on the canvas as the server counts them (on a
+ *   large canvas more than `users` holds: canvas_state lists the first ones only)
  */
 
 /** @returns {PresenceState} */
@@ -145,6 +148,29 @@ export function applyUserLeft(state, message) {
 }
 
 /**
+ * presence_diff (asked for with ?presence=diff): the joins and leaves of a short window,
+ * each user once with their last change; with `reset`, `joins` is everyone.
+ * @param {PresenceState} state
+ * @param {any} message
+ * @returns {PresenceState}
+ */
+export function applyPresenceDiff(state, message) {
+  /** @type {Record<string, PresenceUser>} */
+  const users = message.reset ? {} : { ...state.users };
+  for (const joined of message.joins ?? []) {
+    const id = String(joined.user_id);
+    users[id] = userEntry(joined, state.users[id]);
+  }
+  for (const left of message.leaves ?? []) delete users[String(left.user_id)];
+  /** @type {Record<string, PresenceLock>} */
+  const locks = {};
+  for (const [key, lock] of Object.entries(state.locks)) {
+    if (users[String(lock.user_id)]) locks[key] = lock;
+  }
+  return { ...state, users, locks };
+}
+
+/**
  * user_presence_update: status changes and lease take / release / expiry.
  * @param {PresenceState} state
  * @param {any} message
@@ -229,6 +255,18 @@ export function expireTyping(state, now, maxAge) {
  * @returns {PresenceState}
  */
 export function applyPresenceMessage(state, message, now) {
+  const next = applyByType(state, message, now);
+  const count = typeof message?.active_users === 'number' ? message.active_users : state.activeUsers;
+  return count === undefined || next.activeUsers === count ? next : { ...next, activeUsers: count };
+}
+
+/**
+ * @param {PresenceState} state
+ * @param {any} message
+ * @param {number} now
+ * @returns {PresenceState}
+ */
+function applyByType(state, message, now) {
   switch (message?.type) {
     case 'canvas_state':
       return presenceFromCanvasState(message, now);
@@ -240,6 +278,8 @@ export function applyPresenceMessage(state, message, now) {
       return applyPresenceUpdate(state, message);
     case 'user_typing':
       return applyUserTyping(state, message, now);
+    case 'presence_diff':
+      return applyPresenceDiff(state, message);
     default:
       return state;
   }

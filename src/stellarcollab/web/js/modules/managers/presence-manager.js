@@ -9,7 +9,15 @@ import { CHAT_CONFIG, PRESENCE_CONFIG } from '../../config.js';
 import { EVENTS } from '../core/events.js';
 import { applyPresenceMessage, emptyPresence, expireTyping } from '../core/presence-state.js';
 
-const PRESENCE_TYPES = ['canvas_state', 'user_joined', 'user_left', 'user_presence_update', 'user_typing'];
+const PRESENCE_TYPES = [
+  'canvas_state',
+  'user_joined',
+  'user_left',
+  'presence_diff',
+  'presence_count',
+  'user_presence_update',
+  'user_typing',
+];
 
 export class PresenceManager {
   /**

@@ -261,6 +261,8 @@ export class WebSocketManager {
   /** @param {Record<string, string>} params */
   _buildUrl(params) {
     const query = new URLSearchParams(params);
+    // Joins and leaves batched into presence_diff (the presence manager applies them).
+    query.set('presence', 'diff');
     if (this._resumeRequested) {
       query.set('since', String(this._lastSeq));
       query.set('epoch', String(this._epoch));
