@@ -71,13 +71,53 @@ def test_traffic_scenarios(tmp_path: Path, scenario: str) -> None:
         assert result["expected"] == result["published"] * 3
 
 
-def test_storm(tmp_path: Path) -> None:
-    result = run_bench(tmp_path, "storm")
+def check_presence(result: dict[str, Any]) -> None:
+    assert result["settled_s"] is not None and result["settled_s"] > 0
+    assert result["presence_wrong_count"] == 0
+    assert result["presence_wrong_list"] == 0
+    assert result["server_presence_matches"] is True
+
+
+@pytest.mark.parametrize("presence", ["diff", "guide"])
+def test_storm(tmp_path: Path, presence: str) -> None:
+    result = run_bench(tmp_path, "storm", "--presence", presence)
     assert result["connected"] == 4
     assert result["connects_per_s"] > 0
     assert result["server_reported_connections"] == 4 + result["warmup_connections"]
     assert result["bytes_per_connection"] is not None
     assert not result["connect_failures"]
+    check_presence(result)
+    # one account per connection, plus the warm-up accounts, all on the canvas
+    assert result["presence_expected_users"] == 4 + 5
+    assert result["presence_lists_checked"] == 4
+
+
+def test_storm_of_a_large_canvas_settles_on_counts(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    args = ["storm", "-n", "12", *TINY, "--json", str(out)]
+    from stellarcollab.bench import scenarios
+
+    original = scenarios.BenchServer.__init__
+
+    def small_limit(self: Any, **kw: Any) -> None:
+        kw["extra_env"] = {**(kw.get("extra_env") or {}), "STELLAR_PRESENCE_DETAIL_LIMIT": "5"}
+        original(self, **kw)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scenarios.BenchServer, "__init__", small_limit)
+        assert main(args) == 0
+    result = json.loads(out.read_text())
+    check_presence(result)
+    assert result["presence_lists_checked"] == 0  # counts only above the limit
+
+
+def test_reconnect_brings_everyone_back_with_what_they_missed(tmp_path: Path) -> None:
+    result = run_bench(tmp_path, "reconnect", "--reconnect-delay", "0.2", "--messages", "5")
+    assert result["dropped"] == 4 and result["back"] == 4
+    assert result["all_back_s"] > 0 and result["connects_per_s"] > 0
+    assert result["duplicates"] == 0 and result["gaps"] == 0
+    assert result["server_cpu_s"] >= 0
+    check_presence(result)
 
 
 def test_floor(tmp_path: Path) -> None:

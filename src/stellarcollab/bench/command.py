@@ -3,8 +3,8 @@
     stellarcollab bench SCENARIO [-n N] [--rate R] [--duration S] [--publishers P] [--pin]
                        [--url URL] [--json FILE] [--compare-naive]
 
-SCENARIO is one of fanout, saturate, rooms, storm, chat-persist; ``all`` (the default)
-runs the five in turn, ``sweep`` runs fanout, saturate and floor for several N and plots
+SCENARIO is one of fanout, saturate, rooms, storm, reconnect, chat-persist; ``all`` (the
+default) runs the six in turn, ``sweep`` runs fanout, saturate and floor for several N and plots
 them. ``floor`` measures a bare relay that only writes one pre-encoded frame per
 subscriber per message (no server, no protocol): the lower bound of fan-out cost and
 latency on this machine.
@@ -47,9 +47,21 @@ METRICS: list[tuple[str, str, bool]] = [
     ("load-gen CPU util", "loadgen_cpu_util", False),
     ("connected", "connected", True),
     ("connects/s", "connects_per_s", True),
+    ("connect p50 ms", "connect_latency_ms.p50", False),
     ("connect p99 ms", "connect_latency_ms.p99", False),
+    ("all settled s", "settled_s", False),
+    ("all back s", "all_back_s", False),
+    ("dropped", "dropped", True),
+    ("back with every message", "back", True),
+    ("presence wrong (count)", "presence_wrong_count", False),
+    ("presence wrong (list)", "presence_wrong_list", False),
+    ("full lists checked", "presence_lists_checked", True),
+    ("server presence right", "server_presence_matches", True),
+    ("server CPU s", "server_cpu_s", False),
+    ("server CPU s to settle", "server_cpu_to_settle_s", False),
     ("server CPU us/connect", "server_cpu_us_per_connect", False),
     ("bytes/connection", "bytes_per_connection", False),
+    ("bytes/connection during", "bytes_per_connection_during", False),
     ("server connections", "server_reported_connections", True),
     ("stored msgs", "stored_messages", True),
     ("persisted msgs/s", "persisted_per_s", True),
@@ -60,7 +72,8 @@ FOREIGN_WARNING = 0.15
 LOADGEN_WARNING = 0.85
 RATIO_KEYS = ("delivered_per_s", "latency_ms.p50", "latency_ms.p99", "latency_ms.max",
               "server_cpu_us_per_frame", "connects_per_s", "bytes_per_connection",
-              "persisted_per_s", "server_cpu_us_per_connect")
+              "persisted_per_s", "server_cpu_us_per_connect", "settled_s", "all_back_s",
+              "server_cpu_s", "bytes_per_connection_during")
 SWEEP_NS = (100, 500, 1000, 2000, 5000)
 
 
@@ -201,7 +214,20 @@ def build_parser() -> argparse.ArgumentParser:
                         help="saturate/chat-persist: unacknowledged messages per publisher")
     parser.add_argument("--room-size", type=int, default=None, help="rooms: clients per canvas")
     parser.add_argument("--users", type=int, default=None,
-                        help="accounts to spread the connections over")
+                        help="accounts to spread the connections over (storm, reconnect, "
+                             "rooms: one per connection by default; others: up to 50)")
+    parser.add_argument("--presence", choices=["diff", "guide"], default="diff",
+                        help="storm/reconnect: clients ask for batched presence like the web "
+                             "page (diff) or nothing, like a guide client (guide)")
+    parser.add_argument("--settle-timeout", type=float, default=15.0,
+                        help="storm/reconnect: seconds to wait for every client to count "
+                             "everyone after the last connect")
+    parser.add_argument("--messages", type=int, default=20,
+                        help="reconnect: chat messages sent while the clients are away")
+    parser.add_argument("--reconnect-delay", type=float, default=5.0,
+                        help="reconnect: the first backoff delay in s (the web page's 5 s)")
+    parser.add_argument("--jitter", type=float, default=0.2,
+                        help="reconnect: the backoff's jitter (the web page's 0.2 = +-20%%)")
     parser.add_argument("--procs", type=int, default=1, help="load-generator processes")
     parser.add_argument("--pin", action="store_true",
                         help="server on core 0, load generator on the other cores")
@@ -264,7 +290,8 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
         drain_timeout=args.drain_timeout, warmup=args.warmup,
         latency_every=int(pick("latency_every", 1)),
         progress=not args.no_progress, server_env=extra_env, wait_idle=args.wait_idle,
-        profile=args.profile,
+        profile=args.profile, presence=args.presence, settle_timeout=args.settle_timeout,
+        messages=args.messages, reconnect_delay=args.reconnect_delay, jitter=args.jitter,
     )
 
 

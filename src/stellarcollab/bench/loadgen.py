@@ -13,7 +13,10 @@ Modes (set by the orchestrator from the scenario):
 - ``rate``: each publisher sends at a fixed rate (open loop) for ``duration`` seconds;
 - ``window``: each publisher keeps at most ``window`` messages unacknowledged; a message is
   acknowledged when this process's designated subscriber on that canvas receives it;
-- ``storm``: no traffic; all clients connect after ``go``, as fast as allowed.
+- ``storm``: no traffic; all clients connect after ``go``, as fast as allowed, and each
+  follows who is on the canvas (``PresenceView``) until all agree with the expected count;
+- ``reconnect``: all subscribers drop at once after ``go`` while a publisher sends, and
+  come back after the web page's backoff (with jitter), resuming from their last ``seq``.
 """
 
 from __future__ import annotations
@@ -22,18 +25,20 @@ import asyncio
 import base64
 import contextlib
 import os
+import random
 import resource
 import signal
 import sys
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import orjson
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
+from stellarcollab.bench.presence_view import PresenceView, is_presence
 from stellarcollab.bench.stats import Histogram
 
 MARK = b"~b:"
@@ -64,6 +69,27 @@ def raise_nofile_limit() -> int:
     return soft
 
 
+def backoff_delay(attempt: int, settings: dict[str, float], rand: float) -> float:
+    """Seconds before reconnect ``attempt`` (1-based): the web page's Backoff
+    (core/backoff.js): initial * factor^(n-1), capped, spread by +-jitter, capped again."""
+    initial = float(settings.get("initial", 5.0))
+    maximum = float(settings.get("max", 30.0))
+    jitter = min(max(float(settings.get("jitter", 0.2)), 0.0), 1.0)
+    raw = min(maximum, initial * float(settings.get("factor", 2.0)) ** (attempt - 1))
+    return min(maximum, max(0.0, raw + raw * jitter * (2 * rand - 1)))
+
+
+def frame_seq(payload: bytes) -> int:
+    """The ``seq`` of a canvas event (0 when it has none), without decoding the JSON."""
+    at = payload.rfind(b'"seq":')
+    if at < 0:
+        return 0
+    end = at + 6
+    while end < len(payload) and 48 <= payload[end] <= 57:
+        end += 1
+    return int(payload[at + 6:end] or 0)
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -92,6 +118,13 @@ class Client(WSListener):
         self.close_code: int | None = None
         self.sent = 0
         self.inflight = 0
+        #: who is on the canvas as far as this client knows (storm and reconnect)
+        self.view: PresenceView | None = PresenceView() if gen.track_presence else None
+        self.settled = False
+        self.canvas_seq = 0
+        self.epoch = ""
+        self.resuming = False
+        self.back_ns = 0
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -119,6 +152,8 @@ class Client(WSListener):
         if seq != previous + 1:
             gen.gaps += 1
         last_seq[pub] = seq
+        if gen.track_seq:
+            self.canvas_seq = max(self.canvas_seq, frame_seq(payload))
         if self.subscriber:
             self.received += 1
             gen.last_receive_ns = now
@@ -133,6 +168,8 @@ class Client(WSListener):
         a text frame always starts with '{' (a close frame with a valid code never does),
         so the slow enum lookup of ``msg_type`` stays off the hot path."""
         if payload[:1] == b"{":
+            if self.gen.track_presence:
+                self.follow(payload)
             if not self.joined and b'"canvas_state"' in payload[:48]:
                 self.joined = True
                 waiter = self.join_waiter
@@ -145,6 +182,24 @@ class Client(WSListener):
             with contextlib.suppress(Exception):
                 transport.send_close(WSCloseCode.OK)
             transport.disconnect()
+
+    def follow(self, payload: bytes) -> None:
+        """Presence, ``seq`` and ``epoch`` from a frame that is not a benchmark message."""
+        gen = self.gen
+        if gen.track_seq:
+            self.canvas_seq = max(self.canvas_seq, frame_seq(payload))
+        if self.view is None or not is_presence(payload):
+            return
+        message = orjson.loads(payload)
+        if message.get("type") == "canvas_state":
+            self.epoch = str(message.get("epoch", ""))
+            if not self.resuming:  # on a resume the missed events are still to come
+                self.canvas_seq = int(message.get("seq", 0))
+        self.view.apply(message)
+        if not self.settled and self.view.active == gen.expected_count:
+            self.settled = True
+            gen.settled += 1
+            gen.last_settle_ns = monotonic_ns()
 
     def begin_close(self) -> None:
         transport = self.transport
@@ -291,6 +346,15 @@ class LoadGen:
         self.hold: float = float(config.get("hold", 2.0))
         self.progress_interval: float = float(config.get("progress_interval", 0.5))
         self.template = TEMPLATES[self.event]
+        self.track_presence = self.mode in ("storm", "reconnect")
+        self.track_seq = self.mode == "reconnect"
+        self.presence_mode: str = config.get("presence", "diff")
+        self.expected_users: set[int] = set(config.get("expected_users", ()))
+        self.expected_count = len(self.expected_users)
+        self.settled = 0
+        self.last_settle_ns = 0
+        self.settle_timeout: float = float(config.get("settle_timeout", 10.0))
+        self.reconnect: dict[str, float] = dict(config.get("reconnect", {}))
         self.clients: list[AnyClient] = []
         self.publishers: dict[int, Client] = {}
         self.rates: dict[int, float] = {}
@@ -336,7 +400,11 @@ class LoadGen:
         self.sending_ended_ns = 0
         self.last_change_ns = 0
         self.phase = "connect"
+        self.ws_parts = urllib.parse.urlsplit(self.ws_base)
+        self.semaphore = asyncio.Semaphore(self.connect_concurrency)
         self.stdin_lines: asyncio.Queue[str] = asyncio.Queue()
+        #: figures of the storm or reconnect phase, reported with ``measured``
+        self.outcome: dict[str, Any] = {}
 
     # ----- receiving side --------------------------------------------------------------
 
@@ -401,33 +469,64 @@ class LoadGen:
 
     async def connect_all(self, clients: list[AnyClient]) -> None:
         semaphore = asyncio.Semaphore(self.connect_concurrency)
+        self.semaphore = semaphore
+        await asyncio.gather(*(self.connect_one(client) for client in clients))
+
+    def path_of(self, client: AnyClient) -> str:
+        path = f"{self.ws_parts.path}/{client.canvas_id}?token={client.token}"
+        if self.presence_mode == "diff":
+            path += "&presence=diff"
+        if isinstance(client, Client) and client.resuming:
+            path += f"&since={client.canvas_seq}&epoch={client.epoch}"
+        return path
+
+    async def connect_one(self, client: AnyClient) -> bool:
+        """One connection up to its ``canvas_state``; a failure is counted, not raised."""
         loop = asyncio.get_running_loop()
-        parsed = urllib.parse.urlsplit(self.ws_base)
-        host, port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        host, port = self.ws_parts.hostname or "127.0.0.1", self.ws_parts.port or 80
+        async with self.semaphore:
+            path = self.path_of(client)
+            started = monotonic_ns()
+            client.join_waiter = loop.create_future()
+            try:
+                if isinstance(client, RawCounter):
+                    await client.open(host, port, path, self.connect_timeout)
+                else:
+                    await ws_connect(lambda: client, f"ws://{host}:{port}{path}",
+                                     websocket_handshake_timeout=self.connect_timeout,
+                                     read_buffer_init_size=4096, enable_auto_pong=True)
+                joined = await asyncio.wait_for(client.join_waiter, self.connect_timeout)
+            except Exception as exc:  # a failed connect is a measured outcome
+                self.connect_failures[type(exc).__name__] += 1
+                return False
+            if not joined:
+                self.connect_failures[f"closed:{client.close_code}"] += 1
+                return False
+            self.connected += 1
+            self.connect_latency.record((monotonic_ns() - started) // 1000)
+            return True
 
-        async def one(client: AnyClient) -> None:
-            async with semaphore:
-                path = f"{parsed.path}/{client.canvas_id}?token={client.token}"
-                started = monotonic_ns()
-                client.join_waiter = loop.create_future()
-                try:
-                    if isinstance(client, RawCounter):
-                        await client.open(host, port, path, self.connect_timeout)
-                    else:
-                        await ws_connect(lambda: client, f"ws://{host}:{port}{path}",
-                                         websocket_handshake_timeout=self.connect_timeout,
-                                         read_buffer_init_size=4096, enable_auto_pong=True)
-                    joined = await asyncio.wait_for(client.join_waiter, self.connect_timeout)
-                except Exception as exc:  # a failed connect is a measured outcome
-                    self.connect_failures[type(exc).__name__] += 1
-                    return
-                if not joined:
-                    self.connect_failures[f"closed:{client.close_code}"] += 1
-                    return
-                self.connected += 1
-                self.connect_latency.record((monotonic_ns() - started) // 1000)
+    async def wait_settled(self, clients: Sequence[AnyClient]) -> int:
+        """Until every connected client counts the expected users (or the timeout);
+        the time the last one did, in ns (0 when some never did)."""
+        deadline = time.monotonic() + self.settle_timeout
+        wanted = sum(1 for c in clients if isinstance(c, Client) and c.joined)
+        while self.settled < wanted and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        return self.last_settle_ns if self.settled >= wanted else 0
 
-        await asyncio.gather(*(one(client) for client in clients))
+    def presence_check(self) -> dict[str, int]:
+        """How many clients' views disagree with who is on the canvas."""
+        wrong_count = wrong_list = lists = 0
+        for client in self.clients:
+            if not isinstance(client, Client) or client.view is None or not client.joined:
+                continue
+            count_wrong, list_wrong = client.view.problems(self.expected_users)
+            wrong_count += count_wrong
+            wrong_list += list_wrong
+            lists += client.view.complete
+        return {"presence_wrong_count": wrong_count, "presence_wrong_list": wrong_list,
+                "presence_lists_checked": lists}
 
     async def progress(self) -> None:
         while True:
@@ -514,15 +613,9 @@ class LoadGen:
         go_ns = monotonic_ns()
         self.counting = True
         if self.mode == "storm":
-            self.phase = "storm"
-            await self.connect_all(self.clients)
-            connected_ns = monotonic_ns()
-            emit("mark", name="connected", connected=self.connected,
-                 elapsed_s=(connected_ns - go_ns) / 1e9,
-                 cpu_s=cpu_seconds() - cpu_start)
-            self.phase = "hold"
-            await asyncio.sleep(self.hold)
-            window_end_ns = connected_ns
+            window_end_ns = await self.run_storm(go_ns, cpu_start)
+        elif self.mode == "reconnect":
+            window_end_ns = await self.run_reconnect(go_ns, cpu_start)
         else:
             self.phase = "run"
             self.sending = True
@@ -550,7 +643,7 @@ class LoadGen:
         cpu_end = cpu_seconds()
         emit("measured", go_ns=go_ns, window_end_ns=window_end_ns,
              sending_ended_ns=self.sending_ended_ns, cpu_s=cpu_end - cpu_start,
-             wall_s=(monotonic_ns() - go_ns) / 1e9, **self.snapshot())
+             wall_s=(monotonic_ns() - go_ns) / 1e9, **self.outcome, **self.snapshot())
         self.phase = "wait-stop"
         await self.read_command(float(self.config.get("stop_timeout", 120)))
         self.phase = "close"
@@ -558,6 +651,82 @@ class LoadGen:
         progress_task.cancel()
         pump_task.cancel()
         emit("result", **self.snapshot())
+
+    async def run_storm(self, go_ns: int, cpu_start: float) -> int:
+        """Everyone connects at once; then until all agree on who is here; then idle."""
+        self.phase = "storm"
+        await self.connect_all(self.clients)
+        connected_ns = monotonic_ns()
+        emit("mark", name="connected", connected=self.connected,
+             elapsed_s=(connected_ns - go_ns) / 1e9, cpu_s=cpu_seconds() - cpu_start)
+        self.phase = "settle"
+        settled_ns = await self.wait_settled(self.clients)
+        emit("mark", name="settled", settled=self.settled,
+             elapsed_s=(settled_ns - go_ns) / 1e9 if settled_ns else None)
+        self.phase = "hold"
+        await asyncio.sleep(self.hold)
+        self.outcome.update(self.presence_check())
+        self.outcome["settled_s"] = (settled_ns - go_ns) / 1e9 if settled_ns else None
+        return connected_ns
+
+    async def run_reconnect(self, go_ns: int, cpu_start: float) -> int:
+        """Drop every subscriber at once; a publisher sends while they are away; each
+        comes back after the web page's backoff delay (jitter included) with
+        ``?since=<seq>&epoch=``, and is back once it holds every message sent."""
+        loop = asyncio.get_running_loop()
+        self.phase = "drop"
+        subscribers = [c for c in self.clients if isinstance(c, Client) and c.subscriber]
+        for client in subscribers:
+            client.resuming, client.settled, client.joined = True, False, False
+            client.abort()
+        self.settled = 0
+        self.connected = 0
+        self.connect_latency = Histogram()
+        drop_ns = monotonic_ns()
+        await asyncio.sleep(0.05)  # the aborted sockets' callbacks have run
+        messages = int(self.reconnect.get("messages", 20))
+        rate = float(self.reconnect.get("rate", 50.0))
+        self.sending = True
+        senders = [loop.create_task(self.run_rate(p, rate, loop.time() + messages / rate, 0.0))
+                   for p in self.publishers.values()]
+        self.phase = "reconnect"
+        attempts_ns: list[int] = []
+        await asyncio.gather(*(self.come_back(c, messages, attempts_ns) for c in subscribers))
+        self.sending = False
+        for task in senders:
+            task.cancel()
+        back = [c.back_ns for c in subscribers if c.back_ns]
+        self.phase = "settle"
+        settled_ns = await self.wait_settled(subscribers)
+        last_back = max(back, default=0)
+        first_try = min(attempts_ns, default=drop_ns)
+        self.outcome.update(self.presence_check())
+        self.outcome.update({
+            "back": len(back), "dropped": len(subscribers),
+            "all_back_s": (last_back - drop_ns) / 1e9 if len(back) == len(subscribers) else None,
+            "reconnect_window_s": (last_back - first_try) / 1e9 if back else None,
+            "settled_s": (settled_ns - drop_ns) / 1e9 if settled_ns else None,
+        })
+        emit("mark", name="connected", connected=self.connected,
+             elapsed_s=(last_back - go_ns) / 1e9, cpu_s=cpu_seconds() - cpu_start)
+        return last_back or monotonic_ns()
+
+    async def come_back(self, client: Client, messages: int, attempts_ns: list[int]) -> None:
+        """One dropped client: backoff, reconnect, until it has every message."""
+        settings = self.reconnect
+        for attempt in range(1, int(settings.get("max_attempts", 10)) + 1):
+            await asyncio.sleep(backoff_delay(attempt, settings, random.random()))
+            attempts_ns.append(monotonic_ns())
+            client.transport, client.close_code = None, None
+            if await self.connect_one(client):
+                break
+        else:
+            return
+        deadline = time.monotonic() + self.settle_timeout
+        while client.last_seq.get(0, 0) < messages and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if client.last_seq.get(0, 0) >= messages:
+            client.back_ns = monotonic_ns()
 
     async def close_all(self) -> None:
         for client in [*self.clients, *self.warmup]:

@@ -41,10 +41,19 @@ from stellarcollab.bench.server_process import (
     stop_process,
     wait_for_quiet,
 )
-from stellarcollab.bench.setup import Account, RestClient, create_canvases, register_users, run_id
+from stellarcollab.bench.setup import (
+    Account,
+    RestClient,
+    create_canvases,
+    register_users,
+    run_id,
+    seed_users,
+)
 from stellarcollab.bench.stats import Histogram, latency_summary_ms
 
-SCENARIOS = ("fanout", "saturate", "rooms", "storm", "chat-persist")
+SCENARIOS = ("fanout", "saturate", "rooms", "storm", "reconnect", "chat-persist")
+#: scenarios about arrivals: one account per connection unless ``--users`` says otherwise
+DISTINCT_USERS = ("storm", "reconnect", "rooms")
 EXCLUDES_SENDER = {"chat": False, "tile": True, "status": True}
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -54,6 +63,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                  "latency_every": 10},
     "rooms": {"n": 1000, "rate": 1.0, "duration": 10.0, "event": "status", "room_size": 4},
     "storm": {"n": 1000},
+    "reconnect": {"n": 1000, "rate": 50.0, "event": "chat"},
     "chat-persist": {"n": 100, "duration": 10.0, "publishers": 4, "event": "chat",
                      "window": 4},
     "floor": {"n": 1000, "rate": 50.0, "duration": 10.0},
@@ -84,6 +94,14 @@ class Options:
     wait_idle: float = 0.0
     profile: str | None = None
     server_env: dict[str, str] = field(default_factory=dict)
+    #: how clients ask for presence: "diff" (the web page) or "guide" (nothing asked)
+    presence: str = "diff"
+    settle_timeout: float = 15.0
+    #: reconnect: messages sent while the clients are away, and the web page's backoff
+    messages: int = 20
+    reconnect_delay: float = 5.0
+    reconnect_max_delay: float = 60.0
+    jitter: float = 0.2
 
     def params(self) -> dict[str, Any]:
         keep = {"scenario", "n", "duration", "procs", "pin", "users"}
@@ -99,7 +117,10 @@ class Options:
             keep |= {"room_size"}
         if self.scenario == "storm":
             keep = {"scenario", "n", "hold", "procs", "pin", "users", "connect_concurrency",
-                    "warmup"}
+                    "warmup", "presence"}
+        if self.scenario == "reconnect":
+            keep = {"scenario", "n", "procs", "pin", "users", "connect_concurrency",
+                    "presence", "messages", "rate", "reconnect_delay", "jitter"}
         if self.scenario in ("fanout", "saturate"):
             keep |= {"latency_every"}
         values = asdict(self)
@@ -235,7 +256,7 @@ def plan_clients(opts: Options, accounts: list[Account], canvases: list[int],
             pub_canvas[index], pub_is_sub[index] = canvas, True
         return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, "rate")
     canvas = canvases[0]
-    every = max(1, opts.latency_every)
+    every = 1 if opts.scenario == "reconnect" else max(1, opts.latency_every)
     for index in range(opts.n):
         clients.append({"canvas": canvas, "token": accounts[index % users].token,
                         "sub": True, "measure": index % every == 0})
@@ -251,7 +272,7 @@ def plan_clients(opts: Options, accounts: list[Account], canvases: list[int],
         clients.append({"canvas": canvas, "token": account.token, "sub": False, "pub": pub,
                         "rate": opts.rate / publishers, "measure": False})
         pub_canvas[pub], pub_is_sub[pub] = canvas, False
-    mode = "rate" if opts.scenario == "fanout" else "window"
+    mode = {"fanout": "rate", "reconnect": "reconnect"}.get(opts.scenario, "window")
     return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, mode)
 
 
@@ -347,31 +368,58 @@ def run_scenario(opts: Options, mode: str = "fast",
     return result
 
 
+def make_accounts(rest: RestClient, server: BenchServer | None, count: int, run: str,
+                  progress: Progress) -> list[Account]:
+    """``count`` accounts: over REST against a server given by URL; against our own bench
+    server one over REST and the rest written into its database (no hashing each)."""
+    database = server.database_path if server is not None else None
+    if database is None or server is None or count <= 1:
+        return register_users(rest, count, run, on_progress=lambda done: progress.update(
+            "accounts", done / count, f"{done}/{count} users"))
+    template = register_users(rest, 1, run)[0]
+    return [template, *seed_users(database, server.secret_key, template, count - 1, run)]
+
+
+def server_presence(rest: RestClient, canvas_id: int, token: str) -> set[int] | None:
+    """Who the server says is on the canvas (its REST list)."""
+    with contextlib.suppress(Exception):
+        status, body = rest.request("GET", f"/api/v1/canvases/{canvas_id}/users", token=token)
+        if status == 200:
+            return {int(user["user_id"]) for user in body}
+    return None
+
+
 def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
          server: BenchServer | None, gen_cpus: set[int] | None,
          progress: Progress) -> dict[str, Any]:
     rest = RestClient(base_url)
     run = run_id()
-    if opts.scenario == "rooms":
-        rooms = math.ceil(opts.n / max(1, opts.room_size))
-        users = opts.users or max(opts.room_size, min(opts.n, 200))
+    rooms = math.ceil(opts.n / max(1, opts.room_size)) if opts.scenario == "rooms" else 1
+    publishers = 0 if opts.scenario in ("rooms", "storm") else max(1, opts.publishers)
+    if opts.scenario in DISTINCT_USERS:
+        users = opts.users or opts.n + publishers
     else:
-        rooms = 1
-        users = opts.users or max(1, min(opts.n + opts.publishers, 50))
+        users = opts.users or max(1, min(opts.n + publishers, 50))
     warm_users = min(5, opts.warmup) if opts.scenario == "storm" else 0
     wanted = users + warm_users
     progress.update("accounts", 0.0)
-    accounts = register_users(rest, wanted, run, on_progress=lambda done: progress.update(
-        "accounts", done / wanted, f"{done}/{wanted} users"))
+    accounts = make_accounts(rest, server, wanted, run, progress)
     canvases = create_canvases(rest, accounts[0], rooms, run)
-    rest.close()
     plan = plan_clients(opts, accounts[:users], canvases, accounts[users:])
+    expected_users = sorted({a.user_id for a in accounts[:users]}
+                            | {a.user_id for a in accounts[users:]})
+    if opts.scenario in ("storm", "reconnect"):
+        on_canvas = {c["token"] for c in [*plan.clients, *plan.warmup]}
+        expected_users = sorted(a.user_id for a in accounts if a.token in on_canvas)
     ws_base = base_url.replace("http://", "ws://", 1) + "/api/v1/ws/canvas"
     parts = split_clients(plan.clients, max(1, opts.procs))
     connect_timeout = 60.0 + opts.n / 200.0  # one connection attempt
     phase_timeout = 60.0 + len(plan.clients) / 20.0  # all of them, at 20/s or better
-    run_time = opts.hold if opts.scenario == "storm" else opts.duration
-    measured_timeout = (phase_timeout if opts.scenario == "storm" else 0.0) + run_time \
+    run_time = {"storm": opts.hold + opts.settle_timeout,
+                "reconnect": opts.reconnect_max_delay + 2 * opts.settle_timeout}.get(
+        opts.scenario, opts.duration)
+    measured_timeout = (phase_timeout if opts.scenario in ("storm", "reconnect") else 0.0) \
+        + run_time \
         + opts.drain_timeout + 30.0
     events: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
     gens: list[LoadGenProcess] = []
@@ -382,6 +430,11 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         "connect_timeout": connect_timeout, "hold": opts.hold,
         "deadline_s": int(phase_timeout + measured_timeout + 120 + opts.wait_idle),
         "go_timeout": phase_timeout + 60 + opts.wait_idle, "stop_timeout": 60,
+        "presence": opts.presence, "expected_users": expected_users,
+        "settle_timeout": opts.settle_timeout,
+        "reconnect": {"messages": opts.messages, "rate": opts.rate,
+                      "initial": opts.reconnect_delay, "max": opts.reconnect_max_delay,
+                      "factor": 2.0, "jitter": opts.jitter, "max_attempts": 5},
     }
     try:
         for index, part in enumerate(parts):
@@ -436,6 +489,9 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         health: dict[str, Any] | None = None
         with contextlib.suppress(Exception):
             health = get_json(base_url + "/api/v1/health")
+        on_server = server_presence(rest, plan.canvases[0], accounts[0].token) \
+            if opts.scenario in ("storm", "reconnect") else None
+        rest.close()
         stored = count_chat_rows(server.database_path) if (
             server is not None and opts.scenario == "chat-persist") else None
         for gen in gens:
@@ -451,6 +507,9 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
             gen.stop()
     result = summarize(opts, mode, plan, measured, results, before, after, marks,
                        mark_events.get("connected", {}), health, stored)
+    if opts.scenario in ("storm", "reconnect"):
+        result.update(arrival_figures(opts, list(measured.values()), before, marks,
+                                      on_server, set(expected_users)))
     # CPU that neither the server nor the load generators nor this process used: other
     # programs on the machine competing for the cores during the measured window
     ours_cpu = sum(float(item["cpu_s"]) for item in measured.values()) \
@@ -510,6 +569,50 @@ def _collect(gens: list[LoadGenProcess], events: queue.Queue[tuple[int, dict[str
 # ----- figures -------------------------------------------------------------------------------
 
 
+def _latest(window: list[dict[str, Any]], key: str) -> float | None:
+    """The largest of every load generator's figure; None when any lacks it."""
+    values = [item.get(key) for item in window]
+    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    return round(max(numbers), 3) if numbers and len(numbers) == len(values) else None
+
+
+def arrival_figures(opts: Options, window: list[dict[str, Any]], before: ProcSample | None,
+                    marks: dict[str, ProcSample], on_server: set[int] | None,
+                    expected: set[int]) -> dict[str, Any]:
+    """Storm and reconnect: time until every client agrees on who is here, whether they
+    all do (and with the server), server CPU to that point, memory during and after."""
+    def total(key: str) -> int:
+        return sum(int(item.get(key) or 0) for item in window)
+
+    out: dict[str, Any] = {
+        "settled_s": _latest(window, "settled_s"),
+        "presence_wrong_count": total("presence_wrong_count"),
+        "presence_wrong_list": total("presence_wrong_list"),
+        "presence_lists_checked": total("presence_lists_checked"),
+        "presence_expected_users": len(expected),
+        "server_presence_matches": None if on_server is None else on_server == expected,
+    }
+    if opts.scenario == "reconnect":
+        windows = [item.get("reconnect_window_s") or 0.0 for item in window]
+        connected = total("connected")
+        out.update({
+            "dropped": total("dropped"), "back": total("back"),
+            "duplicates": total("duplicates"), "gaps": total("gaps"),
+            "all_back_s": _latest(window, "all_back_s"),
+            "reconnect_window_s": round(max(windows), 3),
+            "connects_per_s": round(connected / max(windows), 1) if max(windows) else None,
+        })
+    connected = total("connected")
+    settle = marks.get("settled")
+    if before is not None and settle is not None and connected:
+        out["server_cpu_to_settle_s"] = round(settle.cpu_s - before.cpu_s, 3)
+    during = marks.get("connected")
+    if before is not None and during is not None and connected:
+        out["bytes_per_connection_during"] = round((during.rss_bytes - before.rss_bytes)
+                                                   / connected)
+    return out
+
+
 def _sum_counters(items: list[dict[str, Any]], key: str) -> dict[str, int]:
     total: Counter[str] = Counter()
     for item in items:
@@ -535,7 +638,7 @@ def summarize(opts: Options, mode: str, plan: Plan,
     out["close_codes"] = _sum_counters(list(results.values()), "close_codes")
     if before is not None and after is not None:
         out["server_rss_bytes"] = after.rss_bytes
-    if opts.scenario == "storm":
+    if opts.scenario in ("storm", "reconnect"):
         connected = sum(int(item["connected"]) for item in window)
         elapsed = max((float(m["elapsed_s"]) for m in connect_marks.values()), default=wall_s)
         connect_latency = Histogram()

@@ -174,6 +174,8 @@ class BenchServer:
         self.extra_env = extra_env
         self.start_timeout = start_timeout
         self.port = 0
+        #: the key the server signs tokens with (the bench signs seeded accounts' too)
+        self.secret_key = ""
         self.data_dir: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._log: Any = None
@@ -197,6 +199,7 @@ class BenchServer:
         self.port = free_port()
         env = bench_server_env(self.data_dir, mode=self.mode,
                                max_connections=self.max_connections, extra=self.extra_env)
+        self.secret_key = env["STELLAR_SECRET_KEY"]
         self._log = open(self.data_dir / "server.log", "wb")  # noqa: SIM115 (closed in stop)
         argv = [sys.executable, "-m", "stellarcollab.cli", "serve", "--host", LOOPBACK,
                 "--port", str(self.port), "--no-access-log"]

@@ -2,19 +2,27 @@
 
 Plain ``http.client`` with keep-alive, a few requests in parallel; names carry a random
 run id so a run against a long-lived server (``--url``) never collides with an earlier one.
+Against a bench server of its own, thousands of accounts are written straight into its
+database (one registered over REST is the template, its password hash shared) and their
+tokens signed with the server's key: no password hashing per account.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import secrets
+import sqlite3
 import threading
 import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from stellarcollab.auth.tokens import TokenService
 
 BENCH_PASSWORD = "bench-password-1"
 
@@ -119,3 +127,28 @@ def create_canvases(client: RestClient, owner: Account, count: int, run: str,
 
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, count))) as pool:
         return list(pool.map(one, range(count)))
+
+
+#: columns a seeded account sets itself; every other column is copied from the template
+OWN_COLUMNS = ("id", "username", "username_key", "email", "display_name")
+
+
+def seed_users(database: Path, secret_key: str, template: Account, count: int, run: str,
+               token_lifetime: int = 3600) -> list[Account]:
+    """Insert ``count`` accounts named ``b<run>_s<i>`` like ``template`` (same password,
+    flags and creation time) into the server's SQLite database, and sign a token for each."""
+    names = [f"b{run}_s{index}" for index in range(count)]
+    with contextlib.closing(sqlite3.connect(database, timeout=30)) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(users)")]
+        copied = [c for c in columns if c not in OWN_COLUMNS]
+        target = ", ".join(["username", "username_key", "email", "display_name", *copied])
+        source = ", ".join(["?", "?", "?", "?", *copied])
+        with connection:
+            connection.executemany(
+                f"INSERT INTO users ({target}) SELECT {source} FROM users WHERE id = ?",
+                [(name, name.lower(), f"{name}@bench.example.com", name, template.user_id)
+                 for name in names])
+        ids = dict(connection.execute("SELECT username, id FROM users WHERE id > ?",
+                                      (template.user_id,)).fetchall())
+    tokens = TokenService(secret_key, token_lifetime)
+    return [Account(int(ids[name]), name, tokens.issue(int(ids[name]))[0]) for name in names]
