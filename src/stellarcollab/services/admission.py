@@ -18,8 +18,9 @@ from sqlalchemy import and_, select
 
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import Canvas, CanvasMember, RevokedToken, User
+from stellarcollab.db.models import Canvas, CanvasMember, User
 from stellarcollab.db.types import fits_int_column
+from stellarcollab.services.account_reads import AccountReader
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 
@@ -76,6 +77,9 @@ class SocketAdmission:
             ttl, CACHE_ENTRIES, clock)
         self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
+        #: public canvases, which anyone may enter: one read serves every user
+        self.public: ExpiringCache[int, Canvas] = ExpiringCache(ttl, CACHE_ENTRIES, clock)
+        self.reader = AccountReader(db)
         self.revoked: dict[str, float] = {}
 
     def note_revoked(self, jti: str, expires_at: float) -> None:
@@ -87,6 +91,7 @@ class SocketAdmission:
 
     def forget_canvas(self, canvas_id: int) -> None:
         self.canvases.drop(lambda key: key[0] == canvas_id)
+        self.public.drop(lambda key: key == canvas_id)
 
     def forget_user(self, user_id: int) -> None:
         self.accounts.drop(lambda key: key[0] == user_id)
@@ -95,10 +100,16 @@ class SocketAdmission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
         (missing or inactive canvas) or CanvasAccessDenied (private, not a member)."""
         user, claims = await self.admit_user(token)
+        public = self.public.get(canvas_id)
+        if public is not None:
+            return Admission(user, claims, public)
         access = self.canvases.get((canvas_id, user.id))
         if access is None:
             access = await self._load_canvas(canvas_id, user)
-            self.canvases.put((canvas_id, user.id), access)
+            if access[0].visibility == "public":
+                self.public.put(canvas_id, access[0])
+            else:
+                self.canvases.put((canvas_id, user.id), access)
         canvas, may_enter = access
         if not may_enter:
             raise CanvasAccessDenied(CANVAS_NOT_FOUND)
@@ -119,19 +130,13 @@ class SocketAdmission:
         return user, claims
 
     async def _load_account(self, claims: TokenClaims) -> User:
-        async with self.db.read() as session:
-            account = (await session.execute(
-                select(User, RevokedToken.jti)
-                .outerjoin(RevokedToken, RevokedToken.jti == claims.jti)
-                .where(User.id == claims.user_id)
-            )).first()
-        if account is None or not account[0].is_active:
+        account = await self.reader.read(claims.user_id, claims.jti)
+        if account.user is None or not account.user.is_active:
             raise Unauthorized("Could not validate credentials")
-        if account[1] is not None:
+        if account.revoked:
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
-        user: User = account[0]
-        return user
+        return account.user
 
     async def _load_canvas(self, canvas_id: int, user: User) -> tuple[Canvas, bool]:
         if not fits_int_column(canvas_id):

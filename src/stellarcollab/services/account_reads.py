@@ -1,0 +1,83 @@
+"""Accounts for socket admission, read in batches: the sockets of different users that
+arrive together (a storm after a deploy or a network blip) share one query for their
+accounts and one for their tokens' revocation, instead of one round trip each."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import RevokedToken, User
+
+#: most accounts in one query (SQLite allows 32,766 bound values; stay far below)
+MAX_BATCH = 500
+
+
+@dataclass(slots=True)
+class AccountRead:
+    """What one admission learns: the account (None when missing) and whether the
+    token it came with was revoked."""
+
+    user: User | None
+    revoked: bool
+
+
+@dataclass(slots=True)
+class _Batch:
+    waiting: dict[tuple[int, str], list[asyncio.Future[AccountRead]]] = field(
+        default_factory=dict)
+
+
+class AccountReader:
+    def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
+        self.db = db
+        self.max_batch = max_batch
+        self._batch = _Batch()
+        self._worker: asyncio.Task[None] | None = None
+
+    async def read(self, user_id: int, jti: str) -> AccountRead:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AccountRead] = loop.create_future()
+        self._batch.waiting.setdefault((user_id, jti), []).append(future)
+        if self._worker is None:
+            self._worker = loop.create_task(self._work())
+        return await future
+
+    async def _work(self) -> None:
+        try:
+            while self._batch.waiting:
+                await asyncio.sleep(0)  # the requests of this loop iteration join in
+                keys = list(self._batch.waiting)[:self.max_batch]
+                taken = {key: self._batch.waiting.pop(key) for key in keys}
+                try:
+                    users, revoked = await self._query(keys)
+                except Exception as exc:  # every waiter sees the failure
+                    _settle_all(taken, exc)
+                    continue
+                for (user_id, jti), futures in taken.items():
+                    result = AccountRead(users.get(user_id), jti in revoked)
+                    for future in futures:
+                        if not future.done():
+                            future.set_result(result)
+        finally:
+            self._worker = None
+
+    async def _query(self, keys: list[tuple[int, str]]) -> tuple[dict[int, User], set[str]]:
+        user_ids = {user_id for user_id, _ in keys}
+        jtis = {jti for _, jti in keys}
+        async with self.db.read() as session:
+            users = (await session.scalars(select(User).where(User.id.in_(user_ids)))).all()
+            revoked = (await session.scalars(
+                select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)))).all()
+        return {user.id: user for user in users}, set(revoked)
+
+
+def _settle_all(taken: dict[tuple[int, str], list[asyncio.Future[AccountRead]]],
+                exc: Exception) -> None:
+    for futures in taken.values():
+        for future in futures:
+            if not future.done():
+                future.set_exception(exc)
