@@ -11,6 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+
 from stellarcollab.realtime.broker.base import PRESENCE_EXPIRED
 from stellarcollab.realtime.broker.events import EventBus
 from stellarcollab.realtime.broker.presence import PresenceStore
@@ -54,7 +56,7 @@ class Membership:
         #: per canvas, the views of the first ``detail_limit`` users (what canvas_state
         #: lists): an arrival on a large canvas does not change them, so a storm of
         #: arrivals reuses one list instead of rebuilding it per socket
-        self._listed: dict[int, list[dict[str, Any]]] = {}
+        self._listed: dict[int, tuple[list[dict[str, Any]], orjson.Fragment]] = {}
 
     async def membership_event(self, kind: str, canvas_id: int,
                                user: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -70,26 +72,30 @@ class Membership:
     async def canvas_state(self, connection: Connection, canvas_id: int,
                            seq: int) -> dict[str, Any]:
         entries = await self.presence.presence(canvas_id)
-        return canvas.canvas_state(
+        listed, encoded = self._listed_users(canvas_id, entries)
+        state = canvas.canvas_state(
             canvas_id=canvas_id, seq=seq, epoch=self.events.epoch,
             connection_id=connection.id, you=connection.brief(),
-            users=self._listed_users(canvas_id, entries), active_users=len(entries),
-            locks=self.leases.views(canvas_id),
+            users=listed, active_users=len(entries), locks=self.leases.views(canvas_id),
         )
+        state["users"] = encoded  # the same list, encoded once for every arrival
+        return state
 
-    def _listed_users(self, canvas_id: int, entries: list[UserPresence]) -> list[dict[str, Any]]:
-        listed = self._listed.get(canvas_id)
-        if listed is None:
+    def _listed_users(
+        self, canvas_id: int, entries: list[UserPresence]
+    ) -> tuple[list[dict[str, Any]], orjson.Fragment]:
+        cached = self._listed.get(canvas_id)
+        if cached is None:
             listed = [p.view() for p in entries[:self.policy.detail_limit]]
-            self._listed[canvas_id] = listed
-        return listed
+            cached = self._listed[canvas_id] = (listed, orjson.Fragment(orjson.dumps(listed)))
+        return cached
 
     def presence_changed(self, canvas_id: int, event_type: str) -> None:
         """A presence event of the canvas (from any process): the listed users may have
         changed, unless it is an arrival on a canvas already listing its limit."""
-        listed = self._listed.get(canvas_id)
-        if listed is not None and (event_type != "user_joined"
-                                   or len(listed) < self.policy.detail_limit):
+        cached = self._listed.get(canvas_id)
+        if cached is not None and (event_type != "user_joined"
+                                   or len(cached[0]) < self.policy.detail_limit):
             del self._listed[canvas_id]
 
     async def announce_arrival(self, canvas_id: int, user: dict[str, Any]) -> None:

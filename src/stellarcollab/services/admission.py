@@ -18,9 +18,9 @@ from sqlalchemy import and_, select
 
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import Canvas, CanvasMember, User
+from stellarcollab.db.models import Canvas, CanvasMember
 from stellarcollab.db.types import fits_int_column
-from stellarcollab.services.account_reads import AccountReader
+from stellarcollab.services.account_reads import AccountReader, AccountRecord
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 
@@ -62,7 +62,7 @@ class ExpiringCache(Generic[K, V]):
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    user: User
+    user: AccountRecord
     claims: TokenClaims
     #: the canvas the socket is for; None for the user socket
     canvas: Canvas | None = None
@@ -73,7 +73,7 @@ class SocketAdmission:
         self.db = db
         self.tokens = tokens
         clock = tokens.clock.monotonic
-        self.accounts: ExpiringCache[tuple[int, str], User] = ExpiringCache(
+        self.accounts: ExpiringCache[tuple[int, str], AccountRecord] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
         self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
@@ -115,7 +115,7 @@ class SocketAdmission:
             raise CanvasAccessDenied(CANVAS_NOT_FOUND)
         return Admission(user, claims, canvas)
 
-    async def admit_user(self, token: str) -> tuple[User, TokenClaims]:
+    async def admit_user(self, token: str) -> tuple[AccountRecord, TokenClaims]:
         """The account a socket's token stands for; Unauthorized as ``admit``."""
         try:
             claims = self.tokens.decode(token)
@@ -129,7 +129,7 @@ class SocketAdmission:
             self.accounts.put((claims.user_id, claims.jti), user)
         return user, claims
 
-    async def _load_account(self, claims: TokenClaims) -> User:
+    async def _load_account(self, claims: TokenClaims) -> AccountRecord:
         account = await self.reader.read(claims.user_id, claims.jti)
         if account.user is None or not account.user.is_active:
             raise Unauthorized("Could not validate credentials")
@@ -138,7 +138,7 @@ class SocketAdmission:
             raise Unauthorized("Token has been revoked")
         return account.user
 
-    async def _load_canvas(self, canvas_id: int, user: User) -> tuple[Canvas, bool]:
+    async def _load_canvas(self, canvas_id: int, user: AccountRecord) -> tuple[Canvas, bool]:
         if not fits_int_column(canvas_id):
             raise NotFound(CANVAS_NOT_FOUND)
         async with self.db.read() as session:
