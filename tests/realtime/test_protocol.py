@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
@@ -33,3 +34,21 @@ def test_text_frame_is_a_valid_unmasked_frame(size: int) -> None:
         raise AssertionError("frame was incomplete")
     assert frame.opcode is Opcode.TEXT and frame.fin
     assert frame.data == payload
+
+
+def test_an_encoded_event_takes_the_memory_of_its_size() -> None:
+    """Payloads stay in the recovery history: orjson's own result would keep a 4 KiB
+    buffer per event."""
+    import tracemalloc
+
+    event = {"type": "user_joined", "user_id": 1, "username": "sarah", "active_users": 5}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        kept = [encode_event({**event, "user_id": index}) for index in range(200)]
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    grown = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert grown / len(kept) < 1024
+    assert orjson.loads(kept[7])["user_id"] == 7
