@@ -92,6 +92,22 @@ def test_storm(tmp_path: Path, presence: str) -> None:
     assert result["presence_lists_checked"] == 4
 
 
+def test_storm_over_several_canvases(tmp_path: Path) -> None:
+    result = run_bench(tmp_path, "storm", "--canvases", "2")
+    assert result["connected"] == 4
+    check_presence(result)
+
+
+def test_storms_compare_and_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "storms.png"
+    result = run_bench(tmp_path, "storms", "--ns", "2,3", "--compare-naive", "--naive-up-to",
+                       "2", "--plot", str(plot))
+    assert [p["n"] for p in result["points"]] == [2, 3]
+    assert result["points"][0]["naive"]["settled_s"] is not None
+    assert result["points"][1]["naive"] is None
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
 def test_storm_of_a_large_canvas_settles_on_counts(tmp_path: Path) -> None:
     out = tmp_path / "result.json"
     args = ["storm", "-n", "12", *TINY, "--json", str(out)]

@@ -200,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stellarcollab bench", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", nargs="?", default="all",
-                        choices=[*SCENARIOS, "all", "sweep", "floor"])
+                        choices=[*SCENARIOS, "all", "sweep", "floor", "storms"])
     parser.add_argument("-n", type=int, default=None,
                         help="subscribers (rooms: all clients; storm: connections)")
     parser.add_argument("--rate", type=float, default=None,
@@ -219,6 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presence", choices=["diff", "guide"], default="diff",
                         help="storm/reconnect: clients ask for batched presence like the web "
                              "page (diff) or nothing, like a guide client (guide)")
+    parser.add_argument("--canvases", type=int, default=1,
+                        help="storm: canvases to spread the clients over, in equal blocks")
     parser.add_argument("--settle-timeout", type=float, default=15.0,
                         help="storm/reconnect: seconds to wait for every client to count "
                              "everyone after the last connect")
@@ -254,7 +256,10 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: what the run needs)")
     parser.add_argument("--ns", default=",".join(map(str, SWEEP_NS)),
                         help="sweep: the values of N")
-    parser.add_argument("--plot", default=None, help="sweep: PNG to write")
+    parser.add_argument("--plot", default=None, help="sweep, storms: PNG to write")
+    parser.add_argument("--naive-up-to", type=int, default=5000,
+                        help="storms: run the naive server only up to this N (its storms "
+                             "grow with N squared)")
     parser.add_argument("--wait-idle", type=float, default=0.0,
                         help="wait up to this many seconds for other load on the machine "
                              "to stop before each measured window")
@@ -290,7 +295,8 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
         drain_timeout=args.drain_timeout, warmup=args.warmup,
         latency_every=int(pick("latency_every", 1)),
         progress=not args.no_progress, server_env=extra_env, wait_idle=args.wait_idle,
-        profile=args.profile, presence=args.presence, settle_timeout=args.settle_timeout,
+        profile=args.profile, presence=args.presence, canvases=args.canvases,
+        settle_timeout=args.settle_timeout,
         messages=args.messages, reconnect_delay=args.reconnect_delay, jitter=args.jitter,
     )
 
@@ -356,6 +362,31 @@ def run_sweep(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str,
     return sweep
 
 
+def run_storms(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
+    """``storms``: the storm at several N, ours and (up to ``--naive-up-to``) naive,
+    plotted: settle time and memory per connection against N."""
+    ns = [int(part) for part in str(args.ns).split(",") if part.strip()]
+    points: list[dict[str, Any]] = []
+    for n in ns:
+        opts = options_for("storm", args)
+        opts.n = n
+        result = run_one(opts, args.compare_naive and n <= args.naive_up_to, args.retries)
+        say(render_table(result))
+        points.append({"n": n, "ours": _trim(result), "naive": _trim(result.get("naive")),
+                       "ratios": result.get("ratios")})
+    output: dict[str, Any] = {"scenario": "storms", "ns": ns, "points": points}
+    plot_path = args.plot or "performance-storms.png"
+    try:
+        from stellarcollab.bench.storm_plot import plot_storms
+    except ImportError as exc:  # matplotlib is optional
+        say(f"no plot: {exc}")
+    else:
+        plot_storms(points, Path(plot_path))
+        output["plot"] = plot_path
+        say(f"plot written to {plot_path}")
+    return output
+
+
 def _trim(result: dict[str, Any] | None) -> dict[str, Any] | None:
     if result is None:
         return None
@@ -373,6 +404,8 @@ def main(argv: list[str]) -> int:
     try:
         if args.scenario == "sweep":
             output = run_sweep(args, say)
+        elif args.scenario == "storms":
+            output = run_storms(args, say)
         elif args.scenario == "floor":
             if args.compare_naive or args.url:
                 raise BenchError("floor runs a bare relay of its own: drop --compare-naive "

@@ -196,7 +196,7 @@ class Client(WSListener):
             if not self.resuming:  # on a resume the missed events are still to come
                 self.canvas_seq = int(message.get("seq", 0))
         self.view.apply(message)
-        if not self.settled and self.view.active == gen.expected_count:
+        if not self.settled and self.view.active == len(gen.expected_on(self.canvas_id)):
             self.settled = True
             gen.settled += 1
             gen.last_settle_ns = monotonic_ns()
@@ -349,8 +349,9 @@ class LoadGen:
         self.track_presence = self.mode in ("storm", "reconnect")
         self.track_seq = self.mode == "reconnect"
         self.presence_mode: str = config.get("presence", "diff")
-        self.expected_users: set[int] = set(config.get("expected_users", ()))
-        self.expected_count = len(self.expected_users)
+        #: per canvas, who should be on it once everyone has arrived
+        self.expected: dict[int, set[int]] = {
+            int(canvas): set(users) for canvas, users in config.get("expected", {}).items()}
         self.settled = 0
         self.last_settle_ns = 0
         self.settle_timeout: float = float(config.get("settle_timeout", 10.0))
@@ -515,13 +516,16 @@ class LoadGen:
             await asyncio.sleep(0.01)
         return self.last_settle_ns if self.settled >= wanted else 0
 
+    def expected_on(self, canvas_id: int) -> set[int]:
+        return self.expected.get(canvas_id, set())
+
     def presence_check(self) -> dict[str, int]:
         """How many clients' views disagree with who is on the canvas."""
         wrong_count = wrong_list = lists = 0
         for client in self.clients:
             if not isinstance(client, Client) or client.view is None or not client.joined:
                 continue
-            count_wrong, list_wrong = client.view.problems(self.expected_users)
+            count_wrong, list_wrong = client.view.problems(self.expected_on(client.canvas_id))
             wrong_count += count_wrong
             wrong_list += list_wrong
             lists += client.view.complete

@@ -96,6 +96,8 @@ class Options:
     server_env: dict[str, str] = field(default_factory=dict)
     #: how clients ask for presence: "diff" (the web page) or "guide" (nothing asked)
     presence: str = "diff"
+    #: storm: canvases the clients are spread over (in equal blocks)
+    canvases: int = 1
     settle_timeout: float = 15.0
     #: reconnect: messages sent while the clients are away, and the web page's backoff
     messages: int = 20
@@ -117,7 +119,7 @@ class Options:
             keep |= {"room_size"}
         if self.scenario == "storm":
             keep = {"scenario", "n", "hold", "procs", "pin", "users", "connect_concurrency",
-                    "warmup", "presence"}
+                    "warmup", "presence", "canvases"}
         if self.scenario == "reconnect":
             keep = {"scenario", "n", "procs", "pin", "users", "connect_concurrency",
                     "presence", "messages", "rate", "reconnect_delay", "jitter"}
@@ -257,10 +259,13 @@ def plan_clients(opts: Options, accounts: list[Account], canvases: list[int],
         return Plan(canvases, clients, subs, pub_canvas, pub_is_sub, "rate")
     canvas = canvases[0]
     every = 1 if opts.scenario == "reconnect" else max(1, opts.latency_every)
+    per_canvas = math.ceil(opts.n / len(canvases))
     for index in range(opts.n):
-        clients.append({"canvas": canvas, "token": accounts[index % users].token,
+        # storm --canvases K: the clients in K blocks, one canvas each
+        on = canvases[index // per_canvas]
+        clients.append({"canvas": on, "token": accounts[index % users].token,
                         "sub": True, "measure": index % every == 0})
-        subs[canvas] += 1
+        subs[on] += 1
     if opts.scenario == "storm":
         # warm-up connections, opened before the measured window, on accounts of their own
         warmup = [{"canvas": canvas, "token": warm_accounts[index % len(warm_accounts)].token}
@@ -380,6 +385,15 @@ def make_accounts(rest: RestClient, server: BenchServer | None, count: int, run:
     return [template, *seed_users(database, server.secret_key, template, count - 1, run)]
 
 
+def expected_presence(plan: Plan, accounts: list[Account]) -> dict[int, list[int]]:
+    """Per canvas, the users its clients (and warm-up connections) belong to."""
+    user_of = {account.token: account.user_id for account in accounts}
+    expected: dict[int, set[int]] = {}
+    for client in [*plan.clients, *plan.warmup]:
+        expected.setdefault(int(client["canvas"]), set()).add(user_of[client["token"]])
+    return {canvas: sorted(users) for canvas, users in expected.items()}
+
+
 def server_presence(rest: RestClient, canvas_id: int, token: str) -> set[int] | None:
     """Who the server says is on the canvas (its REST list)."""
     with contextlib.suppress(Exception):
@@ -394,7 +408,8 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
          progress: Progress) -> dict[str, Any]:
     rest = RestClient(base_url)
     run = run_id()
-    rooms = math.ceil(opts.n / max(1, opts.room_size)) if opts.scenario == "rooms" else 1
+    rooms = {"rooms": math.ceil(opts.n / max(1, opts.room_size)),
+             "storm": max(1, opts.canvases)}.get(opts.scenario, 1)
     publishers = 0 if opts.scenario in ("rooms", "storm") else max(1, opts.publishers)
     if opts.scenario in DISTINCT_USERS:
         users = opts.users or opts.n + publishers
@@ -406,11 +421,7 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
     accounts = make_accounts(rest, server, wanted, run, progress)
     canvases = create_canvases(rest, accounts[0], rooms, run)
     plan = plan_clients(opts, accounts[:users], canvases, accounts[users:])
-    expected_users = sorted({a.user_id for a in accounts[:users]}
-                            | {a.user_id for a in accounts[users:]})
-    if opts.scenario in ("storm", "reconnect"):
-        on_canvas = {c["token"] for c in [*plan.clients, *plan.warmup]}
-        expected_users = sorted(a.user_id for a in accounts if a.token in on_canvas)
+    expected = expected_presence(plan, accounts)
     ws_base = base_url.replace("http://", "ws://", 1) + "/api/v1/ws/canvas"
     parts = split_clients(plan.clients, max(1, opts.procs))
     connect_timeout = 60.0 + opts.n / 200.0  # one connection attempt
@@ -430,7 +441,7 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         "connect_timeout": connect_timeout, "hold": opts.hold,
         "deadline_s": int(phase_timeout + measured_timeout + 120 + opts.wait_idle),
         "go_timeout": phase_timeout + 60 + opts.wait_idle, "stop_timeout": 60,
-        "presence": opts.presence, "expected_users": expected_users,
+        "presence": opts.presence, "expected": {str(k): v for k, v in expected.items()},
         "settle_timeout": opts.settle_timeout,
         "reconnect": {"messages": opts.messages, "rate": opts.rate,
                       "initial": opts.reconnect_delay, "max": opts.reconnect_max_delay,
@@ -489,8 +500,8 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         health: dict[str, Any] | None = None
         with contextlib.suppress(Exception):
             health = get_json(base_url + "/api/v1/health")
-        on_server = server_presence(rest, plan.canvases[0], accounts[0].token) \
-            if opts.scenario in ("storm", "reconnect") else None
+        on_server = {canvas: server_presence(rest, canvas, accounts[0].token)
+                     for canvas in expected} if opts.scenario in ("storm", "reconnect") else {}
         rest.close()
         stored = count_chat_rows(server.database_path) if (
             server is not None and opts.scenario == "chat-persist") else None
@@ -509,7 +520,7 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
                        mark_events.get("connected", {}), health, stored)
     if opts.scenario in ("storm", "reconnect"):
         result.update(arrival_figures(opts, list(measured.values()), before, marks,
-                                      on_server, set(expected_users)))
+                                      on_server, expected))
     # CPU that neither the server nor the load generators nor this process used: other
     # programs on the machine competing for the cores during the measured window
     ours_cpu = sum(float(item["cpu_s"]) for item in measured.values()) \
@@ -577,8 +588,8 @@ def _latest(window: list[dict[str, Any]], key: str) -> float | None:
 
 
 def arrival_figures(opts: Options, window: list[dict[str, Any]], before: ProcSample | None,
-                    marks: dict[str, ProcSample], on_server: set[int] | None,
-                    expected: set[int]) -> dict[str, Any]:
+                    marks: dict[str, ProcSample], on_server: dict[int, set[int] | None],
+                    expected: dict[int, list[int]]) -> dict[str, Any]:
     """Storm and reconnect: time until every client agrees on who is here, whether they
     all do (and with the server), server CPU to that point, memory during and after."""
     def total(key: str) -> int:
@@ -589,8 +600,9 @@ def arrival_figures(opts: Options, window: list[dict[str, Any]], before: ProcSam
         "presence_wrong_count": total("presence_wrong_count"),
         "presence_wrong_list": total("presence_wrong_list"),
         "presence_lists_checked": total("presence_lists_checked"),
-        "presence_expected_users": len(expected),
-        "server_presence_matches": None if on_server is None else on_server == expected,
+        "presence_expected_users": sum(len(users) for users in expected.values()),
+        "server_presence_matches": all(on_server.get(canvas) == set(users)
+                                       for canvas, users in expected.items()),
     }
     if opts.scenario == "reconnect":
         windows = [item.get("reconnect_window_s") or 0.0 for item in window]
