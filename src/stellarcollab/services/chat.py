@@ -11,7 +11,7 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage, User
 from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import load_canvas
-from stellarcollab.services.chat_writer import ChatWriter
+from stellarcollab.services.chat_writer import ChatRecord, ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.views import chat_event, message_view
@@ -43,10 +43,7 @@ class ChatService:
         if not access_checked:
             async with self.db.read() as session:
                 await load_canvas(session, canvas_id, user)
-        message = ChatMessage(
-            id=str(uuid.uuid4()), canvas_id=canvas_id, sender_id=user.id, text=cleaned,
-            created_at=utcnow(),
-        )
+        message = ChatRecord(str(uuid.uuid4()), canvas_id, user.id, cleaned, utcnow())
         await self.writer.store(message)
         await self.events.publish(canvas_id, chat_event(message, user))
         return message_view(message, user)

@@ -8,6 +8,7 @@ from typing import Any
 
 from stellarcollab.db.models import Canvas, ChatMessage, Tile, User
 from stellarcollab.db.types import isoformat_z, utcnow
+from stellarcollab.services.chat_writer import ChatRecord
 from stellarcollab.wire.canvas import canvas_chat_message
 from stellarcollab.wire.tiles import TileFacts
 
@@ -85,7 +86,7 @@ def pixels_text(tile: Tile) -> str:
     return base64.b64encode(tile.pixels).decode("ascii")
 
 
-def message_view(message: ChatMessage, sender: User) -> dict[str, Any]:
+def message_view(message: ChatMessage | ChatRecord, sender: User) -> dict[str, Any]:
     return {
         "id": message.id,
         "canvas_id": message.canvas_id,
@@ -97,7 +98,7 @@ def message_view(message: ChatMessage, sender: User) -> dict[str, Any]:
     }
 
 
-def chat_event(message: ChatMessage, sender: User) -> dict[str, Any]:
+def chat_event(message: ChatMessage | ChatRecord, sender: User) -> dict[str, Any]:
     return canvas_chat_message(
         message_id=message.id,
         canvas_id=message.canvas_id,
