@@ -67,12 +67,17 @@ class TokenService:
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc
+        self.check_times(claims)
+        return claims
+
+    def check_times(self, claims: TokenClaims) -> None:
+        """InvalidTokenError when the claims are expired or not yet valid (the signature
+        was checked once; a cache of decoded tokens checks the times again on each use)."""
         now = self.clock.time()
         if claims.expires_at <= now:
             raise InvalidTokenError("Signature has expired")
         if claims.issued_at > now:
             raise InvalidTokenError("The token is not yet valid (iat)")
-        return claims
 
 
 class TicketService:

@@ -59,6 +59,10 @@ class ExpiringCache(Generic[K, V]):
         for key in [k for k in self._items if predicate(k)]:
             del self._items[key]
 
+    def drop_entries(self, predicate: Callable[[V], bool]) -> None:
+        for key in [k for k, (_, value) in self._items.items() if predicate(value)]:
+            del self._items[key]
+
 
 @dataclass(frozen=True, slots=True)
 class Admission:
@@ -73,7 +77,9 @@ class SocketAdmission:
         self.db = db
         self.tokens = tokens
         clock = tokens.clock.monotonic
-        self.accounts: ExpiringCache[tuple[int, str], AccountRecord] = ExpiringCache(
+        #: tokens seen lately, with their checked claims and account: a known user's
+        #: next socket is admitted without decoding the token or reading the database
+        self.known: ExpiringCache[str, tuple[AccountRecord, TokenClaims]] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
         self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
@@ -84,7 +90,7 @@ class SocketAdmission:
 
     def note_revoked(self, jti: str, expires_at: float) -> None:
         self.revoked[jti] = expires_at
-        self.accounts.drop(lambda key: key[1] == jti)
+        self.known.drop_entries(lambda entry: entry[1].jti == jti)
         now = self.tokens.clock.time()
         if len(self.revoked) > CACHE_ENTRIES:
             self.revoked = {j: exp for j, exp in self.revoked.items() if exp > now}
@@ -94,7 +100,7 @@ class SocketAdmission:
         self.public.drop(lambda key: key == canvas_id)
 
     def forget_user(self, user_id: int) -> None:
-        self.accounts.drop(lambda key: key[0] == user_id)
+        self.known.drop_entries(lambda entry: entry[0].id == user_id)
 
     async def admit(self, token: str, canvas_id: int) -> Admission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
@@ -117,16 +123,21 @@ class SocketAdmission:
 
     async def admit_user(self, token: str) -> tuple[AccountRecord, TokenClaims]:
         """The account a socket's token stands for; Unauthorized as ``admit``."""
+        known = self.known.get(token)
         try:
-            claims = self.tokens.decode(token)
+            if known is None:
+                claims = self.tokens.decode(token)
+            else:
+                claims = known[1]
+                self.tokens.check_times(claims)
         except InvalidTokenError as exc:
             raise Unauthorized("Could not validate credentials") from exc
         if claims.jti in self.revoked:
             raise Unauthorized("Token has been revoked")
-        user = self.accounts.get((claims.user_id, claims.jti))
-        if user is None:
-            user = await self._load_account(claims)
-            self.accounts.put((claims.user_id, claims.jti), user)
+        if known is not None:
+            return known[0], claims
+        user = await self._load_account(claims)
+        self.known.put(token, (user, claims))
         return user, claims
 
     async def _load_account(self, claims: TokenClaims) -> AccountRecord:
