@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
+from stellarcollab.api import health as health_routes
 from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__, **runtime.manager.stats()}
 
     app.include_router(api)
+    app.include_router(health_routes.router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

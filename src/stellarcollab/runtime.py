@@ -17,6 +17,8 @@ from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
+from stellarcollab.observability import metrics
+from stellarcollab.observability.exposition import start_metrics_listener
 from stellarcollab.realtime.broker import create_broker
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
@@ -79,6 +81,12 @@ class Runtime:
         )
         self._flush_scheduler: FlushScheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        #: set by the drain on SIGTERM: not ready, no new sockets
+        self.draining = False
+        self._metrics_listener: asyncio.Server | None = None
+        metrics.instrument_engine(self.db.engine.sync_engine)
+        if settings.broker_url.startswith(("redis://", "rediss://")):
+            metrics.COUNTERS.publish_clock = time.time  # Redis stamps events with its TIME
 
     def flush_scheduler(self) -> FlushScheduler:
         if self._flush_scheduler is None:
@@ -92,10 +100,20 @@ class Runtime:
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
+            asyncio.get_running_loop().create_task(metrics.watch_loop_lag()),
         ]
+        metrics.EXPORTER.census.append(self.manager)
+        if metrics.MULTIPROCESS:
+            self._tasks.append(asyncio.get_running_loop().create_task(metrics.sync_forever()))
+        elif self.settings.metrics_bind:
+            self._metrics_listener = await start_metrics_listener(self.settings.metrics_bind)
 
     async def stop(self) -> None:
         self.manager.close_all(CloseCode.SERVICE_RESTART, "server restarting")
+        if self._metrics_listener is not None:
+            self._metrics_listener.close()
+        with contextlib.suppress(ValueError):
+            metrics.EXPORTER.census.remove(self.manager)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -106,6 +124,7 @@ class Runtime:
             await self.presence_records.flush()
         await self.broker.stop()
         await self.db.dispose()
+        metrics.mark_process_dead()
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)

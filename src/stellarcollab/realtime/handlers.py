@@ -12,6 +12,7 @@ from typing import Any
 
 from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
@@ -55,6 +56,7 @@ class MessageHandler:
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         if not connection.rate.allow():
+            COUNTERS.limited("message")
             connection.rate_strikes += 1
             if connection.rate_strikes >= RATE_LIMIT_STRIKES_BEFORE_CLOSE:
                 connection.close(CloseCode.RATE_LIMITED, "rate limited")
@@ -67,6 +69,7 @@ class MessageHandler:
         try:
             command = parse_client_message(raw, connection.bounds, self.chat_max_length)
             request_type = _type_of(command)
+            COUNTERS.received(request_type)
             await self._apply(connection, command)
         except ProtocolError as exc:
             connection.send_event(exc.to_event())

@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from stellarcollab.observability.metrics import COUNTERS, FAMILIES
 from stellarcollab.realtime.broker.base import (
     EPOCH_CHANGED,
     PRESENCE_EXPIRED,
@@ -106,8 +107,10 @@ class ConnectionManager:
         if since is not None:
             plan = await self.broker.recover(canvas_id, since, epoch)
             if isinstance(plan, Replay):
+                COUNTERS.recovery_replays += 1
                 connection.replay(plan.deliveries)
             else:
+                COUNTERS.recovery_resyncs += 1
                 connection.send_event({
                     "type": "resync_required", "canvas_id": canvas_id, "seq": snapshot_seq,
                     "epoch": self.broker.epoch, "reason": plan.reason,
@@ -221,7 +224,13 @@ class ConnectionManager:
                 await self._fill_status(canvas_id, message)
             await self.broker.presence_apply(canvas_id, message)
             self._notify_presence(canvas_id, message)
-        seq = await self.broker.publish(canvas_id, message, exclude_user, exclude_connection)
+        started = time.perf_counter()
+        try:
+            seq = await self.broker.publish(canvas_id, message, exclude_user, exclude_connection)
+        except Exception:
+            COUNTERS.broker_errors += 1
+            raise
+        FAMILIES.broker_seconds.observe(time.perf_counter() - started)
         if self.naive_broadcast:
             await self._naive_fanout(canvas_id, message, exclude_user, exclude_connection)
         return seq
@@ -297,10 +306,12 @@ class ConnectionManager:
         exclude_user, exclude_connection = delivery.exclude_user, delivery.exclude_connection
         scheduler = self.flush_scheduler
         direct = scheduler is not None and scheduler.is_quiet()
+        skipped = 0  # counted on the rare branches only: the common one stays as it was
         # The hot loop: Connection.deliver inlined, one append (or, when the server is
         # quiet, one write) per subscriber, no await.
         for connection in conns.values():
             if connection.user_id == exclude_user or connection.id == exclude_connection:
+                skipped += 1
                 continue
             if connection.held is not None:
                 connection.held.append((delivery, frame))
@@ -310,8 +321,12 @@ class ConnectionManager:
                     connection.writer.send_now(payload, frame)
                 else:
                     connection.writer.send(payload, frame)
+            else:
+                skipped += 1
         if direct and scheduler is not None:
             scheduler.note_busy()
+        COUNTERS.fanned_out(delivery.event_type, len(conns) - skipped, len(frame),
+                            delivery.published_at)
         if delivery.event_type == "user_presence_update":
             self._track_lease(delivery)
         if delivery.event_type == "canvas_deleted":
@@ -410,6 +425,10 @@ class ConnectionManager:
                 del self.connections_by_jti[connection.jti]
         connection.jti, connection.expires_at = jti, expires_at
         self.connections_by_jti.setdefault(jti, set()).add(connection)
+
+    def connections_per_canvas(self) -> list[int]:
+        """How many local sockets each canvas has (the metrics' census)."""
+        return [len(conns) for conns in self.canvas_connections.values()]
 
     def connections_of_user(self, user_id: int) -> int:
         return sum(users.get(user_id, 0) for users in self.canvas_users.values())

@@ -15,6 +15,7 @@ from fastapi import APIRouter, WebSocket
 
 from stellarcollab.api.v1.deps import RuntimeDep, SessionUser
 from stellarcollab.api.v1.schemas import TicketOut
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
@@ -64,6 +65,7 @@ def _int_param(websocket: WebSocket, name: str) -> int | None:
 
 
 async def _reject(websocket: WebSocket, code: CloseCode) -> None:
+    COUNTERS.closed(int(code))
     await websocket.close(int(code), CLOSE_REASONS[code])
 
 
@@ -81,16 +83,24 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
     _forget_handshake(websocket)
     manager = runtime.manager
+    opened = time.monotonic()
+    fields = {"user_id": connection.user_id, "canvas_id": canvas_id,
+              "connection_id": connection.id}
+    log.info("socket opened", extra=fields)
+    close_code = int(CloseCode.INTERNAL_ERROR)
     try:
         await manager.connect(connection, since=since, epoch=epoch)
-        await _message_loop(websocket, connection, runtime)
+        close_code = await _message_loop(websocket, connection, runtime)
     except Exception:
-        log.exception("connection %s failed", connection.id)
+        log.exception("connection %s failed", connection.id, extra=fields)
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
         await manager.disconnect(connection)
         if isinstance(connection.writer, QueueWriter):
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
+        COUNTERS.closed(close_code)
+        log.info("socket closed", extra={**fields, "close_code": close_code,
+                                         "duration_ms": round((time.monotonic() - opened) * 1000)})
 
 
 async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Connection | None:
@@ -102,6 +112,10 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     manager = runtime.manager
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
+    COUNTERS.connects += 1
+    if runtime.draining:  # this process is going away: reconnect to another
+        await _reject(websocket, CloseCode.SERVICE_RESTART)
+        return None
     if token is None:
         await _reject(websocket, CloseCode.UNAUTHORIZED)
         return None
@@ -121,15 +135,18 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
     if manager.connections_of_user(user.id) >= settings.websocket_max_connections_per_user:
+        COUNTERS.closed(int(CloseCode.POLICY))
         await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
         return None
     if not runtime.connect_limiter.allow(user.id):
+        COUNTERS.limited("connect")
         await _reject(websocket, CloseCode.RATE_LIMITED)
         return None
 
     connection_box: list[Connection] = []
 
     def on_overflow() -> None:
+        COUNTERS.slow_consumer_closes += 1
         if connection_box:
             connection_box[0].close(int(CloseCode.POLICY), "slow consumer")
 
@@ -169,13 +186,17 @@ def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
     return QueueWriter(websocket, budget, on_overflow)
 
 
-async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> None:
+async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> int:
+    """Read until the socket closes; return the close code (the client's or the
+    server's, which a forced close puts in the receive queue)."""
     receive = websocket.receive
     handle = runtime.handler.handle
-    while connection.is_live:
+    while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
-            return
+            return int(message.get("code") or CloseCode.NORMAL)
+        if not connection.is_live:
+            continue  # closing: what the client sent after the server's close is dropped
         data = message.get("text")
         if data is None:
             data = message.get("bytes") or b""

@@ -65,6 +65,9 @@ class MemoryBroker:
         else:
             self._subscriptions.pop(canvas_id, None)
 
+    async def ping(self) -> None:
+        return None
+
     async def publish(
         self,
         canvas_id: int,

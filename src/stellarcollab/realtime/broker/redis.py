@@ -205,6 +205,9 @@ class RedisBroker:
         await self._close_pubsub()
         await self._redis.aclose(close_connection_pool=True)
 
+    async def ping(self) -> None:
+        await self._redis.ping()
+
     @property
     def connected(self) -> bool:
         """The reader holds a subscription that Redis has confirmed."""
