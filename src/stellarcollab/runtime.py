@@ -119,12 +119,22 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.chat.writer.drain(), 10)
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
         await self.broker.stop()
         await self.db.dispose()
         metrics.mark_process_dead()
+
+    async def flush_write_behind(self) -> None:
+        """Commit the chat messages queued so far and write the presence records."""
+        await self.chat.writer.drain()
+        try:
+            await self.presence_records.flush()
+        except Exception:
+            log.exception("presence records not flushed")
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)

@@ -9,8 +9,6 @@ import contextlib
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from stellarcollab.observability.metrics import scrape
-
 MAX_REQUEST_HEAD = 16 * 1024
 
 
@@ -31,6 +29,10 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
         method, path, *_ = head.split(b" ", 2)
         if method == b"GET" and path.split(b"?")[0] == b"/metrics":
+            # Imported here: the supervisor of several workers uses parse_bind before
+            # any metric may exist in its process.
+            from stellarcollab.observability.metrics import scrape
+
             writer.write(_response("200 OK", scrape(), CONTENT_TYPE_LATEST))
         else:
             writer.write(_response("404 Not Found", b"not found\n", "text/plain"))

@@ -23,6 +23,7 @@ class ChatWriter:
         self._queue: list[tuple[ChatMessage, asyncio.Future[None]]] = []
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._unsettled: set[asyncio.Future[None]] = set()
 
     async def store(self, message: ChatMessage) -> None:
         """Return once ``message`` is committed (raise if its batch failed)."""
@@ -32,8 +33,15 @@ class ChatWriter:
         assert self._wakeup is not None
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((message, done))
+        self._unsettled.add(done)
+        done.add_done_callback(self._unsettled.discard)
         self._wakeup.set()
         await done
+
+    async def drain(self) -> None:
+        """Return once every message queued so far is committed (or its batch failed)."""
+        if self._unsettled:
+            await asyncio.wait(list(self._unsettled))
 
     async def _run(self) -> None:
         assert self._wakeup is not None
