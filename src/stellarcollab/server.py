@@ -10,6 +10,7 @@ import importlib.util
 import logging
 import os
 import socket
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -52,8 +53,10 @@ class StellarServer(uvicorn.Server):
     """The first SIGTERM or SIGINT drains (stellarcollab.drain) and the process then exits
     with status 0; a second one exits at once."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config,
+                 on_started: Callable[[], None] | None = None) -> None:
         super().__init__(config)
+        self.on_started = on_started
         self.runtime: Runtime | None = getattr(config.app, "runtime", None)
         self.drain_seconds = self.runtime.settings.drain_seconds if self.runtime else 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -86,6 +89,8 @@ class StellarServer(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().startup(sockets)
+        if self.on_started is not None and not self.should_exit:
+            self.on_started()
         # Modules, the app and the ORM's metadata live as long as the process: about
         # 120,000 objects that every full collection would walk (tens of milliseconds, a
         # pause for every socket). Frozen, a full collection walks only what the
@@ -108,7 +113,8 @@ def exit_now(sig: int) -> None:
 
 
 def serve(settings: Settings, host: str, port: int, access_log: bool = True,
-          sockets: list[socket.socket] | None = None) -> None:
+          sockets: list[socket.socket] | None = None,
+          on_started: Callable[[], None] | None = None) -> None:
     config = uvicorn_config(settings, host, port, access_log=access_log,
                             log_config=logging_config(settings.log_format, settings.log_level))
-    StellarServer(config).run(sockets=sockets)
+    StellarServer(config, on_started).run(sockets=sockets)

@@ -1,10 +1,11 @@
-"""``stellarcollab serve --workers N``: N server processes on one listening socket.
+"""``stellarcollab serve --workers N``: N server processes on one port.
 
-The supervisor binds the port once and hands the socket to N spawned workers (the kernel
-spreads new connections between them); they share canvases through PostgreSQL and Redis,
-so SQLite or the in-process broker is refused. Metrics use prometheus_client's
-multiprocess mode: the supervisor points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh
-directory before any worker starts, and serves ``STELLAR_METRICS_BIND`` itself.
+Each spawned worker listens on the port with SO_REUSEPORT, and the kernel spreads new
+connections evenly between their sockets; the supervisor holds the port (bound, not
+listening) so ``--port 0`` resolves once for all. The workers share canvases through
+PostgreSQL and Redis, so SQLite or the in-process broker is refused. Metrics use
+prometheus_client's multiprocess mode: the supervisor points ``PROMETHEUS_MULTIPROC_DIR``
+at a fresh directory before any worker starts, and serves ``STELLAR_METRICS_BIND`` itself.
 
 Signals: the first SIGTERM or SIGINT is passed to every worker, which drains and exits;
 a second one is passed on too (the workers then exit at once) and the supervisor exits.
@@ -13,6 +14,7 @@ A worker that dies while nobody asked it to stop is started again.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -22,6 +24,7 @@ import socket
 import tempfile
 import time
 from multiprocessing.context import SpawnProcess
+from multiprocessing.synchronize import Event
 from types import FrameType
 from wsgiref.simple_server import WSGIServer
 
@@ -29,6 +32,8 @@ from stellarcollab.config import Settings
 
 log = logging.getLogger(__name__)
 MONITOR_INTERVAL = 0.2
+STARTUP_SECONDS = 120
+PR_SET_PDEATHSIG = 1
 RESTART_BACKOFF_SECONDS = 1.0
 
 
@@ -50,20 +55,30 @@ def check_cluster_settings(settings: Settings, workers: int) -> None:
             + "; ".join(problems))
 
 
-def bind(host: str, port: int) -> socket.socket:
+def reuse_port(host: str, port: int) -> socket.socket:
+    """A socket bound to the port with SO_REUSEPORT (only listening ones get connections)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
     return sock
 
 
-def _run_worker(sock: socket.socket, host: str, port: int, access_log: bool) -> None:
+def _die_with_parent() -> None:
+    """Linux: the kernel sends SIGTERM to this worker when the supervisor dies, however
+    it died, so no orphan keeps serving."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _run_worker(host: str, port: int, access_log: bool, started: Event) -> None:
     from stellarcollab.server import serve
 
-    serve(Settings(), host, port, access_log=access_log, sockets=[sock])
+    _die_with_parent()
+    sock = reuse_port(host, port)
+    sock.listen(2048)
+    serve(Settings(), host, port, access_log=access_log, sockets=[sock], on_started=started.set)
 
 
 class Supervisor:
@@ -72,18 +87,19 @@ class Supervisor:
         self.settings = settings
         self.workers = workers
         self.access_log = access_log
-        self.sock = bind(host, port)
-        self.host, self.port = host, self.sock.getsockname()[1]
+        self.holder = reuse_port(host, port)
+        self.host, self.port = host, self.holder.getsockname()[1]
         self.processes: list[SpawnProcess] = []
         self.signals = 0
         self.context = multiprocessing.get_context("spawn")
 
-    def _spawn(self) -> SpawnProcess:
+    def _spawn(self) -> tuple[SpawnProcess, Event]:
+        started = self.context.Event()
         process = self.context.Process(
-            target=_run_worker, args=(self.sock, self.host, self.port, self.access_log),
+            target=_run_worker, args=(self.host, self.port, self.access_log, started),
             name="stellarcollab-worker")
         process.start()
-        return process
+        return process, started
 
     def _on_signal(self, sig: int, _frame: FrameType | None) -> None:
         self.signals += 1
@@ -94,12 +110,18 @@ class Supervisor:
                 os.kill(process.pid, signal.SIGTERM)
 
     def run(self) -> int:
-        multiprocessing.allow_connection_pickling()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
-        self.processes = [self._spawn() for _ in range(self.workers)]
-        log.info("StellarCollab running on http://%s:%d with %d workers", self.host,
-                 self.port, self.workers, extra={"workers": self.workers})
+        spawned = [self._spawn() for _ in range(self.workers)]
+        self.processes = [process for process, _ in spawned]
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for process, started in spawned:  # every worker listening, or one gave up
+            while not started.wait(MONITOR_INTERVAL) and process.is_alive() \
+                    and not self.signals and time.monotonic() < deadline:
+                pass
+        if all(started.is_set() for _, started in spawned):
+            log.info("StellarCollab running on http://%s:%d with %d workers", self.host,
+                     self.port, self.workers, extra={"workers": self.workers})
         while any(process.is_alive() for process in self.processes):
             if self.signals > 1:
                 return 1
@@ -119,7 +141,7 @@ class Supervisor:
                 log.warning("worker %s exited with %s; starting another", process.pid,
                             process.exitcode, extra={"pid": process.pid})
                 time.sleep(RESTART_BACKOFF_SECONDS)
-                self.processes[index] = self._spawn()
+                self.processes[index] = self._spawn()[0]
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int,

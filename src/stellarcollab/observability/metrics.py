@@ -104,6 +104,9 @@ class Families:
         self.connections_open = Gauge(
             "stellar_connections_open", "Open canvas sockets", registry=reg,
             multiprocess_mode="livesum")
+        self.process_connections = Gauge(
+            "stellar_process_connections_open", "Open canvas sockets of each process",
+            registry=reg, multiprocess_mode="liveall")
         self.canvases_by_size = Gauge(
             "stellar_canvases_by_connections",
             "Canvases with at most `le` open sockets (cumulative, like histogram buckets)",
@@ -190,8 +193,9 @@ class Exporter:
 
     def _census(self) -> None:
         sizes = [size for census in self.census for size in census.connections_per_canvas()]
-        self.families.connections_open.set(
-            sum(census.total_connections for census in self.census))
+        total = sum(census.total_connections for census in self.census)
+        self.families.connections_open.set(total)
+        self.families.process_connections.set(total)
         for bound in CANVAS_SIZE_BUCKETS:
             self.families.canvases_by_size.labels(str(bound)).set(
                 sum(1 for size in sizes if size <= bound))
