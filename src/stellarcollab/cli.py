@@ -18,10 +18,12 @@ def _migrate(settings: Settings, revision: str = "head") -> None:
     from stellarcollab.observability.logging import configure
 
     configure(settings.log_format, "warning")
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+    log = logging.getLogger("stellarcollab.db.migrate")
+    for name in ("alembic.runtime.migration", log.name):
+        logging.getLogger(name).setLevel(logging.INFO)
     started = time.monotonic()
     upgrade(settings.resolved_database_url(), revision)
-    print(f"database is at {revision} ({time.monotonic() - started:.1f} s)", file=sys.stderr)
+    log.info("database is at %s (%.1f s)", revision, time.monotonic() - started)
 
 
 def _serve(args: argparse.Namespace) -> int:

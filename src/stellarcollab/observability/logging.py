@@ -1,5 +1,5 @@
 """Log output for ``stellarcollab serve``: readable lines by default, one JSON object per
-line with ``STELLAR_LOG_FORMAT=json``. Both mask ``token=`` and ``ticket=`` values, and
+line with ``STELLAR_LOG_FORMAT=json``. Both mask credentials (stellarcollab.logredact), and
 only the fields named in ``FIELDS`` ever leave a record: no token, ticket, password or
 secret reaches the output through ``extra``."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from stellarcollab.logredact import REDACTED, SECRET_PARAM
+from stellarcollab.logredact import redact
 
 #: extra fields a JSON line may carry (``log.info(..., extra={...})``)
 FIELDS = ("user_id", "canvas_id", "connection_id", "close_code", "duration_ms", "reason",
@@ -19,15 +19,11 @@ FIELDS = ("user_id", "canvas_id", "connection_id", "close_code", "duration_ms", 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
-def _redact(text: str) -> str:
-    return SECRET_PARAM.sub(REDACTED, text)
-
-
 class RedactingFormatter(logging.Formatter):
     """The readable format, with credentials in URLs masked and the fields appended."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = _redact(super().format(record))
+        line = redact(super().format(record))
         fields = " ".join(f"{name}={getattr(record, name)}" for name in FIELDS
                           if getattr(record, name, None) is not None)
         return f"{line} [{fields}]" if fields else line
@@ -40,14 +36,14 @@ class JsonFormatter(logging.Formatter):
             .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": _redact(record.getMessage()),
+            "message": redact(record.getMessage()),
         }
         for name in FIELDS:
             value = getattr(record, name, None)
             if value is not None:
                 line[name] = value
         if record.exc_info:
-            line["exception"] = _redact(self.formatException(record.exc_info))
+            line["exception"] = redact(self.formatException(record.exc_info))
         return orjson.dumps(line, default=str).decode()
 
 
