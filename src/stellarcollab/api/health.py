@@ -28,7 +28,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", responses={503: {"description": "draining, or a dependency is down"}})
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
-    readiness = await check_readiness(runtime.db, runtime.broker, runtime.draining,
+    readiness = await check_readiness(runtime.db, runtime.brokers.events, runtime.draining,
                                       runtime.settings.readiness_timeout_seconds)
     if readiness.ready:
         return JSONResponse({"status": "ready", "checks": readiness.checks})

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 
 from stellarcollab.db.engine import Database
-from stellarcollab.realtime.broker.base import Broker
+from stellarcollab.realtime.broker.events import EventBus
 
 
 @dataclass
@@ -40,13 +40,13 @@ async def _probe(check: Callable[[], Awaitable[None]], within: float) -> str:
     return "ok"
 
 
-async def check_readiness(db: Database, broker: Broker, draining: bool,
+async def check_readiness(db: Database, events: EventBus, draining: bool,
                           within: float) -> Readiness:
     async def database() -> None:
         async with db.read() as session:
             await session.execute(text("SELECT 1"))
 
     db_result, broker_result = await asyncio.gather(
-        _probe(database, within), _probe(broker.ping, within))
+        _probe(database, within), _probe(events.ping, within))
     return Readiness({"process": "draining" if draining else "ok",
                       "database": db_result, "broker": broker_result})

@@ -8,6 +8,7 @@ so browsers can read the code. No database session is held while the socket is o
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -20,7 +21,7 @@ from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.ratelimit import TokenBucket
-from stellarcollab.realtime.transport import EXTENSION, StellarWebSocketProtocol
+from stellarcollab.realtime.transport import forget_handshake, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.canvases import CanvasAccessDenied
@@ -69,9 +70,9 @@ async def _reject(websocket: WebSocket, code: CloseCode) -> None:
     await websocket.close(int(code), CLOSE_REASONS[code])
 
 
-@router.websocket("/canvas/{canvas_id}")
+@router.websocket("/canvas/{canvas_id:int}")
 async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
-    """The route as FastAPI sees it; ``CanvasSocketDispatch`` usually answers first."""
+    """The route; ``SocketDispatch`` calls it directly, past the HTTP middleware."""
     await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
 
 
@@ -81,7 +82,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
     if connection is None:
         return
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
-    _forget_handshake(websocket)
+    forget_handshake(websocket)
     manager = runtime.manager
     opened = time.monotonic()
     fields = {"user_id": connection.user_id, "canvas_id": canvas_id,
@@ -96,6 +97,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
         await manager.disconnect(connection)
+        await _release(runtime, connection.user_id, connection.id)
         if isinstance(connection.writer, QueueWriter):
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
         COUNTERS.closed(close_code)
@@ -134,13 +136,8 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     if manager.total_connections >= settings.websocket_max_connections:
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
-    if manager.connections_of_user(user.id) >= settings.websocket_max_connections_per_user:
-        COUNTERS.closed(int(CloseCode.POLICY))
-        await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
-        return None
-    if not runtime.connect_limiter.allow(user.id):
-        COUNTERS.limited("connect")
-        await _reject(websocket, CloseCode.RATE_LIMITED)
+    connection_id = await _within_user_limits(websocket, runtime, user.id)
+    if connection_id is None:
         return None
 
     connection_box: list[Connection] = []
@@ -160,29 +157,42 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         float(claims.expires_at),
         TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
                     time.monotonic),
+        connection_id,
     )
     connection_box.append(connection)
     return connection
 
 
-def _forget_handshake(websocket: WebSocket) -> None:
-    """Drop what only the handshake needed (headers, query string, their parsed forms):
-    a socket lives for hours, and thousands of them hold only what they use."""
-    scope = websocket.scope
-    scope["headers"] = []
-    scope["query_string"] = b""
-    scope["subprotocols"] = []
-    for unused in ("state", "extensions", "raw_path", "asgi"):
-        scope.pop(unused, None)
-    for cached in ("_headers", "_query_params", "_url", "_cookies"):
-        websocket.__dict__.pop(cached, None)
+async def _within_user_limits(websocket: WebSocket, runtime: Runtime,
+                              user_id: int) -> str | None:
+    """Count the new socket against the user's cap and connect rate (on every process);
+    its connection id when both allow it, else the socket is closed and None returned."""
+    limits = runtime.socket_limits
+    connection_id = secrets.token_hex(8)
+    if not await limits.admit(user_id, connection_id):
+        COUNTERS.closed(int(CloseCode.POLICY))
+        await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
+        return None
+    if not await limits.allow_connect(user_id):
+        COUNTERS.limited("connect")
+        await _release(runtime, user_id, connection_id)
+        await _reject(websocket, CloseCode.RATE_LIMITED)
+        return None
+    return connection_id
+
+
+async def _release(runtime: Runtime, user_id: int, connection_id: str) -> None:
+    try:
+        await runtime.socket_limits.release(user_id, connection_id)
+    except Exception:  # a Redis that is away: the count expires with this process's renewal
+        log.exception("releasing connection %s of user %s failed", connection_id, user_id)
 
 
 def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
                 on_overflow: Any) -> FrameWriter:
-    protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
-    if isinstance(protocol, StellarWebSocketProtocol):
-        return TransportWriter(protocol, runtime.flush_scheduler(), budget, on_overflow)
+    link = wire_socket(websocket)
+    if link is not None:
+        return TransportWriter(link, runtime.flush_scheduler(), budget, on_overflow)
     return QueueWriter(websocket, budget, on_overflow)
 
 
