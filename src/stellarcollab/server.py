@@ -57,7 +57,9 @@ class StellarServer(uvicorn.Server):
                  on_started: Callable[[], None] | None = None) -> None:
         super().__init__(config)
         self.on_started = on_started
-        self.runtime: Runtime | None = getattr(config.app, "runtime", None)
+        # The app (SocketDispatch or FastAPI) keeps the runtime in its state.
+        self.runtime: Runtime | None = getattr(getattr(config.app, "state", None), "runtime",
+                                               None)
         self.drain_seconds = self.runtime.settings.drain_seconds if self.runtime else 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain_task: asyncio.Task[None] | None = None
