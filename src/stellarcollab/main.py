@@ -18,6 +18,7 @@ from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.errors import DomainError
+from stellarcollab.services.events import PublishFailed
 
 WEB_DIR = Path(__file__).with_name("web")
 
@@ -50,6 +51,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         body = {"detail": exc.detail, **exc.extra}
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(PublishFailed)
+    async def publish_failed(_request: Request, _exc: PublishFailed) -> JSONResponse:
+        return JSONResponse({"detail": "Message broker unavailable; try again shortly"},
+                            status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -35,6 +35,8 @@ from stellarcollab.services.tiles import TileService
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
+#: how often chat stored during a broker outage is offered to the broker again
+CHAT_OUTBOX_INTERVAL = 0.5
 
 
 class Runtime:
@@ -107,6 +109,7 @@ class Runtime:
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
+            self._every(CHAT_OUTBOX_INTERVAL, self.chat.outbox.flush),
             asyncio.get_running_loop().create_task(metrics.watch_loop_lag()),
         ]
         metrics.EXPORTER.census.append(self.manager)
@@ -136,8 +139,10 @@ class Runtime:
         metrics.mark_process_dead()
 
     async def flush_write_behind(self) -> None:
-        """Commit the chat messages queued so far and write the presence records."""
+        """Commit the chat messages queued so far, offer the held ones to the broker once
+        more, and write the presence records."""
         await self.chat.writer.drain()
+        await self.chat.outbox.flush()
         try:
             await self.presence_records.flush()
         except Exception:

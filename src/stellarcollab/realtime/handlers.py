@@ -18,6 +18,7 @@ from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
@@ -79,6 +80,11 @@ class MessageHandler:
             connection.send_event(error(code=exc.ws_code, message=exc.detail,
                                         request_type=request_type,
                                         holder=exc.extra.get("holder")))
+        except PublishFailed:
+            # The broker's own log says once that it is away; not a line per message.
+            connection.send_event(error(
+                code="broker_unavailable", request_type=request_type,
+                message="the server cannot reach its message broker; try again shortly"))
         except Exception:
             log.exception("message from connection %s failed", connection.id)
             connection.send_event(ProtocolError(
@@ -87,8 +93,13 @@ class MessageHandler:
 
     async def _apply(self, connection: Connection, command: ClientCommand) -> None:
         if isinstance(command, ChatCommand):
-            await self.chat.send(self._account(connection), connection.canvas_id, command.text,
-                                 access_checked=True)
+            sent = await self.chat.send(
+                self._account(connection), connection.canvas_id, command.text,
+                client_id=command.client_id, access_checked=True,
+                exclude_connection=connection.id)
+            if not sent.broadcast or sent.replayed:
+                # Stored; the broadcast (the usual ack) is late or was sent before.
+                connection.send_event(sent.event)
         elif isinstance(command, TypingCommand):
             await self._broadcast_from(connection, presence.user_typing(
                 **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))

@@ -25,6 +25,7 @@ from stellarcollab.realtime.broker.base import (
     PRESENCE_EXPIRED,
     PRESENCE_RESTORED,
 )
+from stellarcollab.realtime.broker.errors import BROKER_UNAVAILABLE
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.presence import UserPresence
@@ -32,6 +33,7 @@ from stellarcollab.realtime.protocol import text_frame
 from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.topics import canvas_topic
 from stellarcollab.realtime.writers import FlushScheduler
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import canvas, presence, session
 
@@ -224,9 +226,9 @@ class ConnectionManager:
             seq = await self.events.publish(canvas_topic(canvas_id), message,
                                             exclude_user=exclude_user,
                                             exclude_connection=exclude_connection)
-        except Exception:
+        except BROKER_UNAVAILABLE as exc:
             COUNTERS.broker_errors += 1
-            raise
+            raise PublishFailed(f"broker unreachable: {exc}") from exc
         FAMILIES.broker_seconds.observe(time.perf_counter() - started)
         if self.naive_broadcast:
             await self._naive_fanout(canvas_id, message, exclude_user, exclude_connection)

@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
+class PublishFailed(RuntimeError):
+    """The event could not be published (the broker is unreachable). Whatever the service
+    stored before publishing stays stored."""
+
+
 class EventSink(Protocol):
     async def publish(
         self,

@@ -53,8 +53,10 @@ def canvas_deleted() -> dict[str, Any]:
 def canvas_chat_message(
     *, message_id: str, canvas_id: int, sender_id: int, sender_username: str,
     sender_display_name: str, message_text: str, created_at: str,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """``client_id`` (the sender's own id for the message) only when the sender gave one."""
+    event: dict[str, Any] = {
         "type": "canvas_chat_message",
         "message_id": message_id,
         "canvas_id": canvas_id,
@@ -64,3 +66,6 @@ def canvas_chat_message(
         "message_text": message_text,
         "created_at": created_at,
     }
+    if client_id is not None:
+        event["client_id"] = client_id
+    return event
