@@ -145,9 +145,10 @@ class Families:
                                   registry=reg)
         self.db_seconds = Histogram("stellar_db_statement_seconds", "Database statement time",
                                     buckets=LATENCY_BUCKETS, registry=reg)
-        self.broker_seconds = Histogram("stellar_broker_publish_seconds",
-                                        "Broker publish time (numbering, history, fan-out)",
-                                        buckets=LATENCY_BUCKETS, registry=reg)
+        self.broker_seconds = Histogram(
+            "stellar_broker_publish_seconds",
+            "Broker time per broadcast (presence, numbering, history, publish)",
+            buckets=LATENCY_BUCKETS, registry=reg)
         self.rss = Gauge("stellar_process_resident_memory_bytes", "Resident memory",
                          registry=reg, multiprocess_mode="liveall")
         self.cpu = Gauge("stellar_process_cpu_seconds", "CPU time used (user + system)",

@@ -215,14 +215,15 @@ class ConnectionManager:
         exclude_user: int | None = None,
         exclude_connection: str | None = None,
     ) -> int:
-        """Number the event, fold presence changes into shared state, and fan it out."""
-        if message.get("type") in PRESENCE_EVENTS:
-            if message["type"] == "user_presence_update" and "status" not in message:
-                await self._fill_status(canvas_id, message)
-            await self.presence.presence_apply(canvas_id, message)
-            self._notify_presence(canvas_id, message)
+        """Number the event, fold presence changes into shared state, and fan it out.
+        An unreachable broker raises PublishFailed (the services' word for it)."""
         started = time.perf_counter()
         try:
+            if message.get("type") in PRESENCE_EVENTS:
+                if message["type"] == "user_presence_update" and "status" not in message:
+                    await self._fill_status(canvas_id, message)
+                await self.presence.presence_apply(canvas_id, message)
+                self._notify_presence(canvas_id, message)
             seq = await self.events.publish(canvas_topic(canvas_id), message,
                                             exclude_user=exclude_user,
                                             exclude_connection=exclude_connection)
