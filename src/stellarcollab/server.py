@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 
+from stellarcollab.clock import Clock
 from stellarcollab.config import Settings
 from stellarcollab.dispatch import SocketDispatch
 from stellarcollab.drain import drain
@@ -27,7 +28,8 @@ from stellarcollab.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
-def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -> uvicorn.Config:
+def uvicorn_config(settings: Settings, host: str, port: int, *, clock: Clock | None = None,
+                   **overrides: Any) -> uvicorn.Config:
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -43,7 +45,7 @@ def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -
         "lifespan": "on",
     }
     options.update(overrides)
-    return uvicorn.Config(SocketDispatch(create_app(settings)), **options)
+    return uvicorn.Config(SocketDispatch(create_app(settings, clock=clock)), **options)
 
 
 GC_THRESHOLDS = (20_000, 10, 100)

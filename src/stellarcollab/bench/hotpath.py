@@ -1,4 +1,4 @@
-"""CPU per frame of the fan-out loop alone (``ConnectionManager._on_delivery`` with N
+"""CPU per frame of the fan-out loop alone (the manager's ``Fanout.deliver`` with N
 open connections whose writers only queue frames): no sockets, no load generator, so the
 cost of a change to the loop shows even on a busy machine. Process CPU time, best and
 median of the trials, in µs per frame.
@@ -18,6 +18,7 @@ from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.recovery import Delivery
+from stellarcollab.realtime.topics import canvas_topic
 
 PAYLOAD = b'{"type":"tile_highlight","user_id":0,"message":"~b:1:1:1~","canvas_id":1}'
 
@@ -40,8 +41,8 @@ class QueueingWriter:
 
 
 def _manager(connections: int) -> ConnectionManager:
-    manager = ConnectionManager(create_brokers("memory://"))
-    room: dict[str, Connection] = {}
+    brokers = create_brokers("memory://")
+    manager = ConnectionManager(brokers.events, brokers.presence)
     for n in range(connections):
         connection = Connection(
             None, QueueingWriter(),  # type: ignore[arg-type]
@@ -49,20 +50,20 @@ def _manager(connections: int) -> ConnectionManager:
             CanvasBounds(1, 32, 32), "jti", 1e12, TokenBucket(20, 40, time.monotonic))
         connection.held = None
         connection.state = ConnectionState.OPEN
-        room[connection.id] = connection
-    manager.canvas_connections[1] = room
+        manager.registry.add(connection)
     return manager
 
 
 def measure(connections: int, events: int, trials: int) -> list[float]:
-    manager = _manager(connections)
+    deliver = _manager(connections).fanout.deliver
+    topic = canvas_topic(1)
     results = []
     for trial in range(trials):
         first = trial * events + 1
         started = time.process_time()
         for seq in range(first, first + events):
-            manager._on_delivery(Delivery(1, seq, "tile_highlight", PAYLOAD, 0, None,
-                                          time.monotonic()))
+            deliver(Delivery(1, seq, "tile_highlight", PAYLOAD, 0, None, time.monotonic(),
+                             topic))
         results.append((time.process_time() - started) / (events * connections) * 1e6)
     return results
 

@@ -41,7 +41,8 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 class ConnectionCensus(Protocol):
     """What the metrics read from a ConnectionManager at scrape time."""
 
-    total_connections: int
+    @property
+    def total_connections(self) -> int: ...
 
     def connections_per_canvas(self) -> Iterable[int]: ...
 
