@@ -4,6 +4,7 @@ workers on one port share canvases, metrics add up over both, and SIGTERM drains
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import subprocess
@@ -94,6 +95,11 @@ async def cluster(tmp_path: Path, postgres_server: PostgresServer,
         cluster.stop()
 
 
+def worker_pids(samples: Samples) -> set[int]:
+    return {int(dict(labels)["pid"]) for (name, labels) in samples.values
+            if name == "stellar_process_resident_memory_bytes"}
+
+
 async def _samples_until(url: str, check: object, within: float = 15) -> Samples:
     deadline = asyncio.get_running_loop().time() + scaled(within)
     async with httpx.AsyncClient(timeout=scaled(10)) as client:
@@ -119,6 +125,12 @@ async def test_two_workers_share_canvases(cluster: tuple[Cluster, int]) -> None:
 
     # A worker reports itself a second after it started listening.
     assert processes(await _samples_until(url, lambda s: processes(s) == 2, 60)) == 2
+    # One worker dies: the supervisor starts another in its place.
+    first = worker_pids(await _samples_until(url, lambda s: processes(s) == 2))
+    os.kill(min(first), signal.SIGKILL)  # a worker this test's supervisor started
+    after = worker_pids(await _samples_until(
+        url, lambda s: len(worker_pids(s)) == 2 and worker_pids(s) != first, 60))
+    assert len(after) == 2 and min(first) not in after
     async with httpx.AsyncClient(base_url=server.base_url, timeout=scaled(30)) as api:
         assert (await api.get("/readyz")).status_code == 200, "".join(server.output)
         alice, bob = await register(api), await register(api)

@@ -90,6 +90,9 @@ class Supervisor:
         self.holder = reuse_port(host, port)
         self.host, self.port = host, self.holder.getsockname()[1]
         self.processes: list[SpawnProcess] = []
+        #: each worker's "listening" event; kept while the worker lives, or its semaphore
+        #: would be gone before the spawned child unpickled it
+        self.started: list[Event] = []
         self.signals = 0
         self.context = multiprocessing.get_context("spawn")
 
@@ -114,6 +117,7 @@ class Supervisor:
             signal.signal(sig, self._on_signal)
         spawned = [self._spawn() for _ in range(self.workers)]
         self.processes = [process for process, _ in spawned]
+        self.started = [started for _, started in spawned]
         deadline = time.monotonic() + STARTUP_SECONDS
         for process, started in spawned:  # every worker listening, or one gave up
             while not started.wait(MONITOR_INTERVAL) and process.is_alive() \
@@ -141,7 +145,7 @@ class Supervisor:
                 log.warning("worker %s exited with %s; starting another", process.pid,
                             process.exitcode, extra={"pid": process.pid})
                 time.sleep(RESTART_BACKOFF_SECONDS)
-                self.processes[index] = self._spawn()[0]
+                self.processes[index], self.started[index] = self._spawn()
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int,
