@@ -31,8 +31,9 @@ class CanvasSocketDispatch:
             match = CANVAS_SOCKET_PATH.match(scope["path"])
             if match is not None:
                 scope["app"] = self.app
-                await websocket_canvas_endpoint(
-                    WebSocket(scope, receive, send), int(match.group(1)), self.runtime
-                )
+                with self.runtime.socket_guard.hold(scope):  # open sockets per address
+                    await websocket_canvas_endpoint(
+                        WebSocket(scope, receive, send), int(match.group(1)), self.runtime
+                    )
                 return
         await self.app(scope, receive, send)

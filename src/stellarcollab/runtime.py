@@ -23,6 +23,8 @@ from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.ratelimit import KeyedBuckets
 from stellarcollab.realtime.writers import FlushScheduler
+from stellarcollab.security import policies, revocation
+from stellarcollab.security.limit_store import LimitStore, MemoryLimitStore
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
@@ -64,14 +66,19 @@ class Runtime:
         self.images = CanvasImageService(self.db)
         self.admission = SocketAdmission(self.db, self.tokens)
         self.presence_records = PresenceRecorder(self.db)
+        self.message_guard = policies.message_guard(settings)
+        self.socket_guard = policies.socket_guard(settings)
+        self.limit_store: LimitStore = MemoryLimitStore()
+        self.throttle = policies.auth_throttle(settings, self.limit_store)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
-            settings.chat_max_length,
+            settings.chat_max_length, self.message_guard,
         )
         self.manager.list_leases = self._lease_views
         self.manager.release_leases = self._release_leases
         self.manager.presence_listeners.append(self.presence_records.note)
         self.manager.control_listeners.append(self._on_control)
+        self.manager.control_listeners.append(revocation.listener(self.manager, self.admission))
         self.canvases.on_change.append(self.admission.forget_canvas)
         self.connect_limiter = KeyedBuckets(
             settings.rate_limit_connects_per_minute / 60, settings.rate_limit_connects_per_minute,
@@ -111,6 +118,16 @@ class Runtime:
         await self.users.revoke(claims)
         await self.broker.publish_control(
             {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
+
+    async def revoke_user(self, user_id: int, reason: str) -> None:
+        """Every token of this user so far is dead: close their sockets on every process
+        (the tokens themselves are refused by their stale credential stamp, or by the
+        account being inactive)."""
+        await self.broker.publish_control(revocation.user_revoked(user_id, reason))
+
+    async def deactivate_user(self, user_id: int) -> None:
+        await self.users.set_active(user_id, False)
+        await self.revoke_user(user_id, "account deactivated")
 
     def _on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token_revoked":

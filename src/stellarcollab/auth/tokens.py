@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 import uuid
@@ -23,6 +24,8 @@ class TokenClaims:
     jti: str
     issued_at: int
     expires_at: int
+    #: the account's credential stamp when issued: a password change makes it stale
+    stamp: str = ""
 
 
 class TokenService:
@@ -30,15 +33,23 @@ class TokenService:
         self._secret = secret_key
         self.lifetime_seconds = lifetime_seconds
 
-    def issue(self, user_id: int) -> tuple[str, TokenClaims]:
+    def stamp_for(self, password_hash: str) -> str:
+        """A short keyed digest of the password hash: equal until the password changes,
+        and saying nothing about the hash to whoever reads the token."""
+        key = hashlib.sha256(self._secret.encode()).digest()
+        return hashlib.blake2b(password_hash.encode(), key=key, digest_size=8).hexdigest()
+
+    def issue(self, user_id: int, stamp: str = "") -> tuple[str, TokenClaims]:
         now = int(time.time())
-        claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds)
+        claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds,
+                             stamp)
         payload = {
             "sub": str(user_id),
             "jti": claims.jti,
             "iat": claims.issued_at,
             "exp": claims.expires_at,
             "typ": "access",
+            "stp": stamp,
         }
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims
 
@@ -53,7 +64,8 @@ class TokenService:
             if payload.get("typ") != "access":
                 raise InvalidTokenError("not an access token")
             return TokenClaims(
-                int(payload["sub"]), str(payload["jti"]), int(payload["iat"]), int(payload["exp"])
+                int(payload["sub"]), str(payload["jti"]), int(payload["iat"]),
+                int(payload["exp"]), str(payload.get("stp", ""))
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc

@@ -1,7 +1,7 @@
 """Applies client messages: each parsed command goes to the same service a REST call uses.
 
 Errors become an ``error`` message to the sender and never close the socket; a client
-that keeps flooding past its rate limit is closed with 4029.
+that keeps flooding past its per-type limits (``MessageGuard``) is closed with 4029.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
-from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.message_limits import MessageGuard
 from stellarcollab.realtime.protocol import (
     AuthCommand,
     ChatCommand,
@@ -35,8 +35,6 @@ from stellarcollab.services.views import now_iso
 
 log = logging.getLogger(__name__)
 
-RATE_LIMIT_STRIKES_BEFORE_CLOSE = 50
-
 
 class MessageHandler:
     def __init__(
@@ -46,7 +44,9 @@ class MessageHandler:
         chat: ChatService,
         locks: LockService,
         chat_max_length: int,
+        guard: MessageGuard,
     ) -> None:
+        self.guard = guard
         self.manager = manager
         self.users = users
         self.chat = chat
@@ -54,21 +54,20 @@ class MessageHandler:
         self.chat_max_length = chat_max_length
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
-        if not connection.rate.allow():
-            connection.rate_strikes += 1
-            if connection.rate_strikes >= RATE_LIMIT_STRIKES_BEFORE_CLOSE:
-                connection.close(CloseCode.RATE_LIMITED, "rate limited")
-                return
-            connection.send_event(ProtocolError(
-                "rate_limited", "too many messages; slow down", None).to_event())
-            return
-        connection.rate_strikes = 0
-        request_type: str | None = None
         try:
             command = parse_client_message(raw, connection.bounds, self.chat_max_length)
-            request_type = _type_of(command)
+        except ProtocolError as exc:
+            if self.guard.admit(connection, exc.request_type):
+                self.guard.count(exc.code)
+                connection.send_event(exc.to_event())
+            return
+        request_type = _type_of(command)
+        if not self.guard.admit(connection, request_type):
+            return
+        try:
             await self._apply(connection, command)
         except ProtocolError as exc:
+            self.guard.count(exc.code)
             connection.send_event(exc.to_event())
         except DomainError as exc:
             error = ProtocolError(exc.ws_code, exc.detail, request_type).to_event()
@@ -82,6 +81,9 @@ class MessageHandler:
 
     async def _apply(self, connection: Connection, command: Command) -> None:
         if isinstance(command, ChatCommand):
+            if self.guard.is_repeat(connection, f"canvas:{connection.canvas_id}", command.text):
+                raise ProtocolError("duplicate", "the same message was sent moments ago",
+                                    "canvas_chat")
             await self.chat.send(self._account(connection), connection.canvas_id, command.text,
                                  access_checked=True)
         elif isinstance(command, TypingCommand):

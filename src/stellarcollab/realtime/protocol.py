@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from stellarcollab.security.json_depth import MAX_JSON_DEPTH, exceeds_depth
+
 CHAT_MAX_LENGTH = 2000
 MENTION_MAX_LENGTH = 280
 MENTION_MIN_DURATION_MS = 500
@@ -153,6 +155,9 @@ def parse_client_message(raw: str | bytes, bounds: CanvasBounds,
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise ProtocolError("invalid_json", "message is not valid JSON") from None
+    if exceeds_depth(data, MAX_JSON_DEPTH):
+        raise ProtocolError("invalid_json",
+                            f"message nests deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(data, dict):
         raise ProtocolError("invalid_json", "message must be a JSON object")
     message_type = data.get("type")

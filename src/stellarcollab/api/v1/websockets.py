@@ -32,6 +32,7 @@ BEARER_SUBPROTOCOL = "bearer"
 
 @router.post("/ticket", response_model=TicketOut)
 async def issue_ticket(session: SessionUser, runtime: RuntimeDep) -> dict[str, Any]:
+    await runtime.throttle.before_ticket(session[0].id)
     return {"ticket": await runtime.tickets.issue(session[2]),
             "expires_in": runtime.settings.ticket_ttl_seconds}
 
@@ -100,6 +101,11 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     instead of living as long as the socket."""
     settings = runtime.settings
     manager = runtime.manager
+    refusal = runtime.socket_guard.refusal(websocket.scope)
+    if refusal is not None:
+        await websocket.accept()
+        await _reject(websocket, refusal)
+        return None
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
