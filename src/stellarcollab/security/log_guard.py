@@ -1,9 +1,10 @@
 """Keeps clients from filling the log.
 
 Records that only say a client sent something malformed (invalid UTF-8, a bad HTTP
-request) lose their traceback and are counted. Warnings and errors that repeat for the
-same source (the same message template with the same first argument, e.g. a connection
-id) are limited to a few per minute; the next one let through says how many were dropped.
+request) lose their traceback, become warnings and are counted. Warnings and errors that
+repeat for the same source (the same message template with the same first argument, e.g.
+a connection id) are limited to a few per minute; the next one let through says how many
+were dropped.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FloodGuard(logging.Filter):
             self.client_mistakes[template] += 1
             record.exc_info = None
             record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
         if record.levelno < logging.WARNING:
             return True
         key = f"{record.name}\x00{template}\x00{_source(record)}"
