@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
-from stellarcollab.realtime.protocol import ProtocolError
 from stellarcollab.security.limit_store import MemoryLimitStore
+from stellarcollab.wire.errors import error
 
 #: message type -> kind; message types added later register here
 KIND_OF_TYPE: dict[str, str] = {
@@ -121,10 +121,9 @@ class MessageGuard:
         if connection.rate_strikes >= self.strikes_before_close:
             connection.close(CloseCode.RATE_LIMITED, "rate limited")
             return False
-        error = ProtocolError("rate_limited", "too many messages; slow down",
-                              message_type).to_event()
-        error["retry_after"] = max(1, math.ceil(wait * 1000))
-        connection.send_event(error)
+        connection.send_event(error(code="rate_limited", message="too many messages; slow down",
+                                    request_type=message_type,
+                                    retry_after=max(1, math.ceil(wait * 1000))))
         return False
 
     def is_repeat(self, connection: Connection, scope: str, text: str) -> bool:
