@@ -24,7 +24,7 @@ from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.ratelimit import KeyedBuckets
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.security import policies, revocation
-from stellarcollab.security.limit_store import LimitStore, MemoryLimitStore
+from stellarcollab.security.limit_store import LimitStore, create_limit_store
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
@@ -68,7 +68,7 @@ class Runtime:
         self.presence_records = PresenceRecorder(self.db)
         self.message_guard = policies.message_guard(settings)
         self.socket_guard = policies.socket_guard(settings)
-        self.limit_store: LimitStore = MemoryLimitStore()
+        self.limit_store: LimitStore = create_limit_store(settings.broker_url)
         self.throttle = policies.auth_throttle(settings, self.limit_store)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
@@ -112,6 +112,7 @@ class Runtime:
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
         await self.broker.stop()
+        await self.limit_store.aclose()
         await self.db.dispose()
 
     async def logout(self, claims: TokenClaims) -> None:

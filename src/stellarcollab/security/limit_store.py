@@ -2,7 +2,8 @@
 
 ``take(key, rate_per_s, burst, cost)`` answers the seconds to wait: 0.0 means allowed
 (and ``cost`` tokens were taken); cost 0 only looks. The memory store serves one process;
-a broker-backed store with the same interface shares the state across processes.
+``create_limit_store`` picks the Redis store (shared by every process) for a redis://
+broker URL.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Protocol
 class LimitStore(Protocol):
     async def take(self, key: str, rate_per_s: float, burst: float,
                    cost: float = 1.0) -> float: ...
+
+    async def aclose(self) -> None: ...
 
 
 def refill(tokens: float, elapsed: float, rate_per_s: float, burst: float) -> float:
@@ -30,6 +33,14 @@ def wait_for(tokens: float, needed: float, rate_per_s: float) -> float:
     return max(1e-3, (needed - tokens) / rate_per_s)
 
 
+def create_limit_store(broker_url: str) -> LimitStore:
+    if broker_url.split("://", 1)[0] in ("redis", "rediss"):
+        from stellarcollab.security.redis_limit_store import RedisLimitStore
+
+        return RedisLimitStore(broker_url)
+    return MemoryLimitStore()
+
+
 class MemoryLimitStore:
     """Buckets of this process, pruned of full ones when ``max_keys`` is reached."""
 
@@ -42,6 +53,9 @@ class MemoryLimitStore:
     async def take(self, key: str, rate_per_s: float, burst: float,
                    cost: float = 1.0) -> float:
         return self.take_now(key, rate_per_s, burst, cost)
+
+    async def aclose(self) -> None:
+        self._buckets.clear()
 
     def take_now(self, key: str, rate_per_s: float, burst: float, cost: float = 1.0) -> float:
         now = self.clock()
