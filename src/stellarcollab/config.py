@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     trusted_proxies: str = "127.0.0.1"
 
     access_token_expire_seconds: int = 900
+    #: how long refreshing may extend a session past its sign-in
+    session_max_seconds: int = 7 * 24 * 3600
     password_hash_time_cost: int = 2
     password_hash_memory_kib: int = 19456
     password_hash_parallelism: int = 1

@@ -98,3 +98,26 @@ async def test_deactivation_closes_the_users_sockets(
     live_server.run(live_server.runtime.deactivate_user(account.id))
     assert await socket.closed(timeout=2) == 4001
     assert (await account.get("/api/v1/auth/me")).status_code == 401
+
+
+async def test_refresh_keeps_the_sign_in_time_and_stops_at_the_session_limit(
+    live_server: LiveServer, api: httpx.AsyncClient,
+) -> None:
+    account = await register(api)
+    runtime = live_server.runtime
+    user = live_server.run(runtime.users.get(account.id))
+    assert user is not None
+    stamp = runtime.tokens.stamp_for(user.password_hash)
+    week = runtime.settings.session_max_seconds
+    signed_in = int(time.time()) - week + 60
+    recent, _ = runtime.tokens.issue(account.id, stamp, auth_time=signed_in)
+    refreshed = await api.post("/api/v1/auth/refresh",
+                               headers={"Authorization": f"Bearer {recent}"})
+    assert refreshed.status_code == 200
+    claims = runtime.tokens.decode(refreshed.json()["access_token"])
+    assert claims.auth_time == signed_in and claims.expires_at - claims.issued_at == 900
+    stale, _ = runtime.tokens.issue(account.id, stamp, auth_time=signed_in - 120)
+    expired = await api.post("/api/v1/auth/refresh",
+                             headers={"Authorization": f"Bearer {stale}"})
+    assert expired.status_code == 401
+    assert expired.json()["detail"] == "Session expired; sign in again"

@@ -26,6 +26,8 @@ class TokenClaims:
     expires_at: int
     #: the account's credential stamp when issued: a password change makes it stale
     stamp: str = ""
+    #: when the password was last presented (kept across refreshes); 0: at issue
+    auth_time: int = 0
 
 
 class TokenService:
@@ -39,10 +41,11 @@ class TokenService:
         key = hashlib.sha256(self._secret.encode()).digest()
         return hashlib.blake2b(password_hash.encode(), key=key, digest_size=8).hexdigest()
 
-    def issue(self, user_id: int, stamp: str = "") -> tuple[str, TokenClaims]:
+    def issue(self, user_id: int, stamp: str = "",
+              auth_time: int | None = None) -> tuple[str, TokenClaims]:
         now = int(time.time())
         claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds,
-                             stamp)
+                             stamp, now if auth_time is None else auth_time)
         payload = {
             "sub": str(user_id),
             "jti": claims.jti,
@@ -50,6 +53,7 @@ class TokenService:
             "exp": claims.expires_at,
             "typ": "access",
             "stp": stamp,
+            "auth_time": claims.auth_time,
         }
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims
 
@@ -65,7 +69,8 @@ class TokenService:
                 raise InvalidTokenError("not an access token")
             return TokenClaims(
                 int(payload["sub"]), str(payload["jti"]), int(payload["iat"]),
-                int(payload["exp"]), str(payload.get("stp", ""))
+                int(payload["exp"]), str(payload.get("stp", "")),
+                int(payload.get("auth_time", payload["iat"])),
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc

@@ -67,8 +67,10 @@ class UserService:
             raise Unauthorized(BAD_CREDENTIALS)
         return user
 
-    def token_response(self, user: User) -> dict[str, Any]:
-        token, _claims = self.tokens.issue(user.id, self.tokens.stamp_for(user.password_hash))
+    def token_response(self, user: User, auth_time: int | None = None) -> dict[str, Any]:
+        """A new token; ``auth_time`` carries a refreshed session's sign-in time over."""
+        token, _claims = self.tokens.issue(user.id, self.tokens.stamp_for(user.password_hash),
+                                           auth_time)
         return {
             "access_token": token,
             "token_type": "bearer",

@@ -5,6 +5,7 @@ Retry-After); a password change closes the user's sockets on every process."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
@@ -46,8 +47,12 @@ async def login(body: LoginRequest, runtime: RuntimeDep, request: Request) -> di
 
 @router.post("/refresh", response_model=TokenOut)
 async def refresh(session: SessionUser, runtime: RuntimeDep) -> dict[str, Any]:
-    await runtime.throttle.before_refresh(session[0].id)
-    return runtime.users.token_response(session[0])
+    """A fresh token for a valid one, within the session's lifetime since sign-in."""
+    user, claims, _token = session
+    await runtime.throttle.before_refresh(user.id)
+    if time.time() - claims.auth_time > runtime.settings.session_max_seconds:
+        raise Unauthorized("Session expired; sign in again")
+    return runtime.users.token_response(user, claims.auth_time)
 
 
 @router.post("/password", response_model=TokenOut)
