@@ -127,3 +127,24 @@ async def test_open_sockets_per_address_are_capped(
                 await socket.close()
     finally:
         server.stop()
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_origin_counts(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    server = LiveServer(test_settings(tmp_path_factory.mktemp("proxied"),
+                                      trust_proxy=True)).start()
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url) as api:
+            account = await register(api)
+            canvas = await account.create_canvas()
+            url = f"{server.ws_base}/{canvas['id']}?token={account.token}"
+            forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "canvas.example"}
+            async with connect(url, origin="https://canvas.example",  # type: ignore[arg-type]
+                               additional_headers=forwarded, open_timeout=scaled(10)) as ws:
+                assert (await Socket(ws).next())["type"] == "canvas_state"
+            async with connect(url, origin="https://canvas.example",  # type: ignore[arg-type]
+                               open_timeout=scaled(10)) as ws:
+                assert await Socket(ws).closed() == 4003  # not the origin it was reached on
+    finally:
+        server.stop()
