@@ -28,7 +28,7 @@ WEB_DIR = Path(__file__).with_name("web")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logredact.install()
-    log_guard.install(settings.client_log_lines_per_minute)
+    flood_guard = log_guard.install(settings.client_log_lines_per_minute)
     runtime = Runtime(settings)
 
     @asynccontextmanager
@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, object]:
         return {"status": "ok", "version": __version__, **runtime.manager.stats(),
-                "client_errors": dict(runtime.message_guard.client_errors)}
+                "client_errors": {**runtime.message_guard.client_errors,
+                                  **flood_guard.client_mistake_counts()}}
 
     app.include_router(api)
     if WEB_DIR.is_dir():

@@ -64,6 +64,8 @@ async def test_a_300_deep_ping_id_gets_an_error_and_no_traceback(
         await socket.expect("pong", id=1)
     assert error["code"] == "invalid_json" and "deeper" in error["message"]
     assert log.tracebacks() == [] and log.errors() == []
+    async with httpx.AsyncClient(base_url=live_server.base_url) as api:
+        assert (await api.get("/api/v1/health")).json()["client_errors"]["invalid_json"] >= 1
     await socket.close()
 
 
@@ -79,6 +81,9 @@ async def test_invalid_utf8_closes_1007_without_a_traceback(
     assert log.tracebacks() == [] and log.errors() == []
     utf8_lines = [r for r in log.records if "UTF-8" in r.getMessage()]
     assert 1 <= len(utf8_lines) <= 10  # repeated lines are limited
+    async with httpx.AsyncClient(base_url=live_server.base_url) as api:
+        counted = (await api.get("/api/v1/health")).json()["client_errors"]
+    assert counted["invalid_utf8"] >= 30  # every one counted
 
 
 async def test_a_flood_gets_rate_limited_with_retry_after_then_4029(

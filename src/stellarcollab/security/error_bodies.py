@@ -48,4 +48,6 @@ def install(app: FastAPI, max_echo_chars: int) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(_request: Request, _exc: Exception) -> JSONResponse:
         # the server log has the traceback (uvicorn writes it); the client gets none
-        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+        # answered outside the middleware stack: the one header that matters for JSON
+        return JSONResponse({"detail": "Internal server error"}, status_code=500,
+                            headers={"X-Content-Type-Options": "nosniff"})

@@ -17,12 +17,11 @@ from collections.abc import Callable
 from stellarcollab.security.limit_store import MemoryLimitStore
 
 #: messages of the server's libraries that describe a client's mistake, not a fault
-CLIENT_MISTAKES = frozenset({
-    "Invalid UTF-8 sequence received from client.",
-    "Invalid HTTP request received.",
-    "Unsupported upgrade request.",
-    "Invalid HTTP request received: %s",
-})
+CLIENT_MISTAKES = {
+    "Invalid UTF-8 sequence received from client.": "invalid_utf8",
+    "Invalid HTTP request received.": "invalid_http",
+    "Unsupported upgrade request.": "unsupported_upgrade",
+}
 GUARDED_LOGGERS = ("uvicorn", "uvicorn.error")
 
 
@@ -34,6 +33,10 @@ class FloodGuard(logging.Filter):
         self._buckets = MemoryLimitStore(clock, max_keys=10_000)
         self.suppressed: Counter[str] = Counter()
         self.client_mistakes: Counter[str] = Counter()
+
+    def client_mistake_counts(self) -> dict[str, int]:
+        """By short name (``invalid_utf8``...), for the health report."""
+        return {CLIENT_MISTAKES[msg]: count for msg, count in self.client_mistakes.items()}
 
     def filter(self, record: logging.LogRecord) -> bool:
         template = str(record.msg)
