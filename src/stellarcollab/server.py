@@ -11,13 +11,15 @@ from typing import Any
 
 import uvicorn
 
+from stellarcollab.clock import Clock
 from stellarcollab.config import Settings
 from stellarcollab.dispatch import SocketDispatch
 from stellarcollab.main import create_app
 from stellarcollab.realtime.transport import protocol_class
 
 
-def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -> uvicorn.Config:
+def uvicorn_config(settings: Settings, host: str, port: int, *, clock: Clock | None = None,
+                   **overrides: Any) -> uvicorn.Config:
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -36,7 +38,7 @@ def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -
         "forwarded_allow_ips": settings.trusted_proxies,
     }
     options.update(overrides)
-    return uvicorn.Config(SocketDispatch(create_app(settings)), **options)
+    return uvicorn.Config(SocketDispatch(create_app(settings, clock=clock)), **options)
 
 
 GC_THRESHOLDS = (20_000, 10, 100)

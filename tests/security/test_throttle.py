@@ -1,12 +1,13 @@
-"""Throttle policy with a manual clock: lockout after failures, per-address limits."""
+"""Throttle policy on the broker's in-process limit store with a manual clock: lockout
+after failures, per-address limits."""
 
 from __future__ import annotations
 
 import pytest
 
-from stellarcollab.security.limit_store import MemoryLimitStore
+from stellarcollab.clock import ManualClock
+from stellarcollab.realtime.broker.memory_limits import MemoryLimitStore
 from stellarcollab.security.throttle import AuthThrottle, ThrottleLimits, TooManyRequests
-from tests.security.manual_clock import ManualClock
 
 
 def throttle(clock: ManualClock, **limits: float) -> AuthThrottle:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
-from stellarcollab.security.limit_store import MemoryLimitStore
+from stellarcollab.security.local_buckets import LocalBuckets
 from stellarcollab.wire.errors import error
 
 #: message type -> kind; message types added later register here
@@ -45,7 +45,7 @@ class MessageLimiter:
         if OTHER not in rates:
             raise ValueError("a rate for 'other' is required")
         self.rates = rates
-        self._buckets = MemoryLimitStore(clock, max_keys)
+        self._buckets = LocalBuckets(clock, max_keys)
 
     def kind_of(self, message_type: str | None) -> str:
         kind = KIND_OF_TYPE.get(message_type or "", OTHER)
@@ -55,7 +55,7 @@ class MessageLimiter:
         """0.0 when allowed (and counted), else the seconds until it would be."""
         kind = self.kind_of(message_type)
         rate = self.rates[kind]
-        return self._buckets.take_now(f"{user_id}:{kind}", rate.per_second, rate.burst)
+        return self._buckets.take(f"{user_id}:{kind}", rate.per_second, rate.burst)
 
 
 class DuplicateFilter:

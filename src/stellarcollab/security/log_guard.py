@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from stellarcollab.security.limit_store import MemoryLimitStore
+from stellarcollab.security.local_buckets import LocalBuckets
 
 #: messages of the server's libraries that describe a client's mistake, not a fault
 CLIENT_MISTAKES = {
@@ -30,7 +30,7 @@ class FloodGuard(logging.Filter):
                  ) -> None:
         super().__init__()
         self.lines_per_minute = lines_per_minute
-        self._buckets = MemoryLimitStore(clock, max_keys=10_000)
+        self._buckets = LocalBuckets(clock, max_keys=10_000)
         self.suppressed: Counter[str] = Counter()
         self.client_mistakes: Counter[str] = Counter()
 
@@ -48,7 +48,7 @@ class FloodGuard(logging.Filter):
         if record.levelno < logging.WARNING:
             return True
         key = f"{record.name}\x00{template}\x00{_source(record)}"
-        if self._buckets.take_now(key, self.lines_per_minute / 60, self.lines_per_minute):
+        if self._buckets.take(key, self.lines_per_minute / 60, self.lines_per_minute):
             self.suppressed[key] += 1
             return False
         dropped = self.suppressed.pop(key, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from stellarcollab.config import Settings
+from stellarcollab.realtime.broker.limits import LimitStore
 from stellarcollab.realtime.message_limits import (
     OTHER,
     DuplicateFilter,
@@ -10,7 +11,6 @@ from stellarcollab.realtime.message_limits import (
     MessageLimiter,
     Rate,
 )
-from stellarcollab.security.limit_store import LimitStore
 from stellarcollab.security.origins import OriginPolicy
 from stellarcollab.security.socket_guard import SocketGuard
 from stellarcollab.security.throttle import AuthThrottle, ThrottleLimits

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from starlette.types import Scope
 
 from stellarcollab.realtime.closecodes import CloseCode
-from stellarcollab.security.limit_store import MemoryLimitStore
+from stellarcollab.security.local_buckets import LocalBuckets
 from stellarcollab.security.origins import OriginPolicy, header
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class SocketGuard:
         self.connections_per_ip = connections_per_ip
         self.connects_per_minute = connects_per_ip_per_minute
         self.open_by_ip: dict[str, int] = {}
-        self._connects = MemoryLimitStore(clock)
+        self._connects = LocalBuckets(clock)
 
     @contextmanager
     def hold(self, scope: Scope) -> Iterator[None]:
@@ -61,6 +61,6 @@ class SocketGuard:
         if self.open_by_ip.get(address, 0) > self.connections_per_ip:
             return CloseCode.TRY_AGAIN_LATER
         rate = self.connects_per_minute
-        if self._connects.take_now(address, rate / 60, rate):
+        if self._connects.take(address, rate / 60, rate):
             return CloseCode.RATE_LIMITED
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from stellarcollab.security.limit_store import LimitStore
+from stellarcollab.realtime.broker.limits import LimitStore
 from stellarcollab.services.errors import DomainError
 
 

@@ -1,23 +1,13 @@
-"""Token buckets by key, behind the small interface the throttles need.
-
-``take(key, rate_per_s, burst, cost)`` answers the seconds to wait: 0.0 means allowed
-(and ``cost`` tokens were taken); cost 0 only looks. The memory store serves one process;
-``create_limit_store`` picks the Redis store (shared by every process) for a redis://
-broker URL.
+"""Token buckets by key kept in this process, for limits that are checked on every message
+or log line and need no sharing: per-user message kinds, per-address handshakes, log
+lines. ``take`` answers the seconds to wait: 0.0 means allowed (and ``cost`` tokens were
+taken); cost 0 only looks. Limits shared across processes use the broker's limit store.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
-
-
-class LimitStore(Protocol):
-    async def take(self, key: str, rate_per_s: float, burst: float,
-                   cost: float = 1.0) -> float: ...
-
-    async def aclose(self) -> None: ...
 
 
 def refill(tokens: float, elapsed: float, rate_per_s: float, burst: float) -> float:
@@ -33,15 +23,7 @@ def wait_for(tokens: float, needed: float, rate_per_s: float) -> float:
     return max(1e-3, (needed - tokens) / rate_per_s)
 
 
-def create_limit_store(broker_url: str) -> LimitStore:
-    if broker_url.split("://", 1)[0] in ("redis", "rediss"):
-        from stellarcollab.security.redis_limit_store import RedisLimitStore
-
-        return RedisLimitStore(broker_url)
-    return MemoryLimitStore()
-
-
-class MemoryLimitStore:
+class LocalBuckets:
     """Buckets of this process, pruned of full ones when ``max_keys`` is reached."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic,
@@ -50,14 +32,7 @@ class MemoryLimitStore:
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float, float, float]] = {}
 
-    async def take(self, key: str, rate_per_s: float, burst: float,
-                   cost: float = 1.0) -> float:
-        return self.take_now(key, rate_per_s, burst, cost)
-
-    async def aclose(self) -> None:
-        self._buckets.clear()
-
-    def take_now(self, key: str, rate_per_s: float, burst: float, cost: float = 1.0) -> float:
+    def take(self, key: str, rate_per_s: float, burst: float, cost: float = 1.0) -> float:
         now = self.clock()
         tokens, updated, _rate, _burst = self._buckets.get(key, (burst, now, rate_per_s, burst))
         tokens = refill(tokens, now - updated, rate_per_s, burst)
