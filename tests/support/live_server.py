@@ -90,6 +90,10 @@ class LiveServer:
     def ws_base(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/ws/canvas"
 
+    @property
+    def user_ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/ws/user"
+
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 10) -> T:
         """Await ``coroutine`` on the server's loop and return its result."""
         assert self.loop is not None

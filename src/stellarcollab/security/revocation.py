@@ -1,6 +1,6 @@
-"""When an account's tokens stop being valid (password changed, account deactivated),
-every process closes that user's sockets: a control message through the broker, and a
-listener on each process that closes them (4001) and forgets the cached account."""
+"""When an account's tokens stop being valid (password changed, account deactivated):
+every process forgets the account's cached admission and closes the user's sockets
+(4001), both through the broker's control channel."""
 
 from __future__ import annotations
 
@@ -14,27 +14,20 @@ from stellarcollab.services.admission import SocketAdmission
 USER_REVOKED = "user_revoked"
 
 
-def user_revoked(user_id: int, reason: str) -> dict[str, Any]:
-    return {"type": USER_REVOKED, "user_id": user_id, "reason": reason}
+def user_revoked(user_id: int) -> dict[str, Any]:
+    return {"type": USER_REVOKED, "user_id": user_id}
 
 
-def close_user_sockets(manager: ConnectionManager, user_id: int, reason: str) -> int:
-    closed = 0
-    for connections in list(manager.canvas_connections.values()):
-        for connection in list(connections.values()):
-            if connection.user_id == user_id and connection.is_live:
-                connection.close(CloseCode.UNAUTHORIZED, reason)
-                closed += 1
-    return closed
+async def revoke(manager: ConnectionManager, user_id: int, reason: str) -> None:
+    """The cache first (a reconnect must meet the database's answer), then the sockets;
+    the control channel keeps the two in order on every process."""
+    await manager.events.publish_control(user_revoked(user_id))
+    await manager.close_sockets(user_id, None, CloseCode.UNAUTHORIZED, reason)
 
 
-def listener(manager: ConnectionManager,
-             admission: SocketAdmission) -> Callable[[dict[str, Any]], None]:
+def listener(admission: SocketAdmission) -> Callable[[dict[str, Any]], None]:
     def on_control(message: dict[str, Any]) -> None:
-        if message.get("type") != USER_REVOKED:
-            return
-        user_id = int(message["user_id"])
-        admission.forget_user(user_id)
-        close_user_sockets(manager, user_id, str(message.get("reason", "token revoked"))[:100])
+        if message.get("type") == USER_REVOKED:
+            admission.forget_user(int(message["user_id"]))
 
     return on_control
