@@ -153,3 +153,17 @@ async def test_behind_a_trusted_proxy_the_forwarded_origin_counts(
                 assert await Socket(ws).closed() == 4003  # not the origin it was reached on
     finally:
         server.stop()
+
+
+async def test_the_user_socket_checks_the_origin_too(
+    live_server: LiveServer, alice: Account
+) -> None:
+    url = f"ws://127.0.0.1:{live_server.port}/api/v1/ws/user?token={alice.token}"
+    async with connect(url, origin="https://evil.example",  # type: ignore[arg-type]
+                       open_timeout=scaled(10)) as ws:
+        assert await Socket(ws).closed() == 4003
+    own = f"http://127.0.0.1:{live_server.port}"
+    async with connect(url, origin=own, open_timeout=scaled(10)) as ws:  # type: ignore[arg-type]
+        socket = Socket(ws)
+        await socket.send({"type": "ping", "id": "same-origin"})
+        await socket.expect("pong", id="same-origin")
