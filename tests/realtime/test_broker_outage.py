@@ -34,8 +34,11 @@ def own_redis() -> Iterator[RedisServer]:
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer,
          own_redis: RedisServer) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    # The chat limit is raised: this test sends as fast as answers come, and is about the
+    # broker, not about the per-type limits (tests/security covers those).
     settings: dict[str, Any] = {"database_url": postgres_server.create_database(),
-                                "broker_url": own_redis.url, "presence_ttl_seconds": 5}
+                                "broker_url": own_redis.url, "presence_ttl_seconds": 5,
+                                "chat_per_second": 100, "chat_burst": 100}
     first = ServerProcess(tmp_path_factory.mktemp("outage-a"), **settings).start()
     second = ServerProcess(tmp_path_factory.mktemp("outage-b"), **settings).start()
     yield first, second
