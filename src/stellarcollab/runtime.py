@@ -26,6 +26,7 @@ from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
 from stellarcollab.realtime.socket_limits import SocketLimits
 from stellarcollab.realtime.writers import FlushScheduler
+from stellarcollab.security import policies, revocation
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
@@ -77,7 +78,8 @@ class Runtime:
         hooks = ManagerHooks(
             list_leases=self._lease_views, release_leases=self._release_leases,
             presence_listeners=[self.presence_records.note],
-            control_listeners=[self._on_control], socket_leases=self.socket_leases,
+            control_listeners=[self._on_control, revocation.listener(self.admission)],
+            socket_leases=self.socket_leases,
         )
         self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
@@ -86,9 +88,12 @@ class Runtime:
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds, self.clock)
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
         self.images = CanvasImageService(self.db)
+        self.message_guard = policies.message_guard(settings)
+        self.socket_guard = policies.socket_guard(settings)
+        self.throttle = policies.auth_throttle(settings, self.brokers.limits)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
-            settings.chat_max_length, self.socket_leases,
+            settings.chat_max_length, self.socket_leases, self.message_guard,
         )
         self.canvases.on_change.append(self.admission.forget_canvas)
         #: connect rate and per-user socket cap, counted across every process
@@ -164,6 +169,16 @@ class Runtime:
         await self.users.revoke(claims)
         await self.brokers.events.publish_control(
             {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
+
+    async def revoke_user(self, user_id: int, reason: str) -> None:
+        """Every token of this user so far is dead: close their sockets on every process
+        (the tokens themselves are refused by their stale credential stamp, or by the
+        account being inactive)."""
+        await revocation.revoke(self.manager, user_id, reason)
+
+    async def deactivate_user(self, user_id: int) -> None:
+        await self.users.set_active(user_id, False)
+        await self.revoke_user(user_id, "account deactivated")
 
     def _on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token_revoked":

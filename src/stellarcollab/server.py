@@ -43,6 +43,9 @@ def uvicorn_config(settings: Settings, host: str, port: int, *, clock: Clock | N
         "log_level": settings.log_level,
         "timeout_graceful_shutdown": 5,
         "lifespan": "on",
+        # X-Forwarded-For/-Proto only from the configured proxies, and only when asked
+        "proxy_headers": settings.trust_proxy,
+        "forwarded_allow_ips": settings.trusted_proxies,
     }
     options.update(overrides)
     return uvicorn.Config(SocketDispatch(create_app(settings, clock=clock)), **options)

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from stellarcollab.security.json_depth import MAX_JSON_DEPTH, exceeds_depth
 from stellarcollab.wire import rules
 from stellarcollab.wire.errors import ProtocolError
 from stellarcollab.wire.registry import load_all
@@ -188,6 +189,8 @@ def parse_client_message(raw: str | bytes, bounds: CanvasBounds | None,
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise ProtocolError("invalid_json", "message is not valid JSON") from None
+    if exceeds_depth(data, MAX_JSON_DEPTH):
+        raise ProtocolError("invalid_json", f"message nests deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(data, dict):
         raise ProtocolError("invalid_json", "message must be a JSON object")
     message_type = data.get("type")

@@ -29,6 +29,11 @@ class RegisterRequest(BaseModel):
     display_name: Annotated[str | None, StringConstraints(max_length=64), NoNul] = None
 
 
+class PasswordChangeRequest(BaseModel):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    new_password: Password
+
+
 class LoginRequest(BaseModel):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]

@@ -37,6 +37,7 @@ BEARER_SUBPROTOCOL = "bearer"
 
 @router.post("/ticket", response_model=TicketOut)
 async def issue_ticket(session: SessionUser, runtime: RuntimeDep) -> dict[str, Any]:
+    await runtime.throttle.before_ticket(session[0].id)
     return {"ticket": await runtime.tickets.issue(session[2]),
             "expires_in": runtime.settings.ticket_ttl_seconds}
 
@@ -124,6 +125,11 @@ async def _admit(websocket: WebSocket, canvas_id: int | None,
 
     A function of its own so that the token, claims and rows it reads die with its frame
     instead of living as long as the socket."""
+    refusal = runtime.socket_guard.refusal(websocket.scope)  # origin, per-address limits
+    if refusal is not None:
+        await websocket.accept()
+        await _reject(websocket, refusal)
+        return None
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
     COUNTERS.connects += 1
