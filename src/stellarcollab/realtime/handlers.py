@@ -69,9 +69,9 @@ class MessageHandler:
                 connection.send_event(exc.to_event())
             return
         request_type = command.request_type
+        COUNTERS.received(request_type)  # every parsed message, refused ones too
         if not self.guard.admit(connection, request_type):
             return
-        COUNTERS.received(request_type)
         try:
             await self._apply(connection, command)
         except ProtocolError as exc:
