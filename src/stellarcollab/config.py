@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     chat_max_length: int = 2000
     mention_max_length: int = 280
     presence_flush_interval: float = 2.0
+    announcement_check_interval: float = 5.0
     log_level: str = "info"
 
     @field_validator("allowed_origins", mode="before")

@@ -29,7 +29,9 @@ from stellarcollab.services.chat import ChatService
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.presence import PresenceRecorder
+from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.tiles import TileService
+from stellarcollab.services.user_channel import UserChannel
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
@@ -58,9 +60,13 @@ class Runtime:
         )
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.canvases = CanvasService(self.db, self.manager)
-        self.tiles = TileService(self.db, self.manager)
+        self.social = SocialLayer(
+            self.db, self.manager, UserChannel(self._publish_to_user, self._user_connected),
+            settings.chat_max_length, self._publish_announcement)
+        self.tiles = TileService(self.db, self.manager, self.social.tile_activity)
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
-        self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
+        self.chat = ChatService(self.db, self.manager, settings.chat_max_length,
+                                self.social.mentions)
         self.images = CanvasImageService(self.db)
         self.admission = SocketAdmission(self.db, self.tokens)
         self.presence_records = PresenceRecorder(self.db)
@@ -92,6 +98,8 @@ class Runtime:
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
+            self._every(self.settings.announcement_check_interval,
+                        self.social.announcements.broadcast_due),
         ]
 
     async def stop(self) -> None:
@@ -134,6 +142,21 @@ class Runtime:
             time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
             self.settings.websocket_ping_interval,
         )
+
+    async def _publish_to_user(self, topic: str, event: dict[str, Any]) -> None:
+        """This process's sockets of the topic's user (until the broker carries user
+        topics across processes)."""
+        user_id = int(topic.split(":", 1)[1])
+        for canvas_id in list(self.manager.canvas_users):
+            await self.manager.send_to_user(canvas_id, user_id, event)
+
+    async def _user_connected(self, user_id: int) -> bool:
+        return self.manager.connections_of_user(user_id) > 0
+
+    async def _publish_announcement(self, canvas_id: int | None, event: dict[str, Any]) -> None:
+        canvases = [canvas_id] if canvas_id is not None else list(self.manager.canvas_users)
+        for target in canvases:
+            await self.manager.publish(target, event)
 
     async def _lease_views(self, canvas_id: int) -> list[dict[str, Any]]:
         return [

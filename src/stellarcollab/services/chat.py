@@ -14,6 +14,7 @@ from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.chat_writer import ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink
+from stellarcollab.services.mentions import MentionService
 from stellarcollab.services.views import chat_event, message_view
 
 
@@ -30,10 +31,12 @@ def clean_chat_text(text: str, max_length: int) -> str:
 
 
 class ChatService:
-    def __init__(self, db: Database, events: EventSink, max_length: int) -> None:
+    def __init__(self, db: Database, events: EventSink, max_length: int,
+                 mentions: MentionService | None = None) -> None:
         self.db = db
         self.events = events
         self.max_length = max_length
+        self.mentions = mentions
         self.writer = ChatWriter(db)
 
     async def send(
@@ -53,6 +56,8 @@ class ChatService:
         )
         await self.writer.store(message)
         await self.events.publish(canvas_id, chat_event(message, user))
+        if self.mentions is not None:
+            await self.mentions.notify(user, canvas_id, message.id, cleaned)
         return message_view(message, user)
 
     async def history(
