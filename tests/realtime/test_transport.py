@@ -47,7 +47,7 @@ async def only_socket(live_server: LiveServer, alice: Account
     await socket.expect("canvas_state")
     [connection] = live_server.runtime.manager.canvas_connections[canvas["id"]].values()
     assert isinstance(connection.writer, TransportWriter)
-    protocol = connection.writer.protocol
+    protocol = connection.writer.link
     assert isinstance(protocol, StellarWebSocketProtocol)
     return socket, connection, protocol
 
