@@ -1,0 +1,176 @@
+"""The social layer live, with a real server and real WebSocket clients: direct messages
+reach every socket of both users and no one else, notifications reach their user only and
+never for one's own action, activity and comments appear on the canvas, announcements
+reach every canvas."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.api.helpers import crowd, make_admin
+from tests.support.clients import Account, Socket, join, register
+from tests.support.live_server import LiveServer
+
+QUIET = 0.5  # seconds a socket must stay quiet for "nothing arrived"
+
+
+async def _drain(socket: Socket, within: float) -> list[dict[str, Any]]:
+    """Everything that arrives until the socket has been quiet for ``within`` seconds."""
+    received: list[dict[str, Any]] = []
+    try:
+        while True:
+            received.append(await socket.next(within))
+    except TimeoutError:
+        return received
+
+
+async def _pair_on_canvas(api: httpx.AsyncClient, live_server: LiveServer
+                          ) -> tuple[Account, Account, dict[str, Any], Socket, Socket]:
+    alice, bob = await register(api), await register(api)
+    canvas = await alice.create_canvas()
+    sa = await join(live_server.ws_base, canvas["id"], alice)
+    sb = await join(live_server.ws_base, canvas["id"], bob)
+    return alice, bob, canvas, sa, sb
+
+
+async def test_direct_message_reaches_both_users_every_socket(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    alice, bob, _canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    other_canvas = await bob.create_canvas()
+    sb2 = await join(live_server.ws_base, other_canvas["id"], bob)
+    sent = await alice.post(f"/api/v1/dm/{bob.id}/messages", {"text": "psst"})
+    assert sent.status_code == 201, sent.text
+    message = sent.json()
+    for socket in (sa, sb, sb2):
+        live = await socket.expect("direct_message")
+        assert live == {"type": "direct_message", **message}
+    read = await bob.post(f"/api/v1/dm/{alice.id}/read",
+                          {"up_to_message_id": message["message_id"]})
+    assert read.status_code == 200
+    receipt = await sa.expect("direct_message_read")
+    assert (receipt["user_id"], receipt["up_to_message_id"]) == (bob.id, message["message_id"])
+    await sb2.expect("direct_message_read")  # bob's other tabs clear their badge too
+    for socket in (sa, sb, sb2):
+        await socket.close()
+
+
+async def test_notifications_reach_only_their_user(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    alice, bob, canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    tile = await alice.create_tile(canvas["id"], 0, 0)
+    await bob.post(f"/api/v1/tiles/{tile['id']}/like")
+    note = await sa.expect("notification")
+    assert (note["kind"], note["actor"]["user_id"], note["tile_id"], note["count"]) == (
+        "tile_liked", bob.id, tile["id"], 1)
+    # A second like merges: the same notification, counted again, no new id.
+    carol = await register(api)
+    await carol.post(f"/api/v1/tiles/{tile['id']}/like")
+    merged = await sa.expect("notification")
+    assert merged["notification_id"] == note["notification_id"] and merged["count"] == 2
+    # Own actions notify no one: alice comments on her own tile, bob likes nothing of his.
+    await alice.post(f"/api/v1/tiles/{tile['id']}/comments", {"text": "mine"})
+    await sa.expect("tile_comment")
+    await sa.expect_nothing("notification", QUIET)
+    await sb.expect_nothing("notification", QUIET)
+    await sa.close()
+    await sb.close()
+
+
+async def test_mention_notifies_the_mentioned_user(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    _alice, bob, canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    await sa.send({"type": "canvas_chat", "text": f"look @{bob.username}!"})
+    chat = await sa.expect("canvas_chat_message")
+    note = await sb.expect("notification", kind="mention")
+    assert (note["message_id"], note["canvas_id"]) == (chat["message_id"], canvas["id"])
+    await sa.expect_nothing("notification", QUIET)
+    await sa.close()
+    await sb.close()
+
+
+async def test_activity_and_comments_appear_on_the_canvas(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    alice, bob, canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    tile = await bob.create_tile(canvas["id"], 2, 3)
+    created = await sa.expect("activity")
+    assert (created["kind"], created["tile_id"], created["actor"]["user_id"]) == (
+        "tile_created", tile["id"], bob.id)
+    comment = (await alice.post(f"/api/v1/tiles/{tile['id']}/comments",
+                                {"text": "stellar"})).json()
+    for socket in (sa, sb):
+        live = await socket.expect("tile_comment")
+        assert {k: live[k] for k in comment} == comment
+        assert (await socket.expect("activity", kind="tile_comment"))["tile_id"] == tile["id"]
+    await sa.close()
+    await sb.close()
+
+
+async def test_announcement_reaches_every_canvas(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    admin, alice = await register(api), await register(api)
+    await make_admin(live_server, admin)
+    one, two = await alice.create_canvas(), await alice.create_canvas()
+    s1 = await join(live_server.ws_base, one["id"], alice)
+    s2 = await join(live_server.ws_base, two["id"], admin)
+    ends = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    created = (await admin.post("/api/v1/admin/announcements",
+                                {"text": "welcome all", "ends_at": ends})).json()
+    for socket in (s1, s2):
+        live = await socket.expect("announcement")
+        assert (live["announcement_id"], live["text"], live["canvas_id"]) == (
+            created["announcement_id"], "welcome all", None)
+    only_two = (await admin.post("/api/v1/admin/announcements", {
+        "text": "canvas two only", "canvas_id": two["id"], "ends_at": ends})).json()
+    assert (await s2.expect("announcement"))["announcement_id"] == only_two["announcement_id"]
+    await s1.expect_nothing("announcement", QUIET)
+    await s1.close()
+    await s2.close()
+
+
+async def test_twenty_users_see_only_their_own(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    """Each of 20 users DMs the next and likes the next one's tile: every socket gets
+    exactly the DMs it sent or received and the notifications addressed to its user."""
+    users = await crowd(live_server, api, 20)
+    canvas = await users[0].create_canvas(max_tiles_per_user=1)
+    sockets = [await join(live_server.ws_base, canvas["id"], u) for u in users]
+    tiles = [await u.create_tile(canvas["id"], i, 0) for i, u in enumerate(users)]
+    n = len(users)
+
+    async def act(i: int) -> None:
+        nxt = users[(i + 1) % n]
+        assert (await users[i].post(f"/api/v1/dm/{nxt.id}/messages",
+                                    {"text": f"from {i}"})).status_code == 201
+        assert (await users[i].post(
+            f"/api/v1/tiles/{tiles[(i + 1) % n]['id']}/like")).status_code == 200
+
+    await asyncio.gather(*(act(i) for i in range(n)))
+    for i, socket in enumerate(sockets):
+        me, prev = users[i].id, users[(i - 1) % n].id
+        dms: list[dict[str, Any]] = []
+        notes: list[dict[str, Any]] = []
+        while len(dms) < 2 or not notes:
+            message = await socket.next()
+            if message["type"] == "direct_message":
+                dms.append(message)
+            elif message["type"] == "notification":
+                notes.append(message)
+        late = await _drain(socket, QUIET)
+        assert not [m for m in late if m["type"] in ("direct_message", "notification")], late
+        assert all(me in (m["sender_id"], m["recipient_id"]) for m in dms)
+        assert sorted((m["sender_id"], m["recipient_id"]) for m in dms) == sorted(
+            [(me, users[(i + 1) % n].id), (prev, me)])
+        assert [(x["kind"], x["actor"]["user_id"], x["tile_id"]) for x in notes] == [
+            ("tile_liked", prev, tiles[i]["id"])]
+    for socket in sockets:
+        await socket.close()
