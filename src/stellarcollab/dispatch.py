@@ -52,7 +52,8 @@ def takes_only_the_socket_and_path(route: APIWebSocketRoute) -> bool:
 
 
 class DirectRoute(NamedTuple):
-    #: the route's matcher for its full path (prefixes of included routers applied)
+    #: the full path (prefixes of included routers applied), and its matcher
+    path: str
     matches: Callable[[Scope], tuple[Match, Scope]]
     endpoint: Callable[..., Awaitable[None]]
     socket_parameter: str
@@ -60,7 +61,8 @@ class DirectRoute(NamedTuple):
 
 def direct_socket_routes(app: FastAPI) -> list[DirectRoute]:
     """The app's socket routes that can be served directly."""
-    return [DirectRoute(context.matches, route.endpoint, route.dependant.websocket_param_name)
+    return [DirectRoute(context.path or "", context.matches, route.endpoint,
+                        route.dependant.websocket_param_name)
             for context in iter_route_contexts(app.routes)
             if isinstance(route := context.original_route, APIWebSocketRoute)
             and route.dependant.websocket_param_name is not None

@@ -30,7 +30,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.http11 import Request
 
 EXTENSION = "stellarcollab.transport"
-FORCED_CLOSE_GRACE_SECONDS = 5.0
+FORCED_CLOSE_GRACE_SECONDS = 2.0
 
 
 class WireSocket(Protocol):
