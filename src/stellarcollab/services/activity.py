@@ -22,6 +22,7 @@ from stellarcollab.services.notifications import record_notification
 from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.social_views import activity_view
 from stellarcollab.services.user_channel import UserChannel
+from stellarcollab.wire import social as wire
 
 KINDS = ("tile_created", "tile_updated", "tile_deleted", "tile_liked", "tile_comment",
          "user_joined")
@@ -34,7 +35,7 @@ async def record_activity(
     activity = Activity(canvas_id=canvas_id, actor_id=actor.id, kind=kind, tile_id=tile_id)
     session.add(activity)
     await session.flush()
-    outbox.to_canvas(canvas_id, {"type": "activity", **activity_view(activity, actor)})
+    outbox.to_canvas(canvas_id, wire.activity(**activity_view(activity, actor)))
     return activity
 
 

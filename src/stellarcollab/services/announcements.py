@@ -20,6 +20,7 @@ from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import Forbidden, Invalid, NotFound
 from stellarcollab.services.social_views import announcement_view
 from stellarcollab.services.text_rules import ANNOUNCEMENT_MAX_LENGTH, clean_text
+from stellarcollab.wire import social as wire
 
 ADMIN_ONLY = "Admin rights required"
 #: publishes one announcement event: to every socket (canvas_id None) or to one canvas
@@ -32,7 +33,7 @@ def require_admin(user: User) -> None:
 
 
 def announcement_event(announcement: Announcement) -> dict[str, Any]:
-    return {"type": "announcement", **announcement_view(announcement)}
+    return wire.announcement(**announcement_view(announcement))
 
 
 class AnnouncementService:

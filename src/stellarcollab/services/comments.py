@@ -22,6 +22,7 @@ from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.social_views import comment_view
 from stellarcollab.services.text_rules import COMMENT_MAX_LENGTH, clean_text
 from stellarcollab.services.user_channel import UserChannel
+from stellarcollab.wire import social as wire
 
 TILE_NOT_FOUND = "Tile not found"
 COMMENT_NOT_FOUND = "Comment not found"
@@ -62,7 +63,7 @@ class CommentService:
             session.add(comment)
             await session.flush()
             view = comment_view(comment, author)
-            outbox.to_canvas(tile.canvas_id, {"type": "tile_comment", **view})
+            outbox.to_canvas(tile.canvas_id, wire.tile_comment(**view))
             await record_activity(session, outbox, tile.canvas_id, author, "tile_comment",
                                   tile.id)
             await record_notification(
@@ -100,7 +101,5 @@ class CommentService:
             if user.id not in allowed and not user.is_admin:
                 raise Forbidden(NOT_COMMENT_MODERATOR)
             await session.execute(delete(TileComment).where(TileComment.id == comment_id))
-        await self.events.publish(canvas.id, {
-            "type": "tile_comment_deleted", "comment_id": comment_id, "tile_id": tile.id,
-            "canvas_id": canvas.id,
-        })
+        await self.events.publish(canvas.id, wire.tile_comment_deleted(
+            comment_id=comment_id, tile_id=tile.id, canvas_id=canvas.id))

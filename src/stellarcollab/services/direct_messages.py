@@ -22,6 +22,7 @@ from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.social_views import actor_view, direct_message_view
 from stellarcollab.services.text_rules import clean_text
 from stellarcollab.services.user_channel import UserChannel
+from stellarcollab.wire import social as wire
 
 BLOCKED = "Direct messages between these users are blocked"
 
@@ -57,7 +58,7 @@ class DirectMessageService:
                 await record_notification(
                     session, outbox, recipient_id=recipient_id, kind="direct_message",
                     actor=sender, group_key=f"user:{sender.id}", message_id=str(message.id))
-        event = {"type": "direct_message", **view}
+        event = wire.direct_message(**view)
         await self.users.send(sender.id, event)
         await self.users.send(recipient_id, event)
         await outbox.send(self.events, self.users)
@@ -98,8 +99,8 @@ class DirectMessageService:
             marker.up_to_message_id = max(marker.up_to_message_id, latest or 0)
             reached = marker.up_to_message_id
             unread = await self._unread_from(session, user.id, peer.id, reached)
-        event = {"type": "direct_message_read", "user_id": user.id, "peer_id": peer.id,
-                 "up_to_message_id": reached}
+        event = wire.direct_message_read(user_id=user.id, peer_id=peer.id,
+                                         up_to_message_id=reached)
         await self.users.send(peer.id, event)
         await self.users.send(user.id, event)
         return {"user_id": user.id, "peer_id": peer.id, "up_to_message_id": reached,

@@ -22,6 +22,7 @@ from stellarcollab.db.social import Notification
 from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.social_views import notification_view
+from stellarcollab.wire import social as wire
 
 GROUP_WINDOW = timedelta(minutes=10)
 GROUPED_KINDS = frozenset({"tile_liked", "tile_comment", "direct_message"})
@@ -80,7 +81,7 @@ async def record_notification(
         notification.updated_at = now
     await session.flush()
     view = notification_view(notification, await _actors(session, notification))
-    outbox.to_user(recipient_id, {"type": "notification", **view})
+    outbox.to_user(recipient_id, wire.notification(**view))
     return notification
 
 
