@@ -22,6 +22,7 @@ from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.ratelimit import KeyedBuckets
+from stellarcollab.realtime.status_relay import StatusRelay
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
@@ -72,8 +73,9 @@ class Runtime:
         self.presence_records = PresenceRecorder(self.db)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
-            settings.chat_max_length,
+            settings.chat_max_length, self.social,
         )
+        self.social.statuses.listeners.append(StatusRelay(self.manager, self.db))
         self.manager.list_leases = self._lease_views
         self.manager.release_leases = self._release_leases
         self.manager.presence_listeners.append(self.presence_records.note)

@@ -174,3 +174,92 @@ async def test_twenty_users_see_only_their_own(
             ("tile_liked", prev, tiles[i]["id"])]
     for socket in sockets:
         await socket.close()
+
+
+async def test_direct_message_over_the_socket_and_blocking(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    alice, bob, _canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    await sa.send({"type": "direct_message", "to_user_id": bob.id, "text": " over the wire "})
+    ack = await sa.expect("direct_message")
+    assert (await sb.expect("direct_message")) == ack
+    assert (ack["sender_id"], ack["recipient_id"], ack["message_text"]) == (
+        alice.id, bob.id, "over the wire")
+    assert (await bob.post(f"/api/v1/users/{alice.id}/block")).status_code == 200
+    await sa.send({"type": "direct_message", "to_user_id": bob.id, "text": "still there?"})
+    refused = await sa.expect("error")
+    assert (refused["code"], refused["request_type"]) == ("blocked", "direct_message")
+    assert refused["message"] == "Direct messages between these users are blocked"
+    await sb.expect_nothing("direct_message", QUIET)
+    # The socket stays open and the rest works: bad input gets its own error.
+    await sa.send({"type": "direct_message", "to_user_id": 0, "text": "x"})
+    assert (await sa.expect("error"))["code"] == "invalid_message"
+    await sa.send({"type": "direct_message", "to_user_id": bob.id, "text": "  "})
+    assert (await sa.expect("error"))["code"] == "invalid_message"
+    await sa.send({"type": "ping"})
+    await sa.expect("pong")
+    await sa.close()
+    await sb.close()
+
+
+async def test_custom_status_reaches_every_canvas_of_the_user(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    alice, bob, canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    second = await alice.create_canvas()
+    sa2 = await join(live_server.ws_base, second["id"], alice)
+    watcher = await join(live_server.ws_base, second["id"], bob)
+    response = await alice.put("/api/v1/users/me/status", {
+        "status": "busy", "status_message": "inking", "emoji": "🖋"})
+    assert response.status_code == 200
+    for socket, canvas_id in ((sb, canvas["id"]), (watcher, second["id"])):
+        update = await socket.expect("user_presence_update", user_id=alice.id)
+        assert (update["status"], update["status_message"], update["emoji"]) == (
+            "busy", "inking", "🖋")
+        assert update["canvas_id"] == canvas_id and update["presence_type"] == "status_change"
+    users = (await bob.get(f"/api/v1/canvases/{canvas['id']}/users")).json()
+    assert [(u["status"], u["status_message"]) for u in users if u["user_id"] == alice.id] == [
+        ("busy", "inking")]
+    # A change made over REST reaches the user's own sockets too (their other tabs).
+    await sa.expect("user_presence_update", user_id=alice.id, status="busy")
+    # Over the socket: stored too, announced to the others, not echoed to the sender.
+    await sa.send({"type": "user_presence", "presence_type": "status_change",
+                   "status": "away", "status_message": "tea", "emoji": "🍵"})
+    update = await sb.expect("user_presence_update", user_id=alice.id)
+    assert (update["status"], update["emoji"]) == ("away", "🍵")
+    assert (await alice.get("/api/v1/users/me/status")).json()["status"] == "away"
+    await sa.expect_nothing("user_presence_update", QUIET)
+    await sa.send({"type": "user_presence", "presence_type": "status_change",
+                   "status": "away", "status_message": "x" * 81})
+    refused = await sa.expect("error")
+    assert refused["message"] == "Status message must be at most 80 characters"
+    for socket in (sa, sb, sa2, watcher):
+        await socket.close()
+
+
+async def test_announcement_reaches_sockets_that_connect_during_its_window(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    admin, alice = await register(api), await register(api)
+    await make_admin(live_server, admin)
+    canvas, other = await alice.create_canvas(), await alice.create_canvas()
+    ends = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    glob = (await admin.post("/api/v1/admin/announcements",
+                             {"text": "hello later comers", "ends_at": ends})).json()
+    local = (await admin.post("/api/v1/admin/announcements", {
+        "text": "this canvas only", "canvas_id": canvas["id"], "ends_at": ends})).json()
+    socket = await join(live_server.ws_base, canvas["id"], alice)
+    first, second = await socket.next(), await socket.next()
+    assert [first["type"], second["type"]] == ["announcement", "announcement"]
+    assert [first["announcement_id"], second["announcement_id"]] == [
+        glob["announcement_id"], local["announcement_id"]]
+    elsewhere = await join(live_server.ws_base, other["id"], alice)
+    only = await elsewhere.expect("announcement")
+    assert only["announcement_id"] == glob["announcement_id"]
+    await elsewhere.expect_nothing("announcement", QUIET)
+    # Deleted: later sockets no longer get it.
+    await admin.delete(f"/api/v1/admin/announcements/{glob['announcement_id']}")
+    later = await join(live_server.ws_base, other["id"], alice)
+    await later.expect_nothing("announcement", QUIET)
+    for s in (socket, elsewhere, later):
+        await s.close()

@@ -18,6 +18,7 @@ from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.locks import LockService
+from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import presence, session
@@ -34,6 +35,8 @@ from stellarcollab.wire.client import (
     parse_client_message,
 )
 from stellarcollab.wire.errors import ProtocolError, error
+from stellarcollab.wire.rules import CUSTOM_STATUSES
+from stellarcollab.wire.social import DirectMessageCommand
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +51,14 @@ class MessageHandler:
         chat: ChatService,
         locks: LockService,
         chat_max_length: int,
+        social: SocialLayer | None = None,
     ) -> None:
         self.manager = manager
         self.users = users
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
+        self.social = social
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         if not connection.rate.allow():
@@ -91,6 +96,15 @@ class MessageHandler:
                 **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
         elif isinstance(command, EditingCommand):
             await self._editing(connection, command)
+        elif isinstance(command, DirectMessageCommand) and self.social is not None:
+            await self.social.direct_messages.send(self._account(connection),
+                                                   command.to_user_id, command.text)
+        elif (isinstance(command, StatusCommand) and command.status in CUSTOM_STATUSES
+              and self.social is not None):
+            # A stored status: persisted, then announced on every canvas the user is on.
+            await self.social.statuses.set(
+                self._account(connection), command.status, command.status_message,
+                command.emoji, connection_id=connection.id)
         elif isinstance(command, StatusCommand):
             await self._broadcast_from(connection, presence.status_changed(
                 **connection.brief(), status=command.status,

@@ -5,11 +5,10 @@ first does it), listed while active, and given to sockets that connect meanwhile
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.sql.elements import ColumnElement
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, User
@@ -19,10 +18,12 @@ from stellarcollab.services.activity import visible_canvases
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import Forbidden, Invalid, NotFound
 from stellarcollab.services.social_views import announcement_view
-from stellarcollab.services.text_rules import ANNOUNCEMENT_MAX_LENGTH, clean_text
+from stellarcollab.services.text_rules import checked
+from stellarcollab.wire import rules
 from stellarcollab.wire import social as wire
 
 ADMIN_ONLY = "Admin rights required"
+ACTIVE_CACHE = timedelta(seconds=1)
 #: publishes one announcement event: to every socket (canvas_id None) or to one canvas
 AnnouncementPublisher = Callable[[int | None, dict[str, Any]], Awaitable[None]]
 
@@ -40,11 +41,12 @@ class AnnouncementService:
     def __init__(self, db: Database, publish: AnnouncementPublisher) -> None:
         self.db = db
         self.publish = publish
+        self._cache: tuple[datetime, list[Announcement]] | None = None
 
     async def create(self, admin: User, text: str, canvas_id: int | None,
                      starts_at: datetime | None, ends_at: datetime) -> dict[str, Any]:
         require_admin(admin)
-        cleaned = clean_text(text, ANNOUNCEMENT_MAX_LENGTH, "Announcement text")
+        cleaned = checked(rules.announcement_text, text, "Announcement text")
         now = utcnow()
         starts = starts_at or now
         if ends_at <= starts or ends_at <= now:
@@ -55,6 +57,7 @@ class AnnouncementService:
             announcement = Announcement(text=cleaned, canvas_id=canvas_id,
                                         created_by=admin.id, starts_at=starts, ends_at=ends_at)
             session.add(announcement)
+        self._cache = None
         await self.broadcast_due()
         return announcement_view(announcement)
 
@@ -66,6 +69,7 @@ class AnnouncementService:
                 .returning(Announcement.id)) if fits_int_column(announcement_id) else None
         if removed is None:
             raise NotFound("Announcement not found")
+        self._cache = None
 
     async def active(self, viewer: User, canvas_id: int | None) -> list[dict[str, Any]]:
         """Active announcements the viewer may see: the global ones, and those of one
@@ -87,17 +91,20 @@ class AnnouncementService:
 
     async def active_events(self, canvas_id: int | None) -> list[dict[str, Any]]:
         """What a socket that connects now receives: the active global announcements and,
-        for a canvas socket, the canvas's (access was checked when it was admitted)."""
+        for a canvas socket, the canvas's (access was checked when it was admitted).
+
+        Read through a per-process cache of ``ACTIVE_CACHE_SECONDS``, so an arrival storm
+        costs one query, not one per socket; this process's own changes clear it."""
         now = utcnow()
-        scope: ColumnElement[bool] = Announcement.canvas_id.is_(None)
-        if canvas_id is not None:
-            scope = or_(scope, Announcement.canvas_id == canvas_id)
-        async with self.db.read() as session:
-            rows = await session.scalars(
-                select(Announcement)
-                .where(Announcement.starts_at <= now, Announcement.ends_at > now, scope)
-                .order_by(Announcement.id))
-            return [announcement_event(a) for a in rows]
+        if self._cache is None or self._cache[0] <= now:
+            async with self.db.read() as session:
+                rows = list(await session.scalars(
+                    select(Announcement)
+                    .where(Announcement.starts_at <= now, Announcement.ends_at > now)
+                    .order_by(Announcement.id)))
+            self._cache = (now + ACTIVE_CACHE, rows)
+        return [announcement_event(a) for a in self._cache[1]
+                if a.canvas_id in (None, canvas_id) and a.starts_at <= now < a.ends_at]
 
     async def broadcast_due(self) -> int:
         """Broadcast every announcement whose window has opened and that nobody has

@@ -20,8 +20,9 @@ from stellarcollab.services.events import EventSink
 from stellarcollab.services.notifications import record_notification
 from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.social_views import comment_view
-from stellarcollab.services.text_rules import COMMENT_MAX_LENGTH, clean_text
+from stellarcollab.services.text_rules import checked
 from stellarcollab.services.user_channel import UserChannel
+from stellarcollab.wire import rules
 from stellarcollab.wire import social as wire
 
 TILE_NOT_FOUND = "Tile not found"
@@ -52,7 +53,7 @@ class CommentService:
         self.users = users
 
     async def add(self, author: User, tile_id: int, text: str) -> dict[str, Any]:
-        cleaned = clean_text(text, COMMENT_MAX_LENGTH, "Comment text")
+        cleaned = checked(rules.comment_text, text, "Comment text")
         outbox = Outbox()
         async with self.db.transaction() as session:
             # Holding the tile row orders concurrent comments of one tile, so their

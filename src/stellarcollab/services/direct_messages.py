@@ -20,8 +20,9 @@ from stellarcollab.services.events import EventSink
 from stellarcollab.services.notifications import record_notification
 from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.social_views import actor_view, direct_message_view
-from stellarcollab.services.text_rules import clean_text
+from stellarcollab.services.text_rules import checked
 from stellarcollab.services.user_channel import UserChannel
+from stellarcollab.wire import rules
 from stellarcollab.wire import social as wire
 
 BLOCKED = "Direct messages between these users are blocked"
@@ -40,7 +41,7 @@ class DirectMessageService:
         self.max_length = max_length
 
     async def send(self, sender: User, recipient_id: int, text: str) -> dict[str, Any]:
-        cleaned = clean_text(text, self.max_length, "Message text")
+        cleaned = checked(lambda t: rules.chat_text(t, self.max_length), text, "Message text")
         if recipient_id == sender.id:
             raise Invalid("You cannot message yourself")
         outbox = Outbox()

@@ -16,25 +16,20 @@ from stellarcollab.db.types import isoformat_z, utcnow
 from stellarcollab.services.blocks import load_active_user
 from stellarcollab.services.errors import Invalid
 from stellarcollab.services.social_views import status_view
-from stellarcollab.services.text_rules import (
-    EMOJI_MAX_LENGTH,
-    STATUS_MESSAGE_MAX_LENGTH,
-    clean_optional,
-)
+from stellarcollab.services.text_rules import checked
+from stellarcollab.wire import rules
 
-STATUSES = ("online", "away", "busy", "invisible")
-StatusListener = Callable[[User, dict[str, Any]], Awaitable[None]]
+STATUSES = rules.CUSTOM_STATUSES
+#: (user, their status as they see it, the socket connection that set it or None)
+StatusListener = Callable[[User, dict[str, Any], str | None], Awaitable[None]]
 
 
 def clean_status(status: str, status_message: str | None,
                  emoji: str | None) -> tuple[str, str | None, str | None]:
     if status not in STATUSES:
         raise Invalid(f"status must be one of: {', '.join(STATUSES)}")
-    message = clean_optional(status_message, STATUS_MESSAGE_MAX_LENGTH, "Status message")
-    cleaned_emoji = clean_optional(emoji, EMOJI_MAX_LENGTH, "Emoji")
-    if cleaned_emoji is not None and any(ch.isspace() for ch in cleaned_emoji):
-        raise Invalid("Emoji must not contain spaces")
-    return status, message, cleaned_emoji
+    message = checked(rules.custom_status_message, status_message, "Status message")
+    return status, message, checked(rules.status_emoji, emoji, "Emoji")
 
 
 class StatusService:
@@ -43,7 +38,7 @@ class StatusService:
         self.listeners: list[StatusListener] = []
 
     async def set(self, user: User, status: str, status_message: str | None,
-                  emoji: str | None) -> dict[str, Any]:
+                  emoji: str | None, *, connection_id: str | None = None) -> dict[str, Any]:
         status, status_message, emoji = clean_status(status, status_message, emoji)
         async with self.db.transaction() as session:
             row = await session.get(UserStatus, user.id)
@@ -54,7 +49,7 @@ class StatusService:
             row.updated_at = utcnow()
         view = status_view(user.id, row, viewer_id=user.id)
         for listener in self.listeners:
-            await listener(user, view)
+            await listener(user, view, connection_id)
         return view
 
     async def clear(self, user: User) -> dict[str, Any]:

@@ -1,29 +1,20 @@
-"""Text rules of the social layer: trimmed, not empty, bounded, no NUL (which PostgreSQL
-text cannot hold)."""
+"""The social layer's text rules (defined once in ``wire.rules``) as the services apply
+them: a broken rule is a 422 whose detail names the field."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from stellarcollab.services.errors import Invalid
+from stellarcollab.wire.rules import RuleViolation
 
-COMMENT_MAX_LENGTH = 500
-STATUS_MESSAGE_MAX_LENGTH = 80
-EMOJI_MAX_LENGTH = 16
-ANNOUNCEMENT_MAX_LENGTH = 500
+T = TypeVar("T", str, str | None)
 
 
-def clean_text(text: str, max_length: int, what: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        raise Invalid(f"{what} must not be empty")
-    if len(cleaned) > max_length:
-        raise Invalid(f"{what} must be at most {max_length} characters")
-    if "\x00" in cleaned:
-        raise Invalid(f"{what} must not contain NUL characters")
-    return cleaned
-
-
-def clean_optional(text: str | None, max_length: int, what: str) -> str | None:
-    """Trimmed text, or None for nothing or only spaces."""
-    if text is None or not text.strip():
-        return None
-    return clean_text(text, max_length, what)
+def checked(rule: Callable[[T], T], value: T, what: str) -> T:
+    """``rule(value)``, or Invalid("<what> <problem>")."""
+    try:
+        return rule(value)
+    except RuleViolation as violation:
+        raise Invalid(f"{what} {violation.problem}") from None

@@ -1,11 +1,14 @@
-"""Server messages of the social layer: direct messages and read receipts, notifications
-(to one user's sockets), activity entries and tile comments (on a canvas), announcements
-(to every socket or to one canvas's)."""
+"""Messages of the social layer. Server: direct messages and read receipts, notifications
+(to one user's sockets), activity entries, tile comments and stored-status changes (on a
+canvas), announcements (to every socket or one canvas's). Client: ``direct_message``."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from stellarcollab.wire import rules
+from stellarcollab.wire.client import ClientCommand, Fields, client_message
 from stellarcollab.wire.registry import server_message
 
 
@@ -95,3 +98,35 @@ def announcement(*, announcement_id: int, text: str, canvas_id: int | None, star
     each socket that connects while it is open, right after ``canvas_state``."""
     return {"type": "announcement", "announcement_id": announcement_id, "text": text,
             "canvas_id": canvas_id, "starts_at": starts_at, "ends_at": ends_at}
+
+
+@server_message("user_presence_update", numbered=True, example={
+    "user_id": 123, "username": "stellarsarah", "display_name": "Sarah Johnson",
+    "status": "busy", "status_message": "drawing a dragon", "emoji": "🐉",
+    "timestamp": _NOW})
+def custom_status_changed(*, user_id: int, username: str, display_name: str, status: str,
+                          status_message: str | None, emoji: str | None,
+                          timestamp: str) -> dict[str, Any]:
+    """A user's stored status changed (over REST or ``status_change``); sent to every
+    canvas the user is on. ``presence_type`` says which kind of presence update it is."""
+    return {"type": "user_presence_update", "user_id": user_id, "username": username,
+            "display_name": display_name, "presence_type": "status_change",
+            "status": status, "status_message": status_message, "emoji": emoji,
+            "timestamp": timestamp}
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMessageCommand(ClientCommand):
+    request_type = "direct_message"
+    to_user_id: int
+    text: str
+
+
+@client_message("direct_message")
+def parse_direct_message(f: Fields) -> ClientCommand:
+    """``{type: "direct_message", to_user_id, text}``: the same rules as chat text."""
+    to_user_id = f.integer("to_user_id")
+    if to_user_id < 1:
+        raise f.fail("to_user_id must be a positive integer")
+    return DirectMessageCommand(
+        to_user_id, f.text("text", lambda text: rules.chat_text(text, f.chat_max_length)))
