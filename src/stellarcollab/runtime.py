@@ -9,19 +9,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
+from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
-from stellarcollab.realtime.broker import create_broker
+from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
-from stellarcollab.realtime.ratelimit import KeyedBuckets
+from stellarcollab.realtime.socket_limits import SocketLimits, user_key
 from stellarcollab.realtime.status_relay import StatusRelay
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or SystemClock()
         self.db = Database(settings.resolved_database_url())
         self.hasher = PasswordHasher(
             settings.password_hash_time_cost,
@@ -49,15 +50,16 @@ class Runtime:
             settings.password_hash_concurrency,
         )
         self.tokens = TokenService(
-            settings.resolved_secret_key(), settings.access_token_expire_seconds
+            settings.resolved_secret_key(), settings.access_token_expire_seconds, self.clock
         )
-        self.broker = create_broker(
-            settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds,
-            presence_ttl=settings.presence_ttl_seconds,
+        self.brokers = create_brokers(
+            settings.broker_url, history=settings.recovery_history,
+            history_ttl=settings.recovery_ttl_seconds,
+            presence_ttl=settings.presence_ttl_seconds, clock=self.clock,
         )
-        self.tickets = TicketService(self.broker, settings.ticket_ttl_seconds)
+        self.tickets = TicketService(self.brokers.tickets, settings.ticket_ttl_seconds)
         self.manager = ConnectionManager(
-            self.broker, naive_broadcast=settings.broadcast_mode == "naive"
+            self.brokers, naive_broadcast=settings.broadcast_mode == "naive"
         )
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.canvases = CanvasService(self.db, self.manager)
@@ -81,9 +83,11 @@ class Runtime:
         self.manager.presence_listeners.append(self.presence_records.note)
         self.manager.control_listeners.append(self._on_control)
         self.canvases.on_change.append(self.admission.forget_canvas)
-        self.connect_limiter = KeyedBuckets(
-            settings.rate_limit_connects_per_minute / 60, settings.rate_limit_connects_per_minute,
-            time.monotonic,
+        #: connect rate and per-user socket cap, counted across every process
+        self.socket_limits = SocketLimits(
+            self.brokers.limits, self.brokers.presence,
+            connects_per_minute=settings.rate_limit_connects_per_minute,
+            max_per_user=settings.websocket_max_connections_per_user,
         )
         self._flush_scheduler: FlushScheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -95,7 +99,7 @@ class Runtime:
         return self._flush_scheduler
 
     async def start(self) -> None:
-        await self.broker.start()
+        await self.brokers.start()
         self._tasks = [
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
@@ -114,12 +118,12 @@ class Runtime:
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
-        await self.broker.stop()
+        await self.brokers.stop()
         await self.db.dispose()
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)
-        await self.broker.publish_control(
+        await self.brokers.events.publish_control(
             {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
 
     def _on_control(self, message: dict[str, Any]) -> None:
@@ -141,7 +145,7 @@ class Runtime:
 
     async def _close_expired(self) -> None:
         self.manager.close_expired(
-            time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
+            self.clock.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
             self.settings.websocket_ping_interval,
         )
 
@@ -153,7 +157,8 @@ class Runtime:
             await self.manager.send_to_user(canvas_id, user_id, event)
 
     async def _user_connected(self, user_id: int) -> bool:
-        return self.manager.connections_of_user(user_id) > 0
+        """Any socket of the user open on any process (the presence store's count)."""
+        return await self.brokers.presence.count(user_key(user_id)) > 0
 
     async def _publish_announcement(self, canvas_id: int | None, event: dict[str, Any]) -> None:
         canvases = [canvas_id] if canvas_id is not None else list(self.manager.canvas_users)

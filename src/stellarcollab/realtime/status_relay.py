@@ -42,6 +42,6 @@ class StatusRelay:
                 PresenceRecord.user_id == user_id, PresenceRecord.is_online.is_(True))))
         elsewhere = set()
         for canvas_id in recorded - local:
-            if any(p.user_id == user_id for p in await self.manager.broker.presence(canvas_id)):
+            if any(p.user_id == user_id for p in await self.manager.presence.presence(canvas_id)):
                 elsewhere.add(canvas_id)
         return local | elsewhere
