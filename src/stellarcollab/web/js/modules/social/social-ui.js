@@ -12,6 +12,7 @@ import { SocialBar } from './social-bar.js';
 import { SocialManager } from './social-manager.js';
 import { StatusEditor } from './status-editor.js';
 import { TileComments } from './tile-comments.js';
+import { EVENTS } from '../core/events.js';
 import { byId } from '../ui/dom.js';
 
 export class SocialUi {
@@ -34,6 +35,12 @@ export class SocialUi {
     this.banner = new AnnouncementBanner({ ...shared, getCanvasId });
     this.activity = new ActivityPanel(shared);
     this.comments = new TileComments({ ...shared, getSelfId });
+    // Whatever arrived while no socket was open is caught up over REST on every (re)connect.
+    eventManager.on(EVENTS.CONNECTION_STATE_CHANGED, ({ state }) => {
+      if (state !== 'connected' || this.social.store.selfId === null) return;
+      void this.social.loadConversations().catch(() => {});
+      void this.social.loadNotifications().catch(() => {});
+    });
   }
 
   /** @param {number} selfId */
