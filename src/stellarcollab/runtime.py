@@ -77,7 +77,7 @@ class Runtime:
             self.manager, self.users, self.chat, self.locks,
             settings.chat_max_length, self.social,
         )
-        self.social.statuses.listeners.append(StatusRelay(self.manager, self.db))
+        self.social.statuses.listeners.append(StatusRelay(self.manager))
         self.manager.list_leases = self._lease_views
         self.manager.release_leases = self._release_leases
         self.manager.presence_listeners.append(self.presence_records.note)

@@ -1,47 +1,66 @@
 """Announces a user's stored status change on every canvas the user is on, whichever
-process their sockets are on.
+process their sockets are on, exactly once per canvas.
 
-The canvases are this process's own (exact) plus those whose presence records say the
-user is online, each confirmed against the broker's live presence. Presence records are
-written behind (every ``PRESENCE_FLUSH_INTERVAL``), so a canvas joined on another process
-within that interval learns the status from its ``canvas_state`` instead.
+The change goes out as a control notice that every process receives. Each process looks
+at the canvases where it holds sockets of that user, and announces on a canvas only when
+it holds the user's first connection there (the smallest connection id in the shared
+presence), so a user with sockets on one canvas through two processes is announced once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
-from sqlalchemy import select
-
-from stellarcollab.db.engine import Database
-from stellarcollab.db.models import PresenceRecord, User
+from stellarcollab.db.models import User
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire.social import custom_status_changed
 
+log = logging.getLogger(__name__)
+NOTICE = "custom_status_changed"
+
 
 class StatusRelay:
-    def __init__(self, manager: ConnectionManager, db: Database) -> None:
+    def __init__(self, manager: ConnectionManager) -> None:
         self.manager = manager
-        self.db = db
+        self._tasks: set[asyncio.Task[None]] = set()
+        manager.control_listeners.append(self.on_control)
 
     async def __call__(self, user: User, status: dict[str, Any],
                        connection_id: str | None) -> None:
+        """The status service's listener: tell every process."""
         event = custom_status_changed(
             user_id=user.id, username=user.username, display_name=user.display_name,
             status=status["status"], status_message=status["status_message"],
             emoji=status["emoji"], timestamp=now_iso())
-        for canvas_id in sorted(await self.canvases_of(user.id)):
-            await self.manager.broadcast_to_canvas(canvas_id, dict(event),
-                                                   exclude_connection=connection_id)
+        await self.manager.events.publish_control(
+            {"type": NOTICE, "event": event, "exclude_connection": connection_id})
 
-    async def canvases_of(self, user_id: int) -> set[int]:
-        local = {cid for cid, users in self.manager.canvas_users.items() if user_id in users}
-        async with self.db.read() as session:
-            recorded = set(await session.scalars(select(PresenceRecord.canvas_id).where(
-                PresenceRecord.user_id == user_id, PresenceRecord.is_online.is_(True))))
-        elsewhere = set()
-        for canvas_id in recorded - local:
-            if any(p.user_id == user_id for p in await self.manager.presence.presence(canvas_id)):
-                elsewhere.add(canvas_id)
-        return local | elsewhere
+    def on_control(self, message: dict[str, Any]) -> None:
+        if message.get("type") != NOTICE:
+            return
+        task = asyncio.get_running_loop().create_task(self._announce(
+            message["event"], message.get("exclude_connection")))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _announce(self, event: dict[str, Any], exclude_connection: str | None) -> None:
+        user_id = event["user_id"]
+        local_canvases = [cid for cid, users in self.manager.canvas_users.items()
+                          if user_id in users]
+        for canvas_id in local_canvases:
+            try:
+                if await self._holds_first_connection(canvas_id, user_id):
+                    await self.manager.broadcast_to_canvas(
+                        canvas_id, dict(event), exclude_connection=exclude_connection)
+            except Exception:
+                log.exception("announcing the status of user %s failed", user_id)
+
+    async def _holds_first_connection(self, canvas_id: int, user_id: int) -> bool:
+        local = self.manager.canvas_connections.get(canvas_id, {})
+        for entry in await self.manager.presence.presence(canvas_id):
+            if entry.user_id == user_id and entry.connections:
+                return min(entry.connections) in local
+        return False
