@@ -99,6 +99,9 @@ async def test_activity_and_comments_appear_on_the_canvas(
     api: httpx.AsyncClient, live_server: LiveServer
 ) -> None:
     alice, bob, canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    visits = [await sa.expect("activity", kind="user_joined") for _ in range(2)]
+    assert [v["actor"]["user_id"] for v in visits] == [alice.id, bob.id]  # first visits
+    assert all(v["tile_id"] is None for v in visits)
     tile = await bob.create_tile(canvas["id"], 2, 3)
     created = await sa.expect("activity")
     assert (created["kind"], created["tile_id"], created["actor"]["user_id"]) == (
@@ -109,8 +112,13 @@ async def test_activity_and_comments_appear_on_the_canvas(
         live = await socket.expect("tile_comment")
         assert {k: live[k] for k in comment} == comment
         assert (await socket.expect("activity", kind="tile_comment"))["tile_id"] == tile["id"]
-    await sa.close()
     await sb.close()
+    again = await join(live_server.ws_base, canvas["id"], bob)  # not a first visit any more
+    feed = (await alice.get(f"/api/v1/canvases/{canvas['id']}/activity")).json()["items"]
+    joins = [a["actor"]["user_id"] for a in feed if a["kind"] == "user_joined"]
+    assert sorted(joins) == sorted([alice.id, bob.id])
+    await sa.close()
+    await again.close()
 
 
 async def test_announcement_reaches_every_canvas(
@@ -251,8 +259,9 @@ async def test_announcement_reaches_sockets_that_connect_during_its_window(
     socket = await join(live_server.ws_base, canvas["id"], alice)
     # Right after canvas_state: the open announcements (this module's earlier ones too).
     after_state = await _drain(socket, QUIET)
-    assert after_state and all(m["type"] == "announcement" for m in after_state), after_state
-    ids = [m["announcement_id"] for m in after_state]
+    announced = [m for m in after_state if m["type"] == "announcement"]
+    assert after_state[:len(announced)] == announced, after_state  # they come first
+    ids = [m["announcement_id"] for m in announced]
     assert ids == sorted(ids) and {glob["announcement_id"], local["announcement_id"]} <= set(ids)
     elsewhere = await join(live_server.ws_base, other["id"], alice)
     seen = {m["announcement_id"] for m in await _drain(elsewhere, QUIET)

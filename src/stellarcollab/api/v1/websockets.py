@@ -84,8 +84,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
     manager = runtime.manager
     try:
         await manager.connect(connection, since=since, epoch=epoch)
-        for announcement in await runtime.social.announcements.active_events(canvas_id):
-            connection.send_event(announcement)
+        await runtime.social.on_canvas_join(canvas_id, connection.brief(), connection.send_event)
         await _message_loop(websocket, connection, runtime)
     except Exception:
         log.exception("connection %s failed", connection.id)
