@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import User
-from stellarcollab.db.social import DirectMessage, DirectMessageRead
+from stellarcollab.db.social import DirectMessage, DirectMessageRead, Notification
 from stellarcollab.services.blocks import Blocked, is_blocked_between, load_active_user
 from stellarcollab.services.errors import Invalid
 from stellarcollab.services.events import EventSink
@@ -99,6 +99,10 @@ class DirectMessageService:
                 session.add(marker)
             marker.up_to_message_id = max(marker.up_to_message_id, latest or 0)
             reached = marker.up_to_message_id
+            # Reading the conversation also reads what notified of it.
+            await session.execute(update(Notification).where(
+                Notification.user_id == user.id, Notification.kind == "direct_message",
+                Notification.group_key == f"user:{peer.id}").values(is_read=True))
             unread = await self._unread_from(session, user.id, peer.id, reached)
         event = wire.direct_message_read(user_id=user.id, peer_id=peer.id,
                                          up_to_message_id=reached)

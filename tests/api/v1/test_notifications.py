@@ -95,6 +95,9 @@ async def test_direct_message_to_an_offline_user(alice: Account, bob: Account) -
     assert (note["kind"], note["count"], note["actor"]["user_id"]) == (
         "direct_message", 2, alice.id)
     assert (await _notifications(alice))["items"] == []
+    # Reading the conversation reads its notification too.
+    await bob.post(f"/api/v1/dm/{alice.id}/read", {"up_to_message_id": int(note["message_id"])})
+    assert (await _notifications(bob))["unread_count"] == 0
 
 
 async def test_mark_read(alice: Account, bob: Account) -> None:

@@ -112,6 +112,8 @@ export class SocialManager {
     this.store.applyRead({ user_id: this.store.selfId ?? 0, peer_id: peerId,
       up_to_message_id: answer.up_to_message_id });
     this._changed('conversations');
+    // The server also marked the notifications of this conversation read.
+    if (this.store.unreadNotifications > 0) await this.loadNotifications();
   }
 
   /** @param {number} peerId @param {string} text */
