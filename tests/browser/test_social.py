@@ -124,7 +124,7 @@ async def test_a_status_change_is_seen_by_the_other(pair: Pair, room: Room) -> N
     await expect(a.locator("#status-button")).to_have_text("🪐 busy")
     alice_entry = b.locator(f'#presence-list [data-user-id="{pair.alice.rest().id}"]')
     await expect(alice_entry).to_contain_text("busy", timeout=ms(10))
-    await expect(alice_entry).to_contain_text("inking the rings")
+    await expect(alice_entry).to_contain_text("🪐 busy — inking the rings")
     await a.locator("#custom-status").select_option("online")
     await a.locator("#custom-status-message").fill("")
     await a.locator("#custom-status-emoji").fill("")

@@ -226,8 +226,8 @@ async def test_custom_status_reaches_every_canvas_of_the_user(
             "busy", "inking", "🖋")
         assert update["canvas_id"] == canvas_id and update["presence_type"] == "status_change"
     users = (await bob.get(f"/api/v1/canvases/{canvas['id']}/users")).json()
-    assert [(u["status"], u["status_message"]) for u in users if u["user_id"] == alice.id] == [
-        ("busy", "inking")]
+    assert [(u["status"], u["status_message"], u["emoji"])
+            for u in users if u["user_id"] == alice.id] == [("busy", "inking", "🖋")]
     # A change made over REST reaches the user's own sockets too (their other tabs).
     await sa.expect("user_presence_update", user_id=alice.id, status="busy")
     # Over the socket: stored too, announced to the others, not echoed to the sender.
