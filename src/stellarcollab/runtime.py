@@ -23,6 +23,7 @@ from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.socket_limits import SocketLimits, user_key
 from stellarcollab.realtime.status_relay import StatusRelay
+from stellarcollab.realtime.user_delivery import GLOBAL, UserDelivery
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
@@ -63,8 +64,10 @@ class Runtime:
         )
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.canvases = CanvasService(self.db, self.manager)
+        self.user_delivery = UserDelivery(self.manager)
         self.social = SocialLayer(
-            self.db, self.manager, UserChannel(self._publish_to_user, self._user_connected),
+            self.db, self.manager,
+            UserChannel(self.user_delivery.publish_to_topic, self._user_connected),
             settings.chat_max_length, self._publish_announcement)
         self.tiles = TileService(self.db, self.manager, self.social.tile_activity)
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
@@ -149,21 +152,15 @@ class Runtime:
             self.settings.websocket_ping_interval,
         )
 
-    async def _publish_to_user(self, topic: str, event: dict[str, Any]) -> None:
-        """This process's sockets of the topic's user (until the broker carries user
-        topics across processes)."""
-        user_id = int(topic.split(":", 1)[1])
-        for canvas_id in list(self.manager.canvas_users):
-            await self.manager.send_to_user(canvas_id, user_id, event)
-
     async def _user_connected(self, user_id: int) -> bool:
         """Any socket of the user open on any process (the presence store's count)."""
         return await self.brokers.presence.count(user_key(user_id)) > 0
 
     async def _publish_announcement(self, canvas_id: int | None, event: dict[str, Any]) -> None:
-        canvases = [canvas_id] if canvas_id is not None else list(self.manager.canvas_users)
-        for target in canvases:
-            await self.manager.publish(target, event)
+        if canvas_id is None:
+            await self.user_delivery.publish_to_topic(GLOBAL, event)
+        else:
+            await self.manager.publish(canvas_id, event)
 
     async def _lease_views(self, canvas_id: int) -> list[dict[str, Any]]:
         return [

@@ -1,17 +1,21 @@
-"""The social layer across two server processes on one PostgreSQL and one Redis: a stored
-status reaches canvases served by the other process."""
+"""The social layer across two server processes on one PostgreSQL and one Redis: a direct
+message and a notification reach a user whose only socket is on the other process, a
+stored status reaches canvases served by the other process, an announcement reaches every
+canvas on both processes and sockets that connect during its window."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.clients import Socket, join, register
+from tests.support.clients import Account, Socket, join, register
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.server_process import ServerProcess, server_env
@@ -68,6 +72,36 @@ async def _drain(socket: Socket, within: float = QUIET) -> list[dict[str, Any]]:
         return received
 
 
+async def test_dm_and_notification_reach_a_user_only_on_the_other_process(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = cluster
+    alice, bob = await register(apis[0]), await register(apis[1])
+    canvas = await alice.create_canvas()
+    bob_on_b = await join(b.ws_base, canvas["id"], bob)  # bob's only socket: on B
+    alice_on_a = await join(a.ws_base, canvas["id"], alice)
+
+    sent = await alice.post(f"/api/v1/dm/{bob.id}/messages", {"text": "across"})  # REST on A
+    assert sent.status_code == 201
+    assert await bob_on_b.expect("direct_message") == {"type": "direct_message", **sent.json()}
+    assert (await alice_on_a.expect("direct_message"))["message_id"] == sent.json()["message_id"]
+    # Bob had a socket open (on the other process): no DM notification for him.
+    await alice_on_a.send({"type": "direct_message", "to_user_id": bob.id, "text": "again"})
+    assert (await bob_on_b.expect("direct_message"))["message_text"] == "again"
+    notes = (await Account(apis[1], {"access_token": bob.token, "user": bob.user})
+             .get("/api/v1/notifications")).json()
+    assert [n for n in notes["items"] if n["kind"] == "direct_message"] == []
+
+    tile = await bob.create_tile(canvas["id"], 0, 0)
+    await alice.post(f"/api/v1/tiles/{tile['id']}/like")  # REST on A
+    note = await bob_on_b.expect("notification")
+    assert (note["kind"], note["actor"]["user_id"], note["tile_id"]) == (
+        "tile_liked", alice.id, tile["id"])
+    await bob_on_b.close()
+    await alice_on_a.close()
+
+
 async def test_status_reaches_canvases_on_the_other_process(
     cluster: tuple[ServerProcess, ServerProcess],
     apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
@@ -85,3 +119,40 @@ async def test_status_reaches_canvases_on_the_other_process(
     assert (update["status"], update["status_message"]) == ("away", "lunch")
     await alice_on_b.close()
     await bob_on_b.close()
+
+
+async def test_announcement_reaches_every_canvas_on_both_processes(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = cluster
+    admin, alice, bob = (await register(apis[0]), await register(apis[0]),
+                         await register(apis[1]))
+    await asyncio.to_thread(_grant_admin, a, admin.username)
+    one, two = await alice.create_canvas(), await bob.create_canvas()
+    sockets = [await join(a.ws_base, one["id"], alice), await join(b.ws_base, two["id"], bob),
+               await join(b.ws_base, one["id"], bob)]
+    ends = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    created = await admin.post("/api/v1/admin/announcements",
+                               {"text": "to everyone, everywhere", "ends_at": ends})
+    assert created.status_code == 201, created.text
+    announcement_id = created.json()["announcement_id"]
+    for socket in sockets:
+        live = await socket.expect("announcement")
+        assert live["announcement_id"] == announcement_id
+    for socket in sockets:  # once each, however many processes there are
+        assert [m for m in await _drain(socket) if m["type"] == "announcement"] == []
+
+    # Scheduled to start in a moment: broadcast by one process when its window opens.
+    starts = (datetime.now(UTC) + timedelta(seconds=scaled(1.5))).isoformat()
+    later = (await admin.post("/api/v1/admin/announcements", {
+        "text": "starting soon", "starts_at": starts, "ends_at": ends})).json()
+    for socket in sockets:
+        live = await socket.expect("announcement", timeout=10)
+        assert live["announcement_id"] == later["announcement_id"]
+
+    newcomer = await join(b.ws_base, two["id"], alice)  # connects during both windows
+    got = [m["announcement_id"] for m in await _drain(newcomer) if m["type"] == "announcement"]
+    assert {announcement_id, later["announcement_id"]} <= set(got)
+    for socket in [*sockets, newcomer]:
+        await socket.close()
