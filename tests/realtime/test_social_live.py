@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from tests.api.helpers import crowd, make_admin
-from tests.support.clients import Account, Socket, join, register
+from tests.support.clients import Account, Socket, join, open_user_socket, register
 from tests.support.live_server import LiveServer
 
 QUIET = 0.5  # seconds a socket must stay quiet for "nothing arrived"
@@ -274,3 +274,43 @@ async def test_announcement_reaches_sockets_that_connect_during_its_window(
         m.get("announcement_id") for m in await _drain(later, QUIET)}
     for s in (socket, elsewhere, later):
         await s.close()
+
+
+async def test_the_user_socket_carries_the_social_layer(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    """Off any canvas: DMs both ways, notifications, receipts and announcements, and a
+    stored status set from the user socket reaches the canvases the user is on."""
+    admin, alice, bob = await register(api), await register(api), await register(api)
+    await make_admin(live_server, admin)
+    ends = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    early = (await admin.post("/api/v1/admin/announcements",
+                              {"text": "before you came", "ends_at": ends})).json()
+    alice_user = await open_user_socket(live_server.user_ws_url, alice)
+    assert early["announcement_id"] in {
+        m.get("announcement_id") for m in alice_user.received if m["type"] == "announcement"}
+    canvas = await bob.create_canvas()
+    bob_canvas = await join(live_server.ws_base, canvas["id"], bob)
+
+    await alice_user.send({"type": "direct_message", "to_user_id": bob.id, "text": "hi"})
+    ack = await alice_user.expect("direct_message")
+    assert (await bob_canvas.expect("direct_message"))["message_id"] == ack["message_id"]
+    await bob.post(f"/api/v1/dm/{alice.id}/read", {"up_to_message_id": ack["message_id"]})
+    assert (await alice_user.expect("direct_message_read"))["user_id"] == bob.id
+
+    tile = await alice.create_tile(canvas["id"], 0, 0)
+    await bob.post(f"/api/v1/tiles/{tile['id']}/like")
+    assert (await alice_user.expect("notification"))["tile_id"] == tile["id"]
+    live = (await admin.post("/api/v1/admin/announcements",
+                             {"text": "now", "ends_at": ends})).json()
+    for socket in (alice_user, bob_canvas):
+        assert (await socket.expect("announcement"))["announcement_id"] == \
+            live["announcement_id"]
+
+    alice_canvas = await join(live_server.ws_base, canvas["id"], alice)
+    await alice_user.send({"type": "user_presence", "presence_type": "status_change",
+                           "status": "away", "status_message": "brb"})
+    update = await bob_canvas.expect("user_presence_update", user_id=alice.id)
+    assert (update["status"], update["status_message"]) == ("away", "brb")
+    for socket in (alice_user, bob_canvas, alice_canvas):
+        await socket.close()

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.clients import Account, Socket, join, register
+from tests.support.clients import Account, Socket, join, open_user_socket, register
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.server_process import ServerProcess, server_env
@@ -98,8 +98,15 @@ async def test_dm_and_notification_reach_a_user_only_on_the_other_process(
     note = await bob_on_b.expect("notification")
     assert (note["kind"], note["actor"]["user_id"], note["tile_id"]) == (
         "tile_liked", alice.id, tile["id"])
-    await bob_on_b.close()
-    await alice_on_a.close()
+
+    # Off any canvas: carol's only socket is her user socket, on B.
+    carol = await register(apis[1])
+    carol_on_b = await open_user_socket(b.user_ws_url, carol)
+    await alice_on_a.send({"type": "direct_message", "to_user_id": carol.id, "text": "psst"})
+    assert (await carol_on_b.expect("direct_message"))["message_text"] == "psst"
+    await bob_on_b.expect_nothing("direct_message", QUIET)  # and nobody else gets it
+    for socket in (bob_on_b, alice_on_a, carol_on_b):
+        await socket.close()
 
 
 async def test_status_reaches_canvases_on_the_other_process(

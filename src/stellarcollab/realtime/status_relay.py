@@ -26,7 +26,6 @@ class StatusRelay:
     def __init__(self, manager: ConnectionManager) -> None:
         self.manager = manager
         self._tasks: set[asyncio.Task[None]] = set()
-        manager.control_listeners.append(self.on_control)
 
     async def __call__(self, user: User, status: dict[str, Any],
                        connection_id: str | None) -> None:
@@ -48,9 +47,9 @@ class StatusRelay:
 
     async def _announce(self, event: dict[str, Any], exclude_connection: str | None) -> None:
         user_id = event["user_id"]
-        local_canvases = [cid for cid, users in self.manager.canvas_users.items()
-                          if user_id in users]
-        for canvas_id in local_canvases:
+        local_canvases = {c.canvas_id for c in self.manager.registry.of_user(user_id)
+                          if c.canvas_id is not None}
+        for canvas_id in sorted(local_canvases):
             try:
                 if await self._holds_first_connection(canvas_id, user_id):
                     await self.manager.broadcast_to_canvas(
@@ -59,7 +58,7 @@ class StatusRelay:
                 log.exception("announcing the status of user %s failed", user_id)
 
     async def _holds_first_connection(self, canvas_id: int, user_id: int) -> bool:
-        local = self.manager.canvas_connections.get(canvas_id, {})
+        local = self.manager.registry.on_canvas(canvas_id)
         for entry in await self.manager.presence.presence(canvas_id):
             if entry.user_id == user_id and entry.connections:
                 return min(entry.connections) in local

@@ -40,13 +40,15 @@ class SocialLayer:
         #: (canvas, user) pairs this process knows have visited, so a rejoin costs nothing
         self._visited: set[tuple[int, int]] = set()
 
-    async def on_canvas_join(self, canvas_id: int, user: dict[str, Any],
+    async def on_socket_open(self, canvas_id: int | None, user: dict[str, Any],
                              send: Callable[[dict[str, Any]], None]) -> None:
-        """A socket joined the canvas (its ``canvas_state`` is sent): ``send`` it the open
-        announcements at once, then record the user's first visit (announced on the canvas
-        as an ``activity``)."""
+        """A socket opened (a canvas socket's ``canvas_state`` is sent): ``send`` it the
+        open announcements at once; on a canvas, then record the user's first visit
+        (announced on the canvas as an ``activity``)."""
         for announcement in await self.announcements.active_events(canvas_id):
             send(announcement)
+        if canvas_id is None:
+            return
         key = (canvas_id, int(user["user_id"]))
         if key in self._visited:
             return

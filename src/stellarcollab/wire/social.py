@@ -100,7 +100,9 @@ def announcement(*, announcement_id: int, text: str, canvas_id: int | None, star
             "canvas_id": canvas_id, "starts_at": starts_at, "ends_at": ends_at}
 
 
-@server_message("user_presence_update", numbered=True, example={
+@server_message("user_presence_update", numbered=True,
+                # the publisher adds the user's editing cell, as to every presence update
+                filled_on_publish=frozenset({"tile_x", "tile_y", "is_editing"}), example={
     "user_id": 123, "username": "stellarsarah", "display_name": "Sarah Johnson",
     "status": "busy", "status_message": "drawing a dragon", "emoji": "🐉",
     "timestamp": _NOW})
