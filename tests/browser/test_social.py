@@ -203,3 +203,15 @@ async def test_phone_layout(browser: Browser, server: ServerProcess, pair: Pair,
         assert phone.watch.errors == []
     finally:
         await phone.context.close()
+
+
+async def test_a_message_arrives_off_any_canvas(pair: Pair, server: ServerProcess) -> None:
+    """On the canvas list there is no canvas socket: the page's user socket brings it."""
+    b = await pair.bob.page()
+    await b.goto(f"{server.base_url}/#/canvases")
+    await expect(b.locator("#canvas-list")).to_be_visible()
+    before = await b.evaluate("() => window.stellar.social.store.unreadDirectMessages")
+    sent = await pair.alice.rest().post(f"/api/v1/dm/{pair.bob.rest().id}/messages",
+                                        {"text": "are you there?"})
+    assert sent.status_code == 201
+    await expect(b.locator("#dm-unread")).to_have_text(str(before + 1), timeout=ms(10))

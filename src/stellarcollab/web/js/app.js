@@ -125,6 +125,7 @@ const socialUi = new SocialUi({
   getSelfId: selfId,
   getCanvasId: () => canvasManager.canvas?.id ?? null,
   getPeople: () => listUsers(presenceManager.state, selfId()),
+  userSocket: { WebSocketImpl: WebSocket, url: `${wsBase}/ws/user`, credentials: socketCredentials },
 });
 /** @type {number | null} whose social state is loaded */
 let socialUserId = null;

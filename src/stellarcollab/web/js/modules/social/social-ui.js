@@ -12,6 +12,7 @@ import { SocialBar } from './social-bar.js';
 import { SocialManager } from './social-manager.js';
 import { StatusEditor } from './status-editor.js';
 import { TileComments } from './tile-comments.js';
+import { UserSocket } from './user-socket.js';
 import { EVENTS } from '../core/events.js';
 import { byId } from '../ui/dom.js';
 
@@ -24,8 +25,10 @@ export class SocialUi {
    * @param {() => number | null} options.getSelfId
    * @param {() => number | null} options.getCanvasId
    * @param {() => import('./dm-panel.js').Person[]} options.getPeople
+   * @param {{WebSocketImpl: {new (url: string): WebSocket}, url: string,
+   *   credentials: () => Promise<Record<string, string>>}} options.userSocket
    */
-  constructor({ eventManager, api, toast, getSelfId, getCanvasId, getPeople }) {
+  constructor({ eventManager, api, toast, getSelfId, getCanvasId, getPeople, userSocket }) {
     this.social = new SocialManager({ eventManager, api });
     const shared = { eventManager, social: this.social };
     this.dm = new DmPanel({ ...shared, getPeople, getSelfId });
@@ -35,23 +38,31 @@ export class SocialUi {
     this.banner = new AnnouncementBanner({ ...shared, getCanvasId });
     this.activity = new ActivityPanel(shared);
     this.comments = new TileComments({ ...shared, getSelfId });
+    this.userSocket = new UserSocket({ eventManager, ...userSocket });
     // Whatever arrived while no socket was open is caught up over REST on every (re)connect.
+    this.userSocket.onOpen = () => this._catchUp();
     eventManager.on(EVENTS.CONNECTION_STATE_CHANGED, ({ state }) => {
-      if (state !== 'connected' || this.social.store.selfId === null) return;
-      void this.social.loadConversations().catch(() => {});
-      void this.social.loadNotifications().catch(() => {});
+      if (state === 'connected') this._catchUp();
     });
+  }
+
+  _catchUp() {
+    if (this.social.store.selfId === null) return;
+    void this.social.loadConversations().catch(() => {});
+    void this.social.loadNotifications().catch(() => {});
   }
 
   /** @param {number} selfId */
   async signedIn(selfId) {
     byId('social-bar').hidden = false;
     await this.social.start(selfId);
+    this.userSocket.start();
   }
 
   signedOut() {
     byId('social-bar').hidden = true;
     this.bar.toggle(null);
+    this.userSocket.stop();
   }
 
   /** @param {number} canvasId */
