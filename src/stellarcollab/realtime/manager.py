@@ -84,6 +84,22 @@ class ConnectionManager:
     def total_connections(self) -> int:
         return len(self.registry)
 
+    # The guide's properties, as read-only views of the registry. Connections are keyed
+    # by connection id, not by user: a user with two tabs has two.
+    @property
+    def canvas_connections(self) -> dict[int, dict[str, Connection]]:
+        return self.registry.canvases
+
+    @property
+    def canvas_users(self) -> dict[int, set[int]]:
+        return {canvas_id: set(users) for canvas_id, users in self.registry.canvas_users.items()}
+
+    @property
+    def user_info(self) -> dict[int, dict[str, str]]:
+        return {user_id: {"username": c.username, "display_name": c.display_name}
+                for user_id, sockets in self.registry.users.items()
+                for c in list(sockets.values())[:1]}
+
     # ----- joining and leaving -------------------------------------------------------
 
     async def connect(
