@@ -78,6 +78,7 @@ class Runtime:
             list_leases=self._lease_views, release_leases=self._release_leases,
             presence_listeners=[self.presence_records.note],
             control_listeners=[self._on_control], socket_leases=self.socket_leases,
+            stored_status=self._stored_status,
         )
         self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
@@ -167,6 +168,9 @@ class Runtime:
             self.clock.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
             self.settings.websocket_ping_interval,
         )
+
+    async def _stored_status(self, user_id: int) -> dict[str, Any]:
+        return await self.social.statuses.of(user_id)
 
     async def _user_connected(self, user_id: int) -> bool:
         """Any socket of the user open on any process (the presence store's count)."""

@@ -314,3 +314,46 @@ async def test_the_user_socket_carries_the_social_layer(
     assert (update["status"], update["status_message"]) == ("away", "brb")
     for socket in (alice_user, bob_canvas, alice_canvas):
         await socket.close()
+
+
+async def test_invisible_users_are_left_out_of_presence(
+    api: httpx.AsyncClient, live_server: LiveServer
+) -> None:
+    alice, bob, canvas, sa, sb = await _pair_on_canvas(api, live_server)
+    users_path = f"/api/v1/canvases/{canvas['id']}/users"
+    assert (await alice.put("/api/v1/users/me/status", {"status": "invisible"})).status_code == 200
+    left = await sb.expect("user_left", user_id=alice.id)
+    assert left["active_users"] == 1
+    assert [u["user_id"] for u in (await bob.get(users_path)).json()] == [bob.id]
+    assert (await sa.expect("user_presence_update", user_id=alice.id))["status"] == "invisible"
+
+    carol = await register(api)
+    sc = await join(live_server.ws_base, canvas["id"], carol)
+    state = sc.received[0]
+    assert {u["user_id"] for u in state["users"]} == {bob.id, carol.id}
+    assert state["active_users"] == 2
+    assert (await sa.expect("user_joined", user_id=carol.id))  # alice still hears everything
+    await sa.send({"type": "user_presence", "presence_type": "typing", "is_typing": True})
+    await sa.send({"type": "canvas_chat", "text": "hello from nowhere"})
+    await sb.expect("canvas_chat_message")
+    assert not [m for m in sb.received if m["type"] == "user_typing"
+                and m["user_id"] == alice.id]
+
+    # A second socket of hers, and its closing, are not announced either.
+    sa2 = await join(live_server.ws_base, canvas["id"], alice)
+    assert alice.id in {u["user_id"] for u in sa2.received[0]["users"]}  # she sees herself
+    await sa2.close()
+    await sa.close()
+    late = await _drain(sb, QUIET)
+    assert not [m for m in late if m.get("user_id") == alice.id
+                and m["type"] in ("user_joined", "user_left")], late
+
+    # Back online: arriving, then the status.
+    sa3 = await join(live_server.ws_base, canvas["id"], alice)
+    await sb.expect_nothing("user_joined", QUIET)
+    await alice.put("/api/v1/users/me/status", {"status": "online"})
+    await sb.expect("user_joined", user_id=alice.id)
+    assert (await sb.expect("user_presence_update", user_id=alice.id))["status"] == "online"
+    assert alice.id in [u["user_id"] for u in (await bob.get(users_path)).json()]
+    for socket in (sb, sc, sa3):
+        await socket.close()

@@ -122,6 +122,8 @@ class MessageHandler:
             await self.chat.send(self._account(connection), canvas_id, command.text,
                                  access_checked=True)
         elif isinstance(command, TypingCommand):
+            if connection.user_id in self.manager.membership.hidden:
+                return  # an invisible user's typing would show them
             await self._broadcast_from(connection, canvas_id, presence.user_typing(
                 **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
         elif isinstance(command, EditingCommand):
