@@ -163,3 +163,28 @@ async def test_announcement_reaches_every_canvas_on_both_processes(
     assert {announcement_id, later["announcement_id"]} <= set(got)
     for socket in [*sockets, newcomer]:
         await socket.close()
+
+
+async def test_invisible_across_processes(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = cluster
+    alice, bob = await register(apis[0]), await register(apis[1])
+    canvas = await bob.create_canvas()
+    bob_on_a = await join(a.ws_base, canvas["id"], bob)
+    alice_on_b = await join(b.ws_base, canvas["id"], alice)
+    await bob_on_a.expect("user_joined", user_id=alice.id)
+    await alice.put("/api/v1/users/me/status", {"status": "invisible"})  # REST on A
+    assert (await bob_on_a.expect("user_left", user_id=alice.id))["active_users"] == 1
+    late = await _drain(bob_on_a)
+    assert not [m for m in late if m["type"] == "user_left"], late  # announced once
+
+    carol = await register(apis[0])
+    carol_on_a = await join(a.ws_base, canvas["id"], carol)
+    assert {u["user_id"] for u in carol_on_a.received[0]["users"]} == {bob.id, carol.id}
+    await alice_on_b.expect("user_joined", user_id=carol.id)  # she still hears everything
+    await alice_on_b.close()
+    assert not [m for m in await _drain(bob_on_a) if m["type"] == "user_left"]
+    for socket in (bob_on_a, carol_on_a):
+        await socket.close()
