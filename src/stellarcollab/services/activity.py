@@ -1,9 +1,12 @@
 """The activity feed: entries written inside the transaction of the change they record
 (tile created/updated/deleted/liked, tile comment, a user's first visit to a canvas),
-announced live on the canvas after commit, paged newest first per canvas and per user."""
+announced live on the canvas after commit, paged newest first per canvas and per user.
+Repeated redraws of one tile by one user within ``REDRAW_WINDOW`` are one entry, so a
+painting session does not flood the feed (nor the canvas with events)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -14,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, Tile, User
 from stellarcollab.db.social import Activity, CanvasVisit
-from stellarcollab.db.types import fits_int_column
+from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import NotFound
 from stellarcollab.services.events import EventSink
@@ -24,6 +27,7 @@ from stellarcollab.services.social_views import activity_view
 from stellarcollab.services.user_channel import UserChannel
 from stellarcollab.wire import social as wire
 
+REDRAW_WINDOW = timedelta(minutes=5)
 KINDS = ("tile_created", "tile_updated", "tile_deleted", "tile_liked", "tile_comment",
          "user_joined")
 
@@ -37,6 +41,14 @@ async def record_activity(
     await session.flush()
     outbox.to_canvas(canvas_id, wire.activity(**activity_view(activity, actor)))
     return activity
+
+
+async def _redrawn_lately(session: AsyncSession, tile: Tile, actor: User) -> bool:
+    found = await session.scalar(select(Activity.id).where(
+        Activity.actor_id == actor.id, Activity.tile_id == tile.id,
+        Activity.kind == "tile_updated", Activity.created_at >= utcnow() - REDRAW_WINDOW,
+    ).limit(1))
+    return found is not None
 
 
 def visible_canvases(viewer: User) -> ColumnElement[bool]:
@@ -60,6 +72,8 @@ class TileActivity:
 
     async def record(self, session: AsyncSession, outbox: Outbox, kind: str, tile: Tile,
                      actor: User) -> None:
+        if kind == "tile_updated" and await _redrawn_lately(session, tile, actor):
+            return
         await record_activity(session, outbox, tile.canvas_id, actor, kind, tile.id)
         if kind == "tile_liked":
             await record_notification(

@@ -6,12 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from stellarcollab.realtime.topics import user_topic
+
 TopicPublisher = Callable[[str, dict[str, Any]], Awaitable[None]]
 ConnectedCheck = Callable[[int], Awaitable[bool]]
-
-
-def user_topic_name(user_id: int) -> str:
-    return f"user:{user_id}"
 
 
 class UserChannel:
@@ -20,7 +18,7 @@ class UserChannel:
         self._is_connected = is_connected
 
     async def send(self, user_id: int, event: dict[str, Any]) -> None:
-        await self._publish(user_topic_name(user_id), event)
+        await self._publish(user_topic(user_id), event)
 
     async def is_connected(self, user_id: int) -> bool:
         return await self._is_connected(user_id)

@@ -63,3 +63,17 @@ async def test_private_canvases_stay_private(alice: Account, bob: Account) -> No
     own = (await alice.get(f"/api/v1/users/{alice.id}/activity")).json()["items"]
     assert [a["canvas_id"] for a in own] == [private["id"]]
     assert_error(await bob.get("/api/v1/users/999999/activity"), 404, "User not found")
+
+
+async def test_redraws_of_one_tile_by_one_user_are_one_entry(alice: Account,
+                                                             bob: Account) -> None:
+    canvas = await alice.create_canvas()
+    cid = canvas["id"]
+    tile = await alice.create_tile(cid, 0, 0)
+    for shade in range(3):
+        await alice.put(f"/api/v1/tiles/{tile['id']}",
+                        tile_body(cid, 0, 0, fill=(shade, 0, 0, 255)))
+    await bob.put(f"/api/v1/tiles/{tile['id']}", tile_body(cid, 0, 0, fill=(9, 9, 9, 255)))
+    feed = (await alice.get(f"/api/v1/canvases/{cid}/activity")).json()["items"]
+    assert [(a["kind"], a["actor"]["user_id"]) for a in feed] == [
+        ("tile_updated", bob.id), ("tile_updated", alice.id), ("tile_created", alice.id)]
