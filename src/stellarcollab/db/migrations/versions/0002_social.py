@@ -1,7 +1,7 @@
 """social layer: direct messages, blocks, statuses, activity, comments, notifications, announcements
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0002'
-down_revision: str | None = '0001'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
