@@ -1,7 +1,7 @@
 """social layer: direct messages, blocks, statuses, activity, comments, notifications, announcements
 
-Revision ID: 0002
-Revises: 0004
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 
 
-revision: str = '0002'
-down_revision: str | None = '0004'
+revision: str = '0003'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
