@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stellarcollab.observability.metrics import COUNTERS, FAMILIES
 from stellarcollab.realtime import keepalive
 from stellarcollab.realtime.broker.base import (
     EPOCH_CHANGED,
     PRESENCE_EXPIRED,
     PRESENCE_RESTORED,
 )
+from stellarcollab.realtime.broker.errors import BROKER_UNAVAILABLE
 from stellarcollab.realtime.broker.events import EventBus
 from stellarcollab.realtime.broker.presence import PresenceStore
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.fanout import Fanout
 from stellarcollab.realtime.leases import LeaseBook, SocketLeases
-from stellarcollab.realtime.membership import LeaseReleaser, Membership
+from stellarcollab.realtime.membership import (
+    LeaseReleaser,
+    Membership,
+    StoredStatus,
+    no_stored_status,
+)
 from stellarcollab.realtime.presence_batch import (
     MEMBERSHIP_TYPES,
     PresenceBatcher,
@@ -35,6 +43,7 @@ from stellarcollab.realtime.presence_batch import (
 from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.registry import ConnectionRegistry
 from stellarcollab.realtime.topics import canvas_of, canvas_topic
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import session
 
@@ -69,6 +78,8 @@ class ManagerHooks:
     control_listeners: list[ControlListener] = field(default_factory=list)
     #: leases taken over sockets, released with them (none when nothing takes leases)
     socket_leases: SocketLeases | None = None
+    #: a user's stored custom status (None: plain ``online``), restored when they join
+    stored_status: StoredStatus | None = None
 
 
 class ConnectionManager:
@@ -84,7 +95,8 @@ class ConnectionManager:
         self.fanout = Fanout(self.registry)
         self.fanout.after_canvas_delivery = self._after_canvas_delivery
         self.membership = Membership(events, presence, self.leases, self._publish_canvas,
-                                     self.hooks.release_leases, self.policy)
+                                     self.hooks.release_leases,
+                                     self.hooks.stored_status or no_stored_status, self.policy)
         self.fanout.presence = PresenceBatcher(
             self.registry, self.policy,
             lambda canvas_id: self.membership.active_users(
@@ -95,6 +107,26 @@ class ConnectionManager:
     @property
     def total_connections(self) -> int:
         return len(self.registry)
+
+    def connections_per_canvas(self) -> list[int]:
+        """How many local sockets each canvas has (the metrics' census)."""
+        return [len(conns) for conns in self.registry.canvases.values()]
+
+    # The guide's properties, as read-only views of the registry. Connections are keyed
+    # by connection id, not by user: a user with two tabs has two.
+    @property
+    def canvas_connections(self) -> dict[int, dict[str, Connection]]:
+        return self.registry.canvases
+
+    @property
+    def canvas_users(self) -> dict[int, set[int]]:
+        return {canvas_id: set(users) for canvas_id, users in self.registry.canvas_users.items()}
+
+    @property
+    def user_info(self) -> dict[int, dict[str, str]]:
+        return {user_id: {"username": c.username, "display_name": c.display_name}
+                for user_id, sockets in self.registry.users.items()
+                for c in list(sockets.values())[:1]}
 
     # ----- joining and leaving -------------------------------------------------------
 
@@ -115,6 +147,7 @@ class ConnectionManager:
         first = await self.presence.presence_join(canvas_id, connection.brief(), connection.id)
         if first:
             self.membership.presence_changed(canvas_id, "user_joined")
+            await self.membership.restore_status(canvas_id, connection.brief())
         self._notify_presence(canvas_id, {"type": "connection_opened",
                                           "user_id": connection.user_id})
         snapshot_seq = await self.events.current_seq(canvas_id)
@@ -140,6 +173,7 @@ class ConnectionManager:
                        epoch: str | None, snapshot_seq: int) -> None:
         plan = await self.events.recover(canvas_id, since, epoch)
         if isinstance(plan, Replay):
+            COUNTERS.recovery_replays += 1
             deliveries = plan.deliveries
             if connection.presence_diff or self._is_large(canvas_id):
                 # arrivals and departures come as presence_diff / presence_count (and
@@ -147,6 +181,7 @@ class ConnectionManager:
                 deliveries = [d for d in deliveries if d.event_type not in MEMBERSHIP_TYPES]
             connection.replay(deliveries)
         else:
+            COUNTERS.recovery_resyncs += 1
             connection.send_event(session.resync_required(
                 canvas_id=canvas_id, seq=snapshot_seq, epoch=self.events.epoch,
                 reason=plan.reason))
@@ -195,14 +230,22 @@ class ConnectionManager:
         self, canvas_id: int, message: dict[str, Any], *, exclude_user: int | None = None,
         exclude_connection: str | None = None, meta: Mapping[str, Any] | None = None,
     ) -> int:
-        if message.get("type") in PRESENCE_EVENTS:
-            if message["type"] == "user_presence_update":
-                await self.membership.complete_update(canvas_id, message)
-            await self.presence.presence_apply(canvas_id, message)
-            self._notify_presence(canvas_id, message)
-        return await self.events.publish(
-            canvas_topic(canvas_id), message, exclude_user=exclude_user,
-            exclude_connection=exclude_connection, meta=meta)
+        """An unreachable broker raises PublishFailed (the services' word for it)."""
+        started = time.perf_counter()
+        try:
+            if message.get("type") in PRESENCE_EVENTS:
+                if message["type"] == "user_presence_update":
+                    await self.membership.complete_update(canvas_id, message)
+                await self.presence.presence_apply(canvas_id, message)
+                self._notify_presence(canvas_id, message)
+            seq = await self.events.publish(
+                canvas_topic(canvas_id), message, exclude_user=exclude_user,
+                exclude_connection=exclude_connection, meta=meta)
+        except BROKER_UNAVAILABLE as exc:
+            COUNTERS.broker_errors += 1
+            raise PublishFailed(f"broker unreachable: {exc}") from exc
+        FAMILIES.broker_seconds.observe(time.perf_counter() - started)
+        return seq
 
     async def publish(
         self,

@@ -3,6 +3,11 @@
 
 Presence is per user (a user with two tabs is one entry): the broker's presence store
 holds it for every process; this module decides what is announced and when.
+
+An ``invisible`` user (a stored status) is left out of what others see: the snapshot, the
+users list, the counts, and their own ``user_joined`` / ``user_left``. This process knows
+who is invisible from the stored status when a socket joins and from every status change
+(``hide`` / ``show``); their own sockets still receive everything.
 """
 
 from __future__ import annotations
@@ -30,6 +35,12 @@ LeaseReleaser = Callable[[int, dict[str, Any]], Awaitable[None]]
 #: fields every ``user_presence_update`` carries, filled from the user's presence entry
 #: when the event itself does not set them (the guide's example has them all)
 PRESENCE_FIELDS = ("status", "status_message", "tile_x", "tile_y", "is_editing")
+INVISIBLE = "invisible"
+StoredStatus = Callable[[int], Awaitable[dict[str, Any] | None]]
+
+
+async def no_stored_status(_user_id: int) -> dict[str, Any] | None:
+    return None
 
 
 def presence_fields(entry: UserPresence | None) -> dict[str, Any]:
@@ -46,23 +57,61 @@ def presence_fields(entry: UserPresence | None) -> dict[str, Any]:
 class Membership:
     def __init__(self, events: EventBus, presence: PresenceStore, leases: LeaseBook,
                  publish: Publish, release_leases: LeaseReleaser,
+                 stored_status: StoredStatus = no_stored_status,
                  policy: PresencePolicy | None = None) -> None:
         self.events = events
         self.presence = presence
         self.leases = leases
         self.publish = publish
         self.release_leases = release_leases
+        self.stored_status = stored_status
+        #: users known to be invisible (their status is theirs everywhere, not per canvas)
+        self.hidden: set[int] = set()
         self.policy = policy or PresencePolicy()
-        #: per canvas, the views of the first ``detail_limit`` users (what canvas_state
-        #: lists): an arrival on a large canvas does not change them, so a storm of
-        #: arrivals reuses one list instead of rebuilding it per socket
+        #: per canvas, the views of the first ``detail_limit`` visible users (what
+        #: canvas_state lists) and their JSON: an arrival on a large canvas does not change
+        #: them, so a storm of arrivals reuses one list instead of rebuilding it per socket
         self._listed: dict[int, tuple[list[dict[str, Any]], orjson.Fragment]] = {}
 
+    def hide(self, user_id: int) -> None:
+        self.hidden.add(user_id)
+
+    def show(self, user_id: int) -> None:
+        self.hidden.discard(user_id)
+
+    async def restore_status(self, canvas_id: int, user: dict[str, Any]) -> None:
+        """On a user's first socket on the canvas: their presence entry takes the stored
+        status (and whether they are hidden), before anyone is told of them."""
+        stored = await self.stored_status(user["user_id"])
+        if stored is None:
+            return
+        if stored["status"] == INVISIBLE:
+            self.hide(user["user_id"])
+        else:
+            self.show(user["user_id"])
+        if stored["status"] != "online" or stored.get("emoji") or stored.get("status_message"):
+            await self.presence.presence_apply(canvas_id, {
+                "type": "user_presence_update", "user_id": user["user_id"],
+                "status": stored["status"], "status_message": stored.get("status_message"),
+                "emoji": stored.get("emoji"),
+            })
+
+    async def _visible(self, canvas_id: int, viewer_id: int | None = None) -> list[UserPresence]:
+        entries = await self.presence.presence(canvas_id)
+        if not self.hidden:  # nobody invisible: no pass over thousands of entries
+            return entries
+        return [p for p in entries if p.status != INVISIBLE or p.user_id == viewer_id]
+
     async def membership_event(self, kind: str, canvas_id: int,
-                               user: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        """The notice and the number of users on the canvas in every process."""
+                               user: dict[str, Any]) -> dict[str, Any]:
+        # active_users counts the canvas's users in every process (the broker's presence).
+        return (await self.notice(kind, canvas_id, user))[0]
+
+    async def notice(self, kind: str, canvas_id: int,
+                     user: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """The notice and the number of (visible) users on the canvas in every process."""
         build = presence.user_joined if kind == "user_joined" else presence.user_left
-        count = len(await self.presence.presence(canvas_id))
+        count = len(await self._visible(canvas_id))
         event = build(
             user_id=user["user_id"], username=user["username"],
             display_name=user["display_name"], active_users=count, timestamp=now_iso(),
@@ -71,8 +120,13 @@ class Membership:
 
     async def canvas_state(self, connection: Connection, canvas_id: int,
                            seq: int) -> dict[str, Any]:
-        entries = await self.presence.presence(canvas_id)
-        listed, encoded = self._listed_users(canvas_id, entries)
+        if connection.user_id in self.hidden:  # sees their own entry: a list of its own
+            entries = await self._visible(canvas_id, connection.user_id)
+            listed = [p.view() for p in entries[:self.policy.detail_limit]]
+            encoded = orjson.Fragment(orjson.dumps(listed))
+        else:
+            entries = await self._visible(canvas_id)
+            listed, encoded = self._listed_users(canvas_id, entries)
         state = canvas.canvas_state(
             canvas_id=canvas_id, seq=seq, epoch=self.events.epoch,
             connection_id=connection.id, you=connection.brief(),
@@ -99,10 +153,12 @@ class Membership:
             del self._listed[canvas_id]
 
     async def announce_arrival(self, canvas_id: int, user: dict[str, Any]) -> None:
+        if user["user_id"] in self.hidden:
+            return
         # Excluding the user (not just this connection: it is their only one) keeps a
         # later replay to any of their connections from echoing their own arrival.
         self.presence_changed(canvas_id, "user_joined")
-        event, count = await self.membership_event("user_joined", canvas_id, user)
+        event, count = await self.notice("user_joined", canvas_id, user)
         await self.publish(canvas_id, event, exclude_user=user["user_id"],
                            meta=_fact("join", user, count))
 
@@ -113,7 +169,9 @@ class Membership:
         except Exception:
             log.exception("releasing leases of user %s failed", user["user_id"])
         self.presence_changed(canvas_id, "user_left")
-        event, count = await self.membership_event("user_left", canvas_id, user)
+        if user["user_id"] in self.hidden:
+            return
+        event, count = await self.notice("user_left", canvas_id, user)
         await self.publish(canvas_id, event, meta=_fact("leave", user, count))
 
     async def announce_presence_change(self, kind: str, canvas_id: int,
@@ -145,7 +203,7 @@ class Membership:
     async def active_users(self, canvas_id: int, offset: int = 0,
                            limit: int | None = None) -> list[dict[str, Any]]:
         """Who is on the canvas, oldest first; a page of them with ``offset``/``limit``."""
-        presence = sorted(await self.presence.presence(canvas_id), key=lambda p: p.connected_at)
+        presence = sorted(await self._visible(canvas_id), key=lambda p: p.connected_at)
         end = None if limit is None else offset + limit
         return [p.view() for p in presence[offset:end]]
 

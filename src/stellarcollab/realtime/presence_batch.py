@@ -67,7 +67,7 @@ class PresenceBatcher:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def guide_receivers(self, delivery: Delivery,
-                        conns: dict[str, Connection]) -> Iterable[Connection] | None:
+                        conns: dict[str, Connection]) -> list[Connection] | None:
         """Note the change for the next diff; return the sockets that still get the
         individual notice (those that did not ask for diffs, on a canvas not large), or
         None when the delivery carries no membership fact (deliver it to everyone)."""
@@ -76,7 +76,7 @@ class PresenceBatcher:
             return None
         self._note(delivery.canvas_id, fact)
         if self.policy.is_large(int(fact["active_users"])):
-            return ()
+            return []
         return [c for c in conns.values() if not c.presence_diff]
 
     def _note(self, canvas_id: int, fact: dict[str, Any]) -> None:

@@ -26,6 +26,8 @@ class AccountRecord:
     display_name: str
     is_admin: bool
     is_active: bool
+    #: what the token's credential stamp is checked against (a password change)
+    password_hash: str
 
 
 @dataclass(slots=True)
@@ -85,11 +87,12 @@ class AccountReader:
         async with self.db.read() as session:
             rows = (await session.execute(
                 select(User.id, User.username, User.display_name, User.is_admin,
-                       User.is_active).where(User.id.in_(user_ids)))).all()
+                       User.is_active, User.password_hash).where(User.id.in_(user_ids)))).all()
             revoked = (await session.scalars(
                 select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)))).all()
         users = {int(row[0]): AccountRecord(int(row[0]), str(row[1]), str(row[2]),
-                                            bool(row[3]), bool(row[4])) for row in rows}
+                                            bool(row[3]), bool(row[4]), str(row[5]))
+                 for row in rows}
         return users, set(revoked)
 
 

@@ -144,7 +144,8 @@ class SocketAdmission:
         account = await self.reader.read(claims.user_id, claims.jti)
         if account.user is None or not account.user.is_active:
             raise Unauthorized("Could not validate credentials")
-        if account.revoked:
+        if account.revoked or claims.stamp != self.tokens.stamp_for(
+                account.user.password_hash):
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
         return account.user

@@ -3,8 +3,9 @@ transaction, so SQLite's one-writer-at-a-time costs one commit per batch, not pe
 
 Each sender awaits its own message's commit; the futures are resolved in the order the
 messages were queued, so the broadcasts that follow keep that order too. A failed commit
-fails every message of its batch: none of them was acknowledged, none is half-stored.
-A batch is one multi-row INSERT of plain records (no ORM unit of work per message).
+is retried message by message, so only the message at fault fails; none is half-stored.
+A batch is one multi-row INSERT of plain records (no ORM object or unit of work per
+message).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ class ChatRecord:
     sender_id: int
     text: str
     created_at: datetime
+    client_id: str | None = None
 
     def row(self) -> dict[str, object]:
         return {"id": self.id, "canvas_id": self.canvas_id, "sender_id": self.sender_id,
-                "text": self.text, "created_at": self.created_at}
+                "text": self.text, "created_at": self.created_at, "client_id": self.client_id}
 
 
 class ChatWriter:
@@ -43,6 +45,7 @@ class ChatWriter:
         self._queue: list[tuple[ChatRecord, asyncio.Future[None]]] = []
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._unsettled: set[asyncio.Future[None]] = set()
 
     async def store(self, message: ChatRecord) -> None:
         """Return once ``message`` is committed (raise if its batch failed)."""
@@ -52,8 +55,15 @@ class ChatWriter:
         assert self._wakeup is not None
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((message, done))
+        self._unsettled.add(done)
+        done.add_done_callback(self._unsettled.discard)
         self._wakeup.set()
         await done
+
+    async def drain(self) -> None:
+        """Return once every message queued so far is committed (or its batch failed)."""
+        if self._unsettled:
+            await asyncio.wait(list(self._unsettled))
 
     async def _run(self) -> None:
         assert self._wakeup is not None
@@ -62,18 +72,30 @@ class ChatWriter:
             self._wakeup.clear()
             while self._queue:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                try:
-                    async with self.db.transaction() as session:
-                        await session.execute(insert(ChatMessage),
-                                              [message.row() for message, _ in batch])
-                except Exception as exc:
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                    continue
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+                if not await self._commit(batch) and len(batch) > 1:
+                    # One bad message (say, a client id stored meanwhile) must not fail
+                    # the others: each alone, then.
+                    for one in batch:
+                        await self._commit([one])
+
+    async def _commit(self, batch: list[tuple[ChatRecord, asyncio.Future[None]]]) -> bool:
+        """Store ``batch`` in one transaction; settle its futures unless it failed and
+        can be split (then the caller retries its messages one by one)."""
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(insert(ChatMessage),
+                                      [message.row() for message, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1:
+                return False
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return False
+        for _, done in batch:
+            if not done.done():
+                done.set_result(None)
+        return True
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -95,6 +95,7 @@ def message_view(message: ChatMessage | ChatRecord, sender: User) -> dict[str, A
         "sender_display_name": sender.display_name,
         "text": message.text,
         "created_at": isoformat_z(message.created_at),
+        "client_id": message.client_id,
     }
 
 
@@ -107,4 +108,5 @@ def chat_event(message: ChatMessage | ChatRecord, sender: User) -> dict[str, Any
         sender_display_name=sender.display_name,
         message_text=message.text,
         created_at=isoformat_z(message.created_at),
+        client_id=message.client_id,
     )

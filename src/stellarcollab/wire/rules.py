@@ -7,6 +7,8 @@ error (``error`` message on the socket, 422 detail over REST) from the same rule
 
 from __future__ import annotations
 
+import re
+
 CHAT_MAX_LENGTH = 2000
 STATUS_MAX_LENGTH = 20
 STATUS_MESSAGE_MAX_LENGTH = 100
@@ -52,6 +54,17 @@ def chat_text(value: str, max_length: int = CHAT_MAX_LENGTH) -> str:
     return clean_text(value, max_length)
 
 
+CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def client_id(value: str) -> str:
+    """A sender's own id for one chat message (a retry repeats it): 1-64 characters of
+    letters, digits and ``._:-``."""
+    if not CLIENT_ID.fullmatch(value):
+        raise RuleViolation("must be 1-64 letters, digits or ._:-")
+    return value
+
+
 def status_text(value: str) -> str:
     """A presence status word (``online``, ``away``...): 1-20 characters."""
     return clean_text(value, STATUS_MAX_LENGTH)
@@ -85,3 +98,38 @@ def cell_in_bounds(x: int, y: int, width: int, height: int) -> tuple[int, int]:
             f"({x}, {y}) is outside the canvas ({width}x{height})", "out_of_bounds"
         )
     return x, y
+
+
+# ----- the social layer -------------------------------------------------------------------
+
+CUSTOM_STATUSES = ("online", "away", "busy", "invisible")
+"""Statuses that are stored per user; any other ``status_change`` word is only relayed."""
+CUSTOM_STATUS_MESSAGE_MAX_LENGTH = 80
+EMOJI_MAX_LENGTH = 16
+COMMENT_MAX_LENGTH = 500
+ANNOUNCEMENT_MAX_LENGTH = 500
+
+
+def custom_status_message(value: str | None) -> str | None:
+    """The message beside a stored status: up to 80 characters; empty means none."""
+    if value is None:
+        return None
+    return clean_text(value, CUSTOM_STATUS_MESSAGE_MAX_LENGTH, allow_empty=True) or None
+
+
+def status_emoji(value: str | None) -> str | None:
+    """One emoji (a few code points at most), no spaces; empty means none."""
+    if value is None:
+        return None
+    cleaned = clean_text(value, EMOJI_MAX_LENGTH, allow_empty=True)
+    if any(ch.isspace() for ch in cleaned):
+        raise RuleViolation("must not contain spaces")
+    return cleaned or None
+
+
+def comment_text(value: str) -> str:
+    return clean_text(value, COMMENT_MAX_LENGTH)
+
+
+def announcement_text(value: str) -> str:
+    return clean_text(value, ANNOUNCEMENT_MAX_LENGTH)
