@@ -29,14 +29,15 @@ async def test_a_known_token_skips_decoding_but_not_expiry_or_revocation(
     admission = SocketAdmission(services.db, tokens, ttl=3600)
     user = await services.user()
     canvas = await services.canvases.create(user, CanvasSpec(name="admission"))
-    token, claims = tokens.issue(user.id)
+    stamp = tokens.stamp_for(user.password_hash)
+    token, claims = tokens.issue(user.id, stamp)
 
     for _ in range(3):
         admitted = await admission.admit(token, canvas["id"])
         assert admitted.user.id == user.id and admitted.canvas is not None
     assert tokens.decoded == 1
 
-    other, other_claims = tokens.issue(user.id)
+    other, other_claims = tokens.issue(user.id, stamp)
     await admission.admit_user(other)
     admission.note_revoked(other_claims.jti, float(other_claims.expires_at))
     with pytest.raises(Unauthorized):

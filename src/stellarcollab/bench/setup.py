@@ -150,5 +150,9 @@ def seed_users(database: Path, secret_key: str, template: Account, count: int, r
                  for name in names])
         ids = dict(connection.execute("SELECT username, id FROM users WHERE id > ?",
                                       (template.user_id,)).fetchall())
+        password_hash = connection.execute("SELECT password_hash FROM users WHERE id = ?",
+                                           (template.user_id,)).fetchone()[0]
     tokens = TokenService(secret_key, token_lifetime)
-    return [Account(int(ids[name]), name, tokens.issue(int(ids[name]))[0]) for name in names]
+    stamp = tokens.stamp_for(str(password_hash))  # the same password as the template's
+    return [Account(int(ids[name]), name, tokens.issue(int(ids[name]), stamp)[0])
+            for name in names]
