@@ -175,7 +175,7 @@ class ConnectionManager:
         if isinstance(plan, Replay):
             COUNTERS.recovery_replays += 1
             deliveries = plan.deliveries
-            if connection.presence_diff or self._is_large(canvas_id):
+            if connection.presence_diff or self.is_large(canvas_id):
                 # arrivals and departures come as presence_diff / presence_count (and
                 # canvas_state has just listed who is here), never one by one
                 deliveries = [d for d in deliveries if d.event_type not in MEMBERSHIP_TYPES]
@@ -265,7 +265,8 @@ class ConnectionManager:
         (unnumbered; what must survive a reconnect is persisted by its feature)."""
         await self.events.publish(topic, event)
 
-    def _is_large(self, canvas_id: int) -> bool:
+    def is_large(self, canvas_id: int) -> bool:
+        """Above the presence detail limit at its last arrival or departure."""
         batcher = self.fanout.presence
         return batcher is not None and batcher.is_large(canvas_id)
 

@@ -61,7 +61,8 @@ class PresenceBatcher:
         self.policy = policy
         self.list_users = list_users
         self._pending: dict[int, _Pending] = {}
-        self._large: set[int] = set()
+        self._large: set[int] = set()  # as of the last flush (for the reset on shrinking)
+        self._crowded: set[int] = set()  # as of the last change
         self._last_count: dict[int, float] = {}
         self._resetting: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -86,6 +87,10 @@ class PresenceBatcher:
         user = fact["user"]
         pending.ops[int(user["user_id"])] = (str(fact["kind"]), user)
         pending.active_users = int(fact["active_users"])
+        if self.policy.is_large(pending.active_users):
+            self._crowded.add(canvas_id)
+        else:
+            self._crowded.discard(canvas_id)
         if pending.handle is None:
             loop = asyncio.get_running_loop()
             due = loop.time() + self.policy.diff_window
@@ -146,7 +151,7 @@ class PresenceBatcher:
 
     def is_large(self, canvas_id: int) -> bool:
         """Whether this canvas was above the detail limit at its last change."""
-        return canvas_id in self._large
+        return canvas_id in self._crowded
 
     def stop(self) -> None:
         for pending in self._pending.values():

@@ -116,9 +116,10 @@ class ActivityService:
         return {"items": [activity_view(a, u) for a, u in rows[:limit]],
                 "has_more": len(rows) > limit}
 
-    async def note_visit(self, canvas_id: int, user: User) -> bool:
+    async def note_visit(self, canvas_id: int, user: User, announce: bool = True) -> bool:
         """Record the user's first arrival on the canvas (once, even across processes);
-        True when this call was the first."""
+        True when this call was the first. ``announce=False`` (a crowded canvas) keeps the
+        entry for the feed without telling every socket on the canvas of it."""
         outbox = Outbox()
         try:
             async with self.db.transaction() as session:
@@ -129,5 +130,7 @@ class ActivityService:
                 await record_activity(session, outbox, canvas_id, user, "user_joined")
         except IntegrityError:
             return False  # another process recorded the same first visit
+        if not announce:
+            outbox.canvas_events.clear()
         await outbox.send(self.events, self.users)
         return True

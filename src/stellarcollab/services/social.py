@@ -41,10 +41,12 @@ class SocialLayer:
         self._visited: set[tuple[int, int]] = set()
 
     async def on_socket_open(self, canvas_id: int | None, user: dict[str, Any],
-                             send: Callable[[dict[str, Any]], None]) -> None:
+                             send: Callable[[dict[str, Any]], None],
+                             crowded: bool = False) -> None:
         """A socket opened (a canvas socket's ``canvas_state`` is sent): ``send`` it the
         open announcements at once; on a canvas, then record the user's first visit
-        (announced on the canvas as an ``activity``)."""
+        (announced on the canvas as an ``activity``, unless the canvas is ``crowded``:
+        above the presence detail limit, arrivals are counted, not announced one by one)."""
         for announcement in await self.announcements.active_events(canvas_id):
             send(announcement)
         if canvas_id is None:
@@ -54,7 +56,7 @@ class SocialLayer:
             return
         try:
             await self.activity.note_visit(canvas_id, account_stub(
-                key[1], user["username"], user["display_name"]))
+                key[1], user["username"], user["display_name"]), announce=not crowded)
         except Exception:
             # The feed misses one entry; the socket itself is fine.
             log.exception("recording the first visit of user %s failed", key[1])

@@ -1,0 +1,31 @@
+"""A first visit is recorded for the feed either way; on a crowded canvas it is not
+announced to every socket (arrivals there are counted, not announced one by one)."""
+
+from __future__ import annotations
+
+from stellarcollab.services.activity import ActivityService
+from stellarcollab.services.canvases import CanvasSpec
+from stellarcollab.services.events import RecordingSink
+from stellarcollab.services.user_channel import UserChannel
+from tests.services.conftest import Services
+
+
+async def _nobody(_user_id: int) -> bool:
+    return False
+
+
+async def test_a_crowded_canvas_records_the_visit_without_announcing_it(
+    services: Services
+) -> None:
+    owner, quiet, crowd = [await services.user() for _ in range(3)]
+    canvas = await services.canvases.create(owner, CanvasSpec(name="visits"))
+    sink = RecordingSink()
+    activity = ActivityService(services.db, sink, UserChannel(sink.publish_to_topic, _nobody))
+
+    assert await activity.note_visit(canvas["id"], quiet)
+    assert [event["type"] for _, event, _, _ in sink.events] == ["activity"]
+    assert await activity.note_visit(canvas["id"], crowd, announce=False)
+    assert len(sink.events) == 1
+    assert not await activity.note_visit(canvas["id"], crowd, announce=False)  # once only
+    feed = await activity.for_canvas(owner, canvas["id"], 10, None)
+    assert len(feed["items"]) == 2  # both visits are in the feed
