@@ -31,6 +31,7 @@ from stellarcollab.realtime.topics import GLOBAL
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.security import policies, revocation
 from stellarcollab.services.admission import SocketAdmission
+from stellarcollab.services.batch_reads import BatchReader
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import NotFound
@@ -96,6 +97,9 @@ class Runtime:
             self.db, self.manager,
             UserChannel(self.manager.publish_to_topic, self._user_connected),
             settings.chat_max_length, self._publish_announcement)
+        #: stored statuses of users arriving together, read in one query
+        self._status_reads: BatchReader[int, dict[str, Any]] = BatchReader(
+            self.social.statuses.of_many)
         self.status_relay = StatusRelay(self.manager)
         self.social.statuses.listeners.append(self.status_relay)
         self.tiles = TileService(self.db, self.manager, self.social.tile_activity)
@@ -224,8 +228,8 @@ class Runtime:
             self.settings.websocket_ping_interval,
         )
 
-    async def _stored_status(self, user_id: int) -> dict[str, Any]:
-        return await self.social.statuses.of(user_id)
+    async def _stored_status(self, user_id: int) -> dict[str, Any] | None:
+        return await self._status_reads.read(user_id)
 
     async def _user_connected(self, user_id: int) -> bool:
         """Any socket of the user open on any process (the presence store's count)."""

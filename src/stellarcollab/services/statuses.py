@@ -61,6 +61,14 @@ class StatusService:
             return status_view(user_id, await session.get(UserStatus, user_id),
                                viewer_id=user_id)
 
+    async def of_many(self, user_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """``of`` for many users in one query (sockets arriving together)."""
+        async with self.db.read() as session:
+            rows = {row.user_id: row for row in await session.scalars(
+                select(UserStatus).where(UserStatus.user_id.in_(user_ids)))}
+        return {user_id: status_view(user_id, rows.get(user_id), viewer_id=user_id)
+                for user_id in user_ids}
+
     async def profile(self, viewer: User, user_id: int) -> dict[str, Any]:
         async with self.db.read() as session:
             user = await load_active_user(session, user_id)
