@@ -29,3 +29,21 @@ async def test_a_crowded_canvas_records_the_visit_without_announcing_it(
     assert not await activity.note_visit(canvas["id"], crowd, announce=False)  # once only
     feed = await activity.for_canvas(owner, canvas["id"], 10, None)
     assert len(feed["items"]) == 2  # both visits are in the feed
+
+
+async def test_visits_of_many_users_are_written_together(services: Services) -> None:
+    owner, *visitors = [await services.user() for _ in range(6)]
+    canvas = await services.canvases.create(owner, CanvasSpec(name="storm"))
+    sink = RecordingSink()
+    activity = ActivityService(services.db, sink, UserChannel(sink.publish_to_topic, _nobody))
+    assert await activity.note_visit(canvas["id"], visitors[0])  # visited before
+    sink.events.clear()
+    firsts = await activity.note_visits([(canvas["id"], v, i % 2 == 0)
+                                         for i, v in enumerate(visitors)])
+    assert firsts == {(canvas["id"], v.id): v is not visitors[0] for v in visitors}
+    # announced: the even ones that were first (the crowded, odd ones are only recorded)
+    announced = [event["actor"]["user_id"] if isinstance(event.get("actor"), dict)
+                 else event.get("actor_id") for _, event, _, _ in sink.events]
+    assert len(announced) == 2
+    feed = await activity.for_canvas(owner, canvas["id"], 20, None)
+    assert len(feed["items"]) == len(visitors)

@@ -116,6 +116,38 @@ class ActivityService:
         return {"items": [activity_view(a, u) for a, u in rows[:limit]],
                 "has_more": len(rows) > limit}
 
+    async def note_visits(
+        self, visits: list[tuple[int, User, bool]]
+    ) -> dict[tuple[int, int], bool]:
+        """``note_visit`` for many (canvas, user, announce) at once, in one transaction:
+        a storm of new users arriving writes their first visits together. Which of them
+        were first, by (canvas id, user id)."""
+        keys = {(canvas_id, user.id) for canvas_id, user, _ in visits}
+        outbox = Outbox()
+        try:
+            async with self.db.transaction() as session:
+                seen = set((await session.execute(select(
+                    CanvasVisit.canvas_id, CanvasVisit.user_id).where(
+                    CanvasVisit.canvas_id.in_({c for c, _ in keys}),
+                    CanvasVisit.user_id.in_({u for _, u in keys})))).tuples().all())
+                fresh = [(c, user, announce) for c, user, announce in
+                         {(c, u.id): (c, u, a) for c, u, a in visits}.values()
+                         if (c, user.id) not in seen]
+                session.add_all([CanvasVisit(canvas_id=c, user_id=u.id) for c, u, _ in fresh])
+                entries = [(Activity(canvas_id=c, actor_id=u.id, kind="user_joined"), u, a)
+                           for c, u, a in fresh]
+                session.add_all([entry for entry, _, _ in entries])
+                await session.flush()
+                for entry, actor, announce in entries:
+                    if announce:
+                        outbox.to_canvas(entry.canvas_id,
+                                         wire.activity(**activity_view(entry, actor)))
+        except IntegrityError:  # another process recorded some of them: one at a time
+            return {(c, u.id): await self.note_visit(c, u, a) for c, u, a in visits}
+        await outbox.send(self.events, self.users)
+        firsts = {(c, u.id) for c, u, _ in fresh}
+        return {key: key in firsts for key in keys}
+
     async def note_visit(self, canvas_id: int, user: User, announce: bool = True) -> bool:
         """Record the user's first arrival on the canvas (once, even across processes);
         True when this call was the first. ``announce=False`` (a crowded canvas) keeps the

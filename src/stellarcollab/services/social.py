@@ -10,6 +10,7 @@ from typing import Any
 from stellarcollab.db.engine import Database
 from stellarcollab.services.activity import ActivityService, TileActivity
 from stellarcollab.services.announcements import AnnouncementPublisher, AnnouncementService
+from stellarcollab.services.batch_reads import BatchReader
 from stellarcollab.services.blocks import BlockService
 from stellarcollab.services.comments import CommentService
 from stellarcollab.services.direct_messages import DirectMessageService
@@ -37,8 +38,19 @@ class SocialLayer:
         self.notifications = NotificationService(db)
         self.mentions = MentionService(db, events, users)
         self.announcements = AnnouncementService(db, publish_announcement)
+        #: first visits of sockets opening together, written in one transaction
+        self._visits: BatchReader[tuple[int, int], bool] = BatchReader(self._record_visits)
+        self._visiting: dict[tuple[int, int], tuple[dict[str, Any], bool]] = {}
         #: (canvas, user) pairs this process knows have visited, so a rejoin costs nothing
         self._visited: set[tuple[int, int]] = set()
+
+    async def _record_visits(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
+        visits = []
+        for key in keys:
+            user, announce = self._visiting.pop(key)
+            visits.append((key[0], account_stub(key[1], user["username"],
+                                                user["display_name"]), announce))
+        return await self.activity.note_visits(visits)
 
     async def on_socket_open(self, canvas_id: int | None, user: dict[str, Any],
                              send: Callable[[dict[str, Any]], None],
@@ -55,8 +67,8 @@ class SocialLayer:
         if key in self._visited:
             return
         try:
-            await self.activity.note_visit(canvas_id, account_stub(
-                key[1], user["username"], user["display_name"]), announce=not crowded)
+            self._visiting[key] = (user, not crowded)
+            await self._visits.read(key)
         except Exception:
             # The feed misses one entry; the socket itself is fine.
             log.exception("recording the first visit of user %s failed", key[1])
