@@ -126,10 +126,11 @@ class ActivityService:
         outbox = Outbox()
         try:
             async with self.db.transaction() as session:
-                seen = set((await session.execute(select(
+                rows = await session.execute(select(
                     CanvasVisit.canvas_id, CanvasVisit.user_id).where(
                     CanvasVisit.canvas_id.in_({c for c, _ in keys}),
-                    CanvasVisit.user_id.in_({u for _, u in keys})))).tuples().all())
+                    CanvasVisit.user_id.in_({u for _, u in keys})))
+                seen = {(int(row[0]), int(row[1])) for row in rows}
                 fresh = [(c, user, announce) for c, user, announce in
                          {(c, u.id): (c, u, a) for c, u, a in visits}.values()
                          if (c, user.id) not in seen]
