@@ -62,3 +62,22 @@ def test_a_full_history_costs_the_garbage_collector_nothing() -> None:
     gc.collect()  # a collection sees the kept tuples hold plain values and stops tracking
     assert len(gc.get_objects()) - tracked < 50
     assert [d.seq for d in history.after(998)] == [999, 1000]
+
+
+def test_a_blip_of_departures_does_not_push_missed_events_out() -> None:
+    history = EventHistory(capacity=5, ttl=60)
+    history.append(Delivery(1, 1, "canvas_chat_message", b"{}", published_at=0))
+    for seq in range(2, 42):  # forty people leave and come back
+        kind = "user_left" if seq < 22 else "user_joined"
+        history.append(Delivery(1, seq, kind, b"{}", published_at=0))
+    history.append(Delivery(1, 42, "canvas_chat_message", b"{}", published_at=0))
+    plan = plan_recovery(history, 0, 42, None, "e", now=1)
+    assert isinstance(plan, Replay) and [d.seq for d in plan.deliveries] == list(range(1, 43))
+    # other events still count against the capacity: five of them, then the oldest go
+    for seq in range(43, 48):
+        history.append(Delivery(1, seq, "tile_created", b"{}", published_at=0))
+    assert plan_recovery(history, 0, 47, None, "e", now=1) == Resync("history_gone")
+    # and arrivals and departures have a bound of their own
+    for seq in range(48, 148):
+        history.append(Delivery(1, seq, "user_joined", b"{}", published_at=0))
+    assert len(history.after(0)) <= 5 * 11

@@ -48,19 +48,40 @@ StoredDelivery = tuple[
     int, int, str, bytes, int | None, str | None, float, str, Mapping[str, Any] | None]
 
 
+#: arrivals and departures: kept, but not counted against the capacity, so that a blip
+#: of a thousand sockets (a thousand departures, then arrivals) does not push the events
+#: they missed out of the history; their own bound is ``MEMBERSHIP_FACTOR`` x capacity
+MEMBERSHIP = frozenset({"user_joined", "user_left"})
+MEMBERSHIP_FACTOR = 10
+
+
 class EventHistory:
-    """The last ``capacity`` deliveries of one canvas, kept for ``ttl`` seconds."""
+    """The last ``capacity`` deliveries of one canvas (arrivals and departures aside),
+    kept for ``ttl`` seconds."""
 
     def __init__(self, capacity: int, ttl: float) -> None:
         self.capacity = capacity
         self.ttl = ttl
-        self._items: deque[StoredDelivery] = deque(maxlen=capacity)
+        self._items: deque[StoredDelivery] = deque(
+            maxlen=capacity * (1 + MEMBERSHIP_FACTOR))
+        self._counted = 0  # items that are not arrivals or departures
 
     def append(self, delivery: Delivery) -> None:
-        self._items.append((delivery.canvas_id, delivery.seq, delivery.event_type,
-                            delivery.payload, delivery.exclude_user,
-                            delivery.exclude_connection, delivery.published_at,
-                            delivery.topic, delivery.meta))
+        items = self._items
+        if delivery.event_type not in MEMBERSHIP:
+            self._counted += 1
+            while self._counted > self.capacity and items:
+                self._drop_oldest()
+        if len(items) == items.maxlen:
+            self._drop_oldest()
+        items.append((delivery.canvas_id, delivery.seq, delivery.event_type,
+                      delivery.payload, delivery.exclude_user,
+                      delivery.exclude_connection, delivery.published_at,
+                      delivery.topic, delivery.meta))
+
+    def _drop_oldest(self) -> None:
+        if self._items.popleft()[2] not in MEMBERSHIP:
+            self._counted -= 1
 
     def after(self, seq: int) -> list[Delivery]:
         """The kept deliveries numbered above ``seq``, oldest first."""
@@ -69,7 +90,7 @@ class EventHistory:
     def prune(self, now: float) -> None:
         items = self._items
         while items and now - items[0][6] > self.ttl:
-            items.popleft()
+            self._drop_oldest()
 
 
 def plan_recovery(
