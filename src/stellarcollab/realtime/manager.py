@@ -171,15 +171,14 @@ class ConnectionManager:
 
     async def _recover(self, connection: Connection, canvas_id: int, since: int,
                        epoch: str | None, snapshot_seq: int) -> None:
-        plan = await self.events.recover(canvas_id, since, epoch)
+        # Arrivals and departures come as presence_diff / presence_count to these sockets
+        # (and canvas_state has just listed who is here), never one by one.
+        skip = MEMBERSHIP_TYPES if connection.presence_diff or self.is_large(canvas_id) \
+            else frozenset()
+        plan = await self.events.recover(canvas_id, since, epoch, skip)
         if isinstance(plan, Replay):
             COUNTERS.recovery_replays += 1
-            deliveries = plan.deliveries
-            if connection.presence_diff or self.is_large(canvas_id):
-                # arrivals and departures come as presence_diff / presence_count (and
-                # canvas_state has just listed who is here), never one by one
-                deliveries = [d for d in deliveries if d.event_type not in MEMBERSHIP_TYPES]
-            connection.replay(deliveries)
+            connection.replay(plan.deliveries)
         else:
             COUNTERS.recovery_resyncs += 1
             connection.send_event(session.resync_required(

@@ -83,9 +83,15 @@ class EventHistory:
         if self._items.popleft()[2] not in MEMBERSHIP:
             self._counted -= 1
 
-    def after(self, seq: int) -> list[Delivery]:
-        """The kept deliveries numbered above ``seq``, oldest first."""
-        return [Delivery(*stored) for stored in self._items if stored[1] > seq]
+    def after(self, seq: int, skip: frozenset[str] = frozenset()) -> list[Delivery]:
+        """The kept deliveries numbered above ``seq``, oldest first, but those of the
+        types in ``skip``."""
+        return [Delivery(*stored) for stored in self._items
+                if stored[1] > seq and stored[2] not in skip]
+
+    def covers(self, seq: int) -> bool:
+        """Every event from ``seq`` on is kept (the history has no holes)."""
+        return bool(self._items) and self._items[0][1] <= seq
 
     def prune(self, now: float) -> None:
         items = self._items
@@ -100,8 +106,10 @@ def plan_recovery(
     client_epoch: str | None,
     epoch: str,
     now: float,
+    skip: frozenset[str] = frozenset(),
 ) -> Replay | Resync:
-    """What a client that last saw ``since`` needs to catch up to ``current_seq``."""
+    """What a client that last saw ``since`` needs to catch up to ``current_seq`` (but
+    the event types in ``skip``)."""
     if client_epoch is not None and client_epoch != epoch:
         return Resync("epoch_changed")
     if since > current_seq:
@@ -111,7 +119,6 @@ def plan_recovery(
     if history is None:
         return Resync("history_gone")
     history.prune(now)
-    missed = history.after(since)
-    if not missed or missed[0].seq != since + 1:
+    if not history.covers(since + 1):
         return Resync("history_gone")
-    return Replay(missed)
+    return Replay(history.after(since, skip))

@@ -112,10 +112,11 @@ class MemoryEventBus:
     async def current_seq(self, canvas_id: int) -> int:
         return self._seq.get(canvas_id, 0)
 
-    async def recover(self, canvas_id: int, since: int, epoch: str | None) -> Replay | Resync:
+    async def recover(self, canvas_id: int, since: int, epoch: str | None,
+                      skip: frozenset[str] = frozenset()) -> Replay | Resync:
         return plan_recovery(
             self._history.get(canvas_id), since, self._seq.get(canvas_id, 0), epoch,
-            self.epoch, self.clock.monotonic(),
+            self.epoch, self.clock.monotonic(), skip,
         )
 
     def stats(self) -> dict[str, int]:

@@ -202,14 +202,16 @@ class RedisEventBus:
         await self._check_epoch(stored)
         return int(seq or 0)
 
-    async def recover(self, canvas_id: int, since: int, epoch: str | None) -> Replay | Resync:
+    async def recover(self, canvas_id: int, since: int, epoch: str | None,
+                      skip: frozenset[str] = frozenset()) -> Replay | Resync:
         stored, seq, items = await self._recover(keys=self._event_keys(canvas_id), args=[since])
         await self._check_epoch(stored)
         history = EventHistory(self.history_size, self.history_ttl)
         topic = f"canvas:{canvas_id}"
         for item in items:
             history.append(decode_envelope(topic, canvas_id, item))
-        return plan_recovery(history, since, int(seq), epoch, self.epoch, self.clock.time())
+        return plan_recovery(history, since, int(seq), epoch, self.epoch, self.clock.time(),
+                             skip)
 
     # ----- subscriptions ----------------------------------------------------------------
 
