@@ -13,7 +13,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
-from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
+from stellarcollab.api.v1 import (
+    admin,
+    auth,
+    canvases,
+    chat,
+    locks,
+    moderation,
+    reports,
+    tiles,
+    websockets,
+)
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.errors import DomainError
@@ -56,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             headers=getattr(exc, "headers", None))
 
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, canvases, tiles, locks, chat, websockets):
+    for module in (auth, canvases, tiles, locks, chat, websockets, moderation, reports, admin):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])

@@ -19,6 +19,7 @@ from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
 from stellarcollab.realtime.broker import create_broker
 from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.realtime.enforcement import ClusterAccessControl
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.ratelimit import KeyedBuckets
@@ -28,8 +29,10 @@ from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
+from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
 from stellarcollab.services.tiles import TileService
+from stellarcollab.services.topics_sink import RecordingTopicSink, TopicSink
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,11 @@ class Runtime:
         self.images = CanvasImageService(self.db)
         self.admission = SocketAdmission(self.db, self.tokens)
         self.presence_records = PresenceRecorder(self.db)
+        self.access = ClusterAccessControl(self.broker, self.manager)
+        self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
+        self.manager.control_listeners.append(self.access.on_control)
+        self.topics: TopicSink = RecordingTopicSink()
+        self.moderation = ModerationSuite(self.db, self.manager, self.topics, self.access)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
             settings.chat_max_length,

@@ -19,9 +19,11 @@ from sqlalchemy import and_, select
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, RevokedToken, User
-from stellarcollab.db.types import fits_int_column
+from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
+from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import BANNED, Banned
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -90,7 +92,8 @@ class SocketAdmission:
 
     async def admit(self, token: str, canvas_id: int) -> Admission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
-        (missing or inactive canvas) or CanvasAccessDenied (private, not a member)."""
+        (missing or inactive canvas), CanvasAccessDenied (private, not a member) or
+        Banned (banned from this canvas)."""
         try:
             claims = self.tokens.decode(token)
         except InvalidTokenError as exc:
@@ -113,12 +116,15 @@ class SocketAdmission:
     async def _load_account(self, claims: TokenClaims) -> User:
         async with self.db.read() as session:
             account = (await session.execute(
-                select(User, RevokedToken.jti)
+                select(User, RevokedToken.jti, TokenCutoff.not_before)
                 .outerjoin(RevokedToken, RevokedToken.jti == claims.jti)
+                .outerjoin(TokenCutoff, TokenCutoff.user_id == User.id)
                 .where(User.id == claims.user_id)
             )).first()
         if account is None or not account[0].is_active:
             raise Unauthorized("Could not validate credentials")
+        if account[2] is not None and claims.issued_at < account[2]:
+            raise Unauthorized("Token has been revoked")
         if account[1] is not None:
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
@@ -140,4 +146,18 @@ class SocketAdmission:
         canvas: Canvas = found[0]
         may_enter = (canvas.visibility == "public" or canvas.owner_id == user.id
                      or bool(user.is_admin) or found[1] is not None)
+        if may_enter and await self._banned(canvas_id, user.id):
+            raise Banned(BANNED)
         return canvas, may_enter
+
+    async def _banned(self, canvas_id: int, user_id: int) -> bool:
+        async with self.db.read() as session:
+            until = (await session.execute(select(CanvasSanction.until).where(
+                CanvasSanction.canvas_id == canvas_id, CanvasSanction.user_id == user_id,
+                CanvasSanction.kind == "ban"))).first()
+        return until is not None and (until[0] is None or until[0] > utcnow())
+
+    def forget_access(self, user_id: int, canvas_id: int | None) -> None:
+        """Drop what is cached about this user (on one canvas, or everywhere)."""
+        self.accounts.drop(lambda key: key[0] == user_id)
+        self.canvases.drop(lambda key: key[1] == user_id and canvas_id in (None, key[0]))

@@ -11,6 +11,7 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage, User
 from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.chat_gate import ChatGate
 from stellarcollab.services.chat_writer import ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink
@@ -35,6 +36,7 @@ class ChatService:
         self.events = events
         self.max_length = max_length
         self.writer = ChatWriter(db)
+        self.gate = ChatGate(db)
 
     async def send(
         self, user: User, canvas_id: int, text: str, *, access_checked: bool = False
@@ -47,6 +49,7 @@ class ChatService:
         if not access_checked:
             async with self.db.read() as session:
                 await load_canvas(session, canvas_id, user)
+        await self.gate.ensure_may_chat(canvas_id, user.id)
         message = ChatMessage(
             id=str(uuid.uuid4()), canvas_id=canvas_id, sender_id=user.id, text=cleaned,
             created_at=utcnow(),

@@ -20,6 +20,7 @@ from stellarcollab.db.types import isoformat_z, utcnow
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import NotFound, OutOfBounds, TileLocked
 from stellarcollab.services.events import EventSink
+from stellarcollab.services.sanctions import ensure_may_write
 from stellarcollab.services.views import now_iso, user_brief
 
 TILE_BEING_EDITED = "Tile is being edited by another user"
@@ -123,6 +124,7 @@ class LockService:
         now = utcnow()
         async with self.db.transaction() as session:
             canvas = await load_canvas(session, canvas_id, user)
+            await ensure_may_write(session, canvas_id, user.id)
             check_cell(canvas, x, y)
             await lock_cell(session, canvas_id, x, y)
             lock = await session.scalar(

@@ -24,6 +24,7 @@ from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWr
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import Banned
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ws", tags=["websockets"])
@@ -109,6 +110,9 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         admission = await runtime.admission.admit(token, canvas_id)
     except Unauthorized:
         await _reject(websocket, CloseCode.UNAUTHORIZED)
+        return None
+    except Banned:
+        await websocket.close(int(CloseCode.FORBIDDEN), "banned from this canvas")
         return None
     except CanvasAccessDenied:
         await _reject(websocket, CloseCode.FORBIDDEN)
