@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 import uuid
@@ -21,7 +22,7 @@ class InvalidTokenError(Exception):
 class TokenClaims:
     user_id: int
     jti: str
-    issued_at: int
+    issued_at: float  # epoch seconds to the millisecond: a revocation cut-off is that fine
     expires_at: int
 
 
@@ -31,8 +32,9 @@ class TokenService:
         self.lifetime_seconds = lifetime_seconds
 
     def issue(self, user_id: int) -> tuple[str, TokenClaims]:
-        now = int(time.time())
-        claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds)
+        now = time.time()
+        claims = TokenClaims(user_id, uuid.uuid4().hex, math.floor(now * 1000) / 1000,
+                             int(now) + self.lifetime_seconds)
         payload = {
             "sub": str(user_id),
             "jti": claims.jti,
@@ -53,7 +55,7 @@ class TokenService:
             if payload.get("typ") != "access":
                 raise InvalidTokenError("not an access token")
             return TokenClaims(
-                int(payload["sub"]), str(payload["jti"]), int(payload["iat"]), int(payload["exp"])
+                int(payload["sub"]), str(payload["jti"]), float(payload["iat"]), int(payload["exp"])
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc

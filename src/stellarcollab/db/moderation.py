@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stellarcollab.db.models import Base
@@ -103,11 +112,12 @@ class AuditEntry(Base):
 
 
 class TokenCutoff(Base):
-    """Tokens of this user issued before ``not_before`` (epoch seconds) are refused."""
+    """Tokens of this user issued before ``not_before`` (epoch seconds, to the
+    millisecond as tokens carry it) are refused."""
 
     __tablename__ = "token_cutoffs"
 
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    not_before: Mapped[int] = mapped_column(Integer)
+    not_before: Mapped[float] = mapped_column(Float)

@@ -1,14 +1,13 @@
 """Admin account management: search users, grant or revoke admin rights, deactivate and
 reactivate accounts.
 
-Deactivating refuses every token the user holds (a cut-off: tokens issued before the end
-of the current second are refused for good, even after reactivation) and closes the
-user's sockets on every process at once.
+Deactivating refuses every token the user holds (a cut-off: tokens issued before that
+moment are refused for good, even after reactivation) and closes the user's sockets on
+every process at once.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -80,7 +79,7 @@ class AdminUserService:
                              "deactivate_user", "user", user.id, reason=reason)
             if deactivated:
                 cutoff = await session.get(TokenCutoff, user.id)
-                not_before = math.floor(self.clock()) + 1
+                not_before = self.clock()
                 if cutoff is None:
                     session.add(TokenCutoff(user_id=user.id, not_before=not_before))
                 else:

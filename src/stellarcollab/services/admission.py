@@ -117,6 +117,7 @@ class SocketAdmission:
         async with self.db.read() as session:
             account = (await session.execute(
                 select(User, RevokedToken.jti, TokenCutoff.not_before)
+                .select_from(User)
                 .outerjoin(RevokedToken, RevokedToken.jti == claims.jti)
                 .outerjoin(TokenCutoff, TokenCutoff.user_id == User.id)
                 .where(User.id == claims.user_id)

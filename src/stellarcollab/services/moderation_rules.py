@@ -23,6 +23,10 @@ class CanvasRole(IntEnum):
     def label(self) -> str:
         return self.name.lower()
 
+    @property
+    def with_article(self) -> str:
+        return ("an " if self.label[0] in "aeiou" else "a ") + self.label
+
 
 class ModerationRefused(Exception):
     """The rule that refused the action, in words a client can show."""
@@ -51,7 +55,8 @@ def check_may_act_on(actor: CanvasRole, actor_id: int, target: CanvasRole,
     if actor_id == target_id:
         raise ModerationRefused("You cannot moderate yourself")
     if target >= actor:
-        raise ModerationRefused(f"A {actor.label} cannot act on a {target.label}")
+        raise ModerationRefused(f"{actor.with_article.capitalize()} cannot act on "
+                                f"{target.with_article}")
 
 
 def check_may_appoint(actor: CanvasRole) -> None:

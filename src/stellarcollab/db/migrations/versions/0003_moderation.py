@@ -38,7 +38,7 @@ def upgrade() -> None:
 
     op.create_table('token_cutoffs',
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('not_before', sa.Integer(), nullable=False),
+    sa.Column('not_before', sa.Float(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id')
     )
