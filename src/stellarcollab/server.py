@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from stellarcollab.config import Settings
-from stellarcollab.dispatch import CanvasSocketDispatch
+from stellarcollab.dispatch import SocketDispatch
 from stellarcollab.main import create_app
 from stellarcollab.realtime.transport import protocol_class
 
@@ -33,7 +33,7 @@ def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -
         "lifespan": "on",
     }
     options.update(overrides)
-    return uvicorn.Config(CanvasSocketDispatch(create_app(settings)), **options)
+    return uvicorn.Config(SocketDispatch(create_app(settings)), **options)
 
 
 GC_THRESHOLDS = (20_000, 10, 100)

@@ -14,16 +14,16 @@ from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.writers import FlushScheduler, TransportWriter
-from tests.realtime.test_writers import FakeClock, FakeProtocol, next_iteration
+from tests.realtime.test_writers import FakeClock, FakeSocket, next_iteration
 
 
 def subscribe(manager: ConnectionManager, scheduler: FlushScheduler,
-              count: int) -> list[FakeProtocol]:
+              count: int) -> list[FakeSocket]:
     protocols = []
     conns = manager.canvas_connections.setdefault(1, {})
     for index in range(count):
-        protocol = FakeProtocol()
-        writer = TransportWriter(cast(Any, protocol), scheduler, 1 << 20, lambda: None)
+        protocol = FakeSocket()
+        writer = TransportWriter(protocol, scheduler, 1 << 20, lambda: None)
         connection = Connection(
             cast(Any, None), writer,
             {"user_id": index, "username": f"u{index}", "display_name": f"U{index}"},
@@ -46,19 +46,19 @@ async def test_quiet_server_writes_at_once_and_a_burst_is_coalesced() -> None:
 
     await broker.publish(1, {"type": "first"})
     # quiet: every subscriber's socket got its frame before publish returned
-    assert all(len(p.transport.writes) == 1 for p in protocols)
+    assert all(len(p.writes) == 1 for p in protocols)
 
     # a burst right after: nothing is written until the iteration's flush, then once
     for index in range(3):
         await broker.publish(1, {"type": f"burst{index}"})
-    assert all(len(p.transport.writes) == 1 for p in protocols)
+    assert all(len(p.writes) == 1 for p in protocols)
     await next_iteration()
     for protocol in protocols:
-        first, burst = protocol.transport.writes
+        first, burst = protocol.writes
         assert b'"type":"first"' in first
         assert burst.count(b'"type":"burst') == 3
         assert burst.index(b"burst0") < burst.index(b"burst1") < burst.index(b"burst2")
 
     clock.now += 1.0  # a pause: the next message goes straight out again
     await broker.publish(1, {"type": "later"})
-    assert all(len(p.transport.writes) == 3 for p in protocols)
+    assert all(len(p.writes) == 3 for p in protocols)

@@ -31,6 +31,7 @@ from stellarcollab.realtime.protocol import text_frame
 from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.views import now_iso
+from stellarcollab.wire import canvas, presence, session
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +109,10 @@ class ConnectionManager:
             if isinstance(plan, Replay):
                 connection.replay(plan.deliveries)
             else:
-                connection.send_event({
-                    "type": "resync_required", "canvas_id": canvas_id, "seq": snapshot_seq,
-                    "epoch": self.broker.epoch, "reason": plan.reason,
-                })
+                connection.send_event(session.resync_required(
+                    canvas_id=canvas_id, seq=snapshot_seq, epoch=self.broker.epoch,
+                    reason=plan.reason,
+                ))
         if connection.state is ConnectionState.JOINING:
             connection.open(snapshot_seq)
         if first:
@@ -166,14 +167,12 @@ class ConnectionManager:
     async def _membership(self, kind: str, canvas_id: int,
                           user: dict[str, Any]) -> dict[str, Any]:
         # active_users counts the canvas's users in every process (the broker's presence).
-        return {
-            "type": kind,
-            "user_id": user["user_id"],
-            "username": user["username"],
-            "display_name": user["display_name"],
-            "active_users": len(await self.broker.presence(canvas_id)),
-            "timestamp": now_iso(),
-        }
+        build = presence.user_joined if kind == "user_joined" else presence.user_left
+        return build(
+            user_id=user["user_id"], username=user["username"],
+            display_name=user["display_name"],
+            active_users=len(await self.broker.presence(canvas_id)), timestamp=now_iso(),
+        )
 
     async def _announce_presence_change(self, kind: str, canvas_id: int,
                                         users: list[dict[str, Any]]) -> None:
@@ -194,17 +193,11 @@ class ConnectionManager:
 
     async def _canvas_state(self, connection: Connection, seq: int) -> dict[str, Any]:
         users = [p.view() for p in await self.broker.presence(connection.canvas_id)]
-        return {
-            "type": "canvas_state",
-            "canvas_id": connection.canvas_id,
-            "seq": seq,
-            "epoch": self.broker.epoch,
-            "connection_id": connection.id,
-            "you": connection.brief(),
-            "active_users": len(users),
-            "users": users,
-            "locks": list(self.leases.get(connection.canvas_id, {}).values()),
-        }
+        return canvas.canvas_state(
+            canvas_id=connection.canvas_id, seq=seq, epoch=self.broker.epoch,
+            connection_id=connection.id, you=connection.brief(), users=users,
+            locks=list(self.leases.get(connection.canvas_id, {}).values()),
+        )
 
     # ----- broadcasting (the guide's methods) ------------------------------------------
 

@@ -14,7 +14,8 @@ from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.events import EventSink, Origin
 from stellarcollab.services.moderation import load_user, refused, role_on
 from stellarcollab.services.moderation_rules import ModerationRefused, check_may_bulk_delete
-from stellarcollab.services.views import tile_event
+from stellarcollab.services.views import now_iso, tile_facts
+from stellarcollab.wire.tiles import tile_deleted
 
 
 class TileCleanupService:
@@ -41,8 +42,8 @@ class TileCleanupService:
                          canvas_id=canvas_id, details={"tile_ids": sorted(removed)})
         for tile in tiles:
             if tile.id in removed:
-                await self.events.publish(
-                    canvas_id, tile_event("tile_deleted", tile, creator.username, actor.id,
-                                          with_pixels=False), **origin.exclusion())
+                await self.events.publish(canvas_id, tile_deleted(
+                    tile=tile_facts(tile, creator.username), user_id=actor.id,
+                    timestamp=now_iso()), **origin.exclusion())
         return {"canvas_id": canvas_id, "creator_id": creator.id, "deleted": len(removed),
                 "tile_ids": sorted(removed)}

@@ -23,7 +23,8 @@ from stellarcollab.services.errors import Forbidden, NotFound
 from stellarcollab.services.events import EventSink, Origin
 from stellarcollab.services.moderation import refused, role_on
 from stellarcollab.services.moderation_rules import ModerationRefused, check_may_moderate
-from stellarcollab.services.views import tile_event, tile_view
+from stellarcollab.services.views import now_iso, pixels_text, tile_facts, tile_view
+from stellarcollab.wire.tiles import tile_updated
 
 TILE_NOT_FOUND = "Tile not found"
 VERSION_NOT_FOUND = "Version not found"
@@ -89,9 +90,9 @@ class TileVersionService:
             await session.refresh(tile)
             creator = await session.get(User, tile.creator_id)
             creator_name = creator.username if creator else ""
-        await self.events.publish(
-            canvas.id, tile_event("tile_updated", tile, creator_name, user.id, with_pixels=True),
-            **origin.exclusion())
+        await self.events.publish(canvas.id, tile_updated(
+            tile=tile_facts(tile, creator_name), pixels=pixels_text(tile), user_id=user.id,
+            timestamp=now_iso()), **origin.exclusion())
         return tile_view(tile, creator_name)
 
     async def _tile(self, session: AsyncSession, user: User, tile_id: int) -> Tile:

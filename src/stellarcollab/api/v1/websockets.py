@@ -19,7 +19,7 @@ from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.ratelimit import TokenBucket
-from stellarcollab.realtime.transport import EXTENSION, StellarWebSocketProtocol
+from stellarcollab.realtime.transport import forget_handshake, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.canvases import CanvasAccessDenied
@@ -68,9 +68,9 @@ async def _reject(websocket: WebSocket, code: CloseCode) -> None:
     await websocket.close(int(code), CLOSE_REASONS[code])
 
 
-@router.websocket("/canvas/{canvas_id}")
+@router.websocket("/canvas/{canvas_id:int}")
 async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
-    """The route as FastAPI sees it; ``CanvasSocketDispatch`` usually answers first."""
+    """The route; ``SocketDispatch`` calls it directly, past the HTTP middleware."""
     await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
 
 
@@ -80,7 +80,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
     if connection is None:
         return
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
-    _forget_handshake(websocket)
+    forget_handshake(websocket)
     manager = runtime.manager
     try:
         await manager.connect(connection, since=since, epoch=epoch)
@@ -152,24 +152,11 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     return connection
 
 
-def _forget_handshake(websocket: WebSocket) -> None:
-    """Drop what only the handshake needed (headers, query string, their parsed forms):
-    a socket lives for hours, and thousands of them hold only what they use."""
-    scope = websocket.scope
-    scope["headers"] = []
-    scope["query_string"] = b""
-    scope["subprotocols"] = []
-    for unused in ("state", "extensions", "raw_path", "asgi"):
-        scope.pop(unused, None)
-    for cached in ("_headers", "_query_params", "_url", "_cookies"):
-        websocket.__dict__.pop(cached, None)
-
-
 def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
                 on_overflow: Any) -> FrameWriter:
-    protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
-    if isinstance(protocol, StellarWebSocketProtocol):
-        return TransportWriter(protocol, runtime.flush_scheduler(), budget, on_overflow)
+    link = wire_socket(websocket)
+    if link is not None:
+        return TransportWriter(link, runtime.flush_scheduler(), budget, on_overflow)
     return QueueWriter(websocket, budget, on_overflow)
 
 
