@@ -22,6 +22,7 @@ from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.enforcement import ClusterAccessControl
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.realtime.ratelimit import KeyedBuckets
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
@@ -76,6 +77,7 @@ class Runtime:
             self.manager, self.users, self.chat, self.locks,
             settings.chat_max_length,
         )
+        self.handler.moderation = ModerationMessages(self.users, self.moderation)
         self.manager.list_leases = self._lease_views
         self.manager.release_leases = self._release_leases
         self.manager.presence_listeners.append(self.presence_records.note)

@@ -15,6 +15,7 @@ from stellarcollab.db.types import isoformat_z
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.locks import LockService
@@ -34,6 +35,7 @@ from stellarcollab.wire.client import (
     parse_client_message,
 )
 from stellarcollab.wire.errors import ProtocolError, error
+from stellarcollab.wire.moderation import muted_error
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class MessageHandler:
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
+        #: the moderation messages (moderation, report, admin_broadcast), when wired
+        self.moderation: ModerationMessages | None = None
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         if not connection.rate.allow():
@@ -73,9 +77,7 @@ class MessageHandler:
         except ProtocolError as exc:
             connection.send_event(exc.to_event())
         except DomainError as exc:
-            connection.send_event(error(code=exc.ws_code, message=exc.detail,
-                                        request_type=request_type,
-                                        holder=exc.extra.get("holder")))
+            connection.send_event(_error_for(exc, request_type))
         except Exception:
             log.exception("message from connection %s failed", connection.id)
             connection.send_event(ProtocolError(
@@ -109,6 +111,8 @@ class MessageHandler:
                                                request_id=command.request_id))
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
+        elif self.moderation is not None:
+            await self.moderation.apply(connection, command)
 
     async def _broadcast_from(self, connection: Connection, event: dict[str, Any]) -> None:
         """To everyone on the canvas but the sending connection."""
@@ -141,3 +145,10 @@ class MessageHandler:
         """Who the socket was admitted as; no database read per message."""
         return account_stub(connection.user_id, connection.username, connection.display_name)
 
+
+def _error_for(exc: DomainError, request_type: str | None) -> dict[str, Any]:
+    if exc.ws_code == "muted":
+        return muted_error(message=exc.detail, request_type=request_type,
+                           until=exc.extra.get("until"))
+    return error(code=exc.ws_code, message=exc.detail, request_type=request_type,
+                 holder=exc.extra.get("holder"))

@@ -14,21 +14,25 @@ from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.topics_sink import TopicSink
 from stellarcollab.services.views import now_iso, user_brief
-
-LEVELS = ("info", "warning", "critical")
-MAX_TEXT = 500
+from stellarcollab.wire.moderation import (
+    LEVELS,
+    admin_message,
+    broadcast_text,
+    canvas_admin_message,
+    one_of,
+)
+from stellarcollab.wire.rules import RuleViolation
 
 
 def clean_broadcast(text: str, level: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        raise Invalid("Broadcast text must not be empty")
-    if len(cleaned) > MAX_TEXT:
-        raise Invalid(f"Broadcast text must be at most {MAX_TEXT} characters")
-    if "\x00" in cleaned:
-        raise Invalid("Broadcast text must not contain NUL characters")
-    if level not in LEVELS:
-        raise Invalid(f"level must be one of {', '.join(LEVELS)}")
+    try:
+        cleaned = broadcast_text(text)
+    except RuleViolation as violation:
+        raise Invalid(f"Broadcast text {violation.problem}") from None
+    try:
+        one_of(level, LEVELS)
+    except RuleViolation as violation:
+        raise Invalid(f"level {violation.problem}") from None
     return cleaned
 
 
@@ -51,10 +55,12 @@ class BroadcastService:
             audit.record(session, admin, "broadcast", "canvas" if canvas_id else "global",
                          canvas_id or "*", reason=cleaned, canvas_id=canvas_id,
                          details={"level": level})
-        message = {"type": "admin_message", "text": cleaned, "level": level,
-                   "canvas_id": canvas_id, "sender": user_brief(admin), "timestamp": now_iso()}
+        sender, now = user_brief(admin), now_iso()
         if canvas_id is not None:
+            message = canvas_admin_message(text=cleaned, level=level, canvas_id=canvas_id,
+                                           sender=sender, timestamp=now)
             await self.events.publish(canvas_id, message)
         else:
+            message = admin_message(text=cleaned, level=level, sender=sender, timestamp=now)
             await self.topics.publish_to_topic("global", message)
         return message

@@ -17,6 +17,7 @@ from stellarcollab.services.events import EventSink
 from stellarcollab.services.moderation import refused, role_on
 from stellarcollab.services.moderation_rules import ModerationRefused, check_may_delete_message
 from stellarcollab.services.views import now_iso
+from stellarcollab.wire.moderation import chat_message_deleted
 
 MESSAGE_NOT_FOUND = "Message not found"
 
@@ -49,7 +50,7 @@ class ChatDeletionService:
                 audit.record(session, user, "delete_message", "message", message.id,
                              reason=reason, canvas_id=canvas.id,
                              details={"author_id": message.sender_id, "text": message.text})
-        event = {"type": "chat_message_deleted", "message_id": message.id,
-                 "canvas_id": canvas.id, "by_user_id": user.id, "timestamp": now_iso()}
+        event = chat_message_deleted(message_id=message.id, canvas_id=canvas.id,
+                                     by_user_id=user.id, timestamp=now_iso())
         await self.events.publish(canvas.id, event)
         return event

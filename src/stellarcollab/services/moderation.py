@@ -33,6 +33,7 @@ from stellarcollab.services.moderation_rules import (
 )
 from stellarcollab.services.sanctions import BAN, MUTE, current_sanctions
 from stellarcollab.services.views import now_iso, user_brief
+from stellarcollab.wire.moderation import moderation_action
 
 USER_NOT_FOUND = "User not found"
 MAX_DURATION_S = 366 * 24 * 3600
@@ -92,12 +93,10 @@ class ModerationService:
             audit.record(session, actor, action, "user", target.id, reason=reason,
                          canvas_id=canvas_id,
                          details={"duration_s": duration_s} if duration_s else None)
-        event = {
-            "type": "moderation_action", "action": action, "canvas_id": canvas_id,
-            "user_id": target.id, "username": target.username, "by_user_id": actor.id,
-            "by_username": actor.username, "until": isoformat_z(until) if until else None,
-            "reason": reason, "timestamp": now_iso(),
-        }
+        event = moderation_action(
+            action=action, canvas_id=canvas_id, user_id=target.id, username=target.username,
+            by_user_id=actor.id, by_username=actor.username,
+            until=isoformat_z(until) if until else None, reason=reason, timestamp=now_iso())
         await self.events.publish(canvas_id, event)
         await self._enforce(action, target.id, canvas_id, reason)
         return event

@@ -29,6 +29,11 @@ from stellarcollab.services.moderation_rules import (
 from stellarcollab.services.report_targets import resolve_target
 from stellarcollab.services.topics_sink import TopicSink
 from stellarcollab.services.views import user_brief
+from stellarcollab.wire.moderation import (
+    report_closed,
+    report_created,
+    report_resolved_notification,
+)
 
 REPORT_NOT_FOUND = "Report not found"
 ALREADY_REPORTED = "You already have an open report about this"
@@ -70,10 +75,7 @@ class ReportService:
         except IntegrityError as exc:
             raise Conflict(ALREADY_REPORTED) from exc
         view = report_view(report, reporter.username)
-        event = {"type": "report_created", "report": view, **{
-            k: view[k] for k in ("target_type", "target_id", "canvas_id", "reason")},
-            "report_id": report.id, "reporter": user_brief(reporter),
-            "created_at": view["created_at"]}
+        event = report_created(report=view, reporter=user_brief(reporter))
         await self.topics.publish_to_topic("admins", event)
         for moderator_id in sorted(moderators):
             await self.topics.publish_to_topic(f"user:{moderator_id}", event)
@@ -134,12 +136,12 @@ class ReportService:
                                   "target_id": report.target_id})
             reporter = await session.get(User, report.reporter_id)
         view = report_view(report, reporter.username if reporter else "")
-        await self.topics.publish_to_topic(f"user:{report.reporter_id}", {
-            "type": "notification", "notification_id": None, "kind": "report_resolved",
-            "actor": user_brief(user), "canvas_id": report.canvas_id,
-            "report_id": report.id, "resolution": resolution, "note": note,
-            "created_at": view["resolved_at"]})
-        await self.topics.publish_to_topic("admins", {"type": "report_closed", "report": view})
+        await self.topics.publish_to_topic(f"user:{report.reporter_id}",
+                                           report_resolved_notification(
+            notification_id=None, actor=user_brief(user), canvas_id=report.canvas_id,
+            report_id=report.id, resolution=resolution, note=note,
+            created_at=view["resolved_at"]))
+        await self.topics.publish_to_topic("admins", report_closed(report=view))
         return view
 
     async def _check_may_handle(self, session: AsyncSession, user: User, report: Report) -> None:
