@@ -31,6 +31,7 @@ import { AuthManager } from './modules/managers/auth-manager.js';
 import { CanvasManager } from './modules/managers/canvas-manager.js';
 import { ChatManager } from './modules/managers/chat-manager.js';
 import { PresenceManager } from './modules/managers/presence-manager.js';
+import { ModerationManager } from './modules/managers/moderation-manager.js';
 import { WebSocketManager } from './modules/managers/websocket-manager.js';
 import { AuthView } from './modules/ui/auth-view.js';
 import { CanvasListView } from './modules/ui/canvas-list-view.js';
@@ -38,6 +39,9 @@ import { CanvasRenderer } from './modules/ui/canvas-renderer.js';
 import { ChatPanel } from './modules/ui/chat-panel.js';
 import { ConnectionIndicator } from './modules/ui/connection-indicator.js';
 import { byId } from './modules/ui/dom.js';
+import { ModerationBanner } from './modules/ui/moderation-banner.js';
+import { ModerationDialog } from './modules/ui/moderation-dialog.js';
+import { ModerationMenus } from './modules/ui/moderation-menus.js';
 import { Notifier } from './modules/ui/notifier.js';
 import { PresencePanel } from './modules/ui/presence-panel.js';
 import { parseRoute, Router } from './modules/ui/router.js';
@@ -72,6 +76,7 @@ const webSocketManager = new WebSocketManager({
 const canvasManager = new CanvasManager({ eventManager, api });
 const chatManager = new ChatManager({ eventManager, api });
 const presenceManager = new PresenceManager({ eventManager });
+const moderation = new ModerationManager({ eventManager, api, getSelfId: () => selfId() });
 
 /** @type {{x: number, y: number, base: {tileId: number, version: number} | null} | null} */
 let editing = null;
@@ -114,7 +119,7 @@ const state = {
     return chatManager.messages;
   },
 };
-/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state };
+/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state, moderation };
 
 // --- views ------------------------------------------------------------------------
 
@@ -178,6 +183,16 @@ const chatPanel = new ChatPanel({
 });
 
 const presencePanel = new PresencePanel({ eventManager, presence: presenceManager, onShowTile: (x, y) => showTile(x, y) });
+
+const moderationBanner = new ModerationBanner({ eventManager });
+new ModerationMenus({
+  eventManager,
+  moderation,
+  dialog: new ModerationDialog(),
+  getSelfId: () => selfId(),
+  findMessage: (messageId) => chatManager.messages.find((message) => message.id === messageId),
+  notify: (text, kind = 'info') => notifier.show(text, { kind }),
+});
 
 const editor = new TileEditor({
   onSave: saveEditor,
@@ -371,6 +386,7 @@ async function enterCanvas(canvasId) {
   renderer.reset();
   void chatManager.open(canvas, selfId()).catch((error) => chatPanel.showError(error?.detail ?? 'Could not load the chat.'));
   void webSocketManager.connect(canvasId);
+  void moderation.open(canvasId).catch(() => {});
   // Normally the tiles load when the socket joins; do not leave the page empty if it cannot.
   setTimeout(() => {
     if (generation === canvasGeneration && !canvasManager.tilesLoaded) {
@@ -387,6 +403,8 @@ function leaveCanvas() {
   openCanvasId = null;
   if (editor.isOpen) editor.close();
   webSocketManager.disconnect();
+  moderation.close();
+  moderationBanner.clear();
   presenceManager.reset();
   chatManager.close();
   canvasManager.close();
@@ -416,6 +434,7 @@ function showMissing(title, text) {
 /** @param {any} user */
 function renderUser(user) {
   byId('current-user').textContent = user ? user.display_name || user.username : '';
+  byId('admin-link').hidden = !user?.is_admin;
 }
 
 /** @param {string | null} message */
