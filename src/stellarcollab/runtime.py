@@ -24,6 +24,7 @@ from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.realtime.ratelimit import KeyedBuckets
+from stellarcollab.realtime.topic_relay import TopicRelay
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
@@ -33,7 +34,7 @@ from stellarcollab.services.locks import LockService
 from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
 from stellarcollab.services.tiles import TileService
-from stellarcollab.services.topics_sink import RecordingTopicSink, TopicSink
+from stellarcollab.services.topics_sink import TopicSink
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ class Runtime:
         self.access = ClusterAccessControl(self.broker, self.manager)
         self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
         self.manager.control_listeners.append(self.access.on_control)
-        self.topics: TopicSink = RecordingTopicSink()
+        self.topic_relay = TopicRelay(self.broker, self.manager, self.db)
+        self.manager.control_listeners.append(self.topic_relay.on_control)
+        self.topics: TopicSink = self.topic_relay
         self.moderation = ModerationSuite(self.db, self.manager, self.topics, self.access)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,

@@ -227,3 +227,60 @@ async def test_deactivation_closes_every_socket_of_the_user(
     await still_open(carols)
     assert await rejected(live_server, first["id"], bob) == 4001
     await carols.close()
+
+
+async def test_reports_reach_admins_and_the_canvas_moderators_live(
+    live_server: LiveServer, api: httpx.AsyncClient
+) -> None:
+    owner, mod, bob, admin, carol = [await register(api) for _ in range(5)]
+    await make_admin(live_server, admin)
+    canvas, other = await owner.create_canvas(), await carol.create_canvas()
+    await owner.post(f"/api/v1/canvases/{canvas['id']}/moderators/{mod.id}")
+    tile = await owner.create_tile(canvas["id"], 0, 0)
+    sockets = {name: await join(live_server.ws_base, canvas["id"], account)
+               for name, account in (("owner", owner), ("mod", mod), ("bob", bob))}
+    # The admin and a bystander are on another canvas: reports follow users, not canvases.
+    sockets["admin"] = await join(live_server.ws_base, other["id"], admin)
+    sockets["carol"] = await join(live_server.ws_base, other["id"], carol)
+    filed = (await bob.post("/api/v1/reports", {"target_type": "tile", "target_id": tile["id"],
+                                                "reason": "offensive"})).json()
+    for name in ("admin", "owner", "mod"):
+        told = await sockets[name].expect("report_created", report_id=filed["id"])
+        assert told["report"] == filed and told["reporter"]["user_id"] == bob.id
+        assert told["target_type"] == "tile" and told["canvas_id"] == canvas["id"]
+    about_user = (await bob.post("/api/v1/reports", {"target_type": "user",
+                                                     "target_id": carol.id,
+                                                     "reason": "rude"})).json()
+    await sockets["admin"].expect("report_created", report_id=about_user["id"])
+    await sockets["carol"].expect_nothing("report_created")
+    await sockets["bob"].expect_nothing("report_created", within=0.05)
+    await sockets["mod"].expect_nothing("report_created", within=0.05)
+
+    resolved = await admin.post(f"/api/v1/admin/reports/{filed['id']}/resolve",
+                                {"resolution": "resolved", "note": "removed"})
+    assert resolved.status_code == 200, resolved.text
+    told = await sockets["bob"].expect("notification", kind="report_resolved")
+    assert told["report_id"] == filed["id"] and told["resolution"] == "resolved"
+    assert told["note"] == "removed" and told["actor"]["user_id"] == admin.id
+    closed = await sockets["admin"].expect("report_closed")
+    assert closed["report"]["id"] == filed["id"] and closed["report"]["status"] == "resolved"
+    for socket in sockets.values():
+        await socket.close()
+
+
+async def test_a_global_broadcast_reaches_every_socket(
+    live_server: LiveServer, api: httpx.AsyncClient
+) -> None:
+    admin, alice, bob = [await register(api) for _ in range(3)]
+    await make_admin(live_server, admin)
+    first, second = await alice.create_canvas(), await bob.create_canvas()
+    sockets = [await join(live_server.ws_base, first["id"], alice),
+               await join(live_server.ws_base, second["id"], bob)]
+    response = await admin.post("/api/v1/admin/broadcast",
+                                {"text": "Restart in 5 minutes", "level": "critical"})
+    assert response.status_code == 200, response.text
+    for socket in sockets:
+        message = await socket.expect("admin_message")
+        assert message["text"] == "Restart in 5 minutes" and message["canvas_id"] is None
+        assert message["level"] == "critical" and message["sender"]["user_id"] == admin.id
+        await socket.close()

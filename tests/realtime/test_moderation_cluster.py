@@ -143,3 +143,31 @@ async def test_deactivation_closes_every_socket_of_the_user_on_both(
     assert await rejected(b, canvas["id"], bob) == 4001
     for socket in others:
         await socket.close()
+
+
+async def test_a_report_reaches_an_admin_connected_to_the_other_process(
+    cluster: tuple[ServerProcess, ServerProcess], api: httpx.AsyncClient
+) -> None:
+    a, b = cluster
+    owner, bob, admin = await register(api), await register(api), await register(api)
+    grant_admin(a, admin)
+    canvas = await owner.create_canvas()
+    tile = await owner.create_tile(canvas["id"], 1, 1)
+    admins_socket = await join(b.ws_base, canvas["id"], admin)
+    bobs = await join(b.ws_base, canvas["id"], bob)
+    filed = await bob.post("/api/v1/reports", {"target_type": "tile", "target_id": tile["id"],
+                                               "reason": "offensive"})  # through process A
+    assert filed.status_code == 201, filed.text
+    told = await admins_socket.expect("report_created", report_id=filed.json()["id"])
+    assert told["reporter"]["user_id"] == bob.id and told["canvas_id"] == canvas["id"]
+    # Resolved through process A, the reporter on process B is told.
+    resolved = await admin.post(f"/api/v1/admin/reports/{filed.json()['id']}/resolve",
+                                {"resolution": "dismissed"})
+    assert resolved.status_code == 200, resolved.text
+    notice = await bobs.expect("notification", kind="report_resolved")
+    assert notice["report_id"] == filed.json()["id"] and notice["resolution"] == "dismissed"
+    broadcast = await admin.post("/api/v1/admin/broadcast", {"text": "Hello everyone"})
+    assert broadcast.status_code == 200, broadcast.text
+    for socket in (admins_socket, bobs):
+        assert (await socket.expect("admin_message"))["text"] == "Hello everyone"
+        await socket.close()
