@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from stellarcollab.realtime.broker.base import Broker
+from stellarcollab.realtime.broker.events import EventBus
 from stellarcollab.realtime.manager import ConnectionManager
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def close_reason(text: str) -> str:
 
 
 class ClusterAccessControl:
-    def __init__(self, broker: Broker, manager: ConnectionManager) -> None:
+    def __init__(self, broker: EventBus, manager: ConnectionManager) -> None:
         self.broker = broker
         self.manager = manager
         #: called with (user_id, canvas_id or None) on every notice, before sockets close

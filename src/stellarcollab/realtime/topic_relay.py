@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import User
-from stellarcollab.realtime.broker.base import Broker
+from stellarcollab.realtime.broker.events import EventBus
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
 
@@ -30,7 +30,7 @@ USER_PREFIX = "user:"
 
 
 class TopicRelay:
-    def __init__(self, broker: Broker, manager: ConnectionManager, db: Database) -> None:
+    def __init__(self, broker: EventBus, manager: ConnectionManager, db: Database) -> None:
         self.broker = broker
         self.manager = manager
         self.db = db
