@@ -20,13 +20,11 @@ from stellarcollab.db.models import User
 from stellarcollab.realtime.broker.events import EventBus
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.topics import InvalidTopic, TopicKind, parse_topic
 
 log = logging.getLogger(__name__)
 
 TOPIC_EVENT = "topic_event"
-ADMINS = "admins"
-GLOBAL = "global"
-USER_PREFIX = "user:"
 
 
 class TopicRelay:
@@ -42,15 +40,19 @@ class TopicRelay:
     def on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") != TOPIC_EVENT:
             return
-        topic, event = str(message.get("topic")), message.get("event")
+        event = message.get("event")
+        try:
+            topic = parse_topic(str(message.get("topic")))
+        except InvalidTopic:
+            log.warning("topic event for an unknown topic dropped")
+            return
         if not isinstance(event, dict):
             return
-        if topic == GLOBAL:
+        if topic.kind is TopicKind.GLOBAL:
             self._send(self._local(), event)
-        elif topic.startswith(USER_PREFIX) and topic[len(USER_PREFIX):].isdigit():
-            user_id = int(topic[len(USER_PREFIX):])
-            self._send([c for c in self._local() if c.user_id == user_id], event)
-        elif topic == ADMINS and self._local():
+        elif topic.kind is TopicKind.USER:
+            self._send([c for c in self._local() if c.user_id == topic.id], event)
+        elif topic.kind is TopicKind.ADMINS and self._local():
             task = asyncio.get_running_loop().create_task(self._to_admins(event))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

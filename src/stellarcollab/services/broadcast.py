@@ -8,6 +8,7 @@ from typing import Any
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, User
 from stellarcollab.db.types import fits_int_column
+from stellarcollab.realtime.topics import GLOBAL
 from stellarcollab.services import audit
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND
 from stellarcollab.services.errors import Invalid, NotFound
@@ -62,5 +63,5 @@ class BroadcastService:
             await self.events.publish(canvas_id, message)
         else:
             message = admin_message(text=cleaned, level=level, sender=sender, timestamp=now)
-            await self.topics.publish_to_topic("global", message)
+            await self.topics.publish_to_topic(GLOBAL, message)
         return message

@@ -18,6 +18,7 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, User
 from stellarcollab.db.moderation import CanvasModerator, Report
 from stellarcollab.db.types import fits_int_column, isoformat_z, utcnow
+from stellarcollab.realtime.topics import ADMINS, user_topic
 from stellarcollab.services import audit
 from stellarcollab.services.errors import Conflict, Forbidden, NotFound
 from stellarcollab.services.moderation import moderator_ids, refused
@@ -76,9 +77,9 @@ class ReportService:
             raise Conflict(ALREADY_REPORTED) from exc
         view = report_view(report, reporter.username)
         event = report_created(report=view, reporter=user_brief(reporter))
-        await self.topics.publish_to_topic("admins", event)
+        await self.topics.publish_to_topic(ADMINS, event)
         for moderator_id in sorted(moderators):
-            await self.topics.publish_to_topic(f"user:{moderator_id}", event)
+            await self.topics.publish_to_topic(user_topic(moderator_id), event)
         return view
 
     async def _canvas_moderators(self, session: AsyncSession, canvas_id: int | None) -> set[int]:
@@ -136,12 +137,12 @@ class ReportService:
                                   "target_id": report.target_id})
             reporter = await session.get(User, report.reporter_id)
         view = report_view(report, reporter.username if reporter else "")
-        await self.topics.publish_to_topic(f"user:{report.reporter_id}",
+        await self.topics.publish_to_topic(user_topic(report.reporter_id),
                                            report_resolved_notification(
             notification_id=None, actor=user_brief(user), canvas_id=report.canvas_id,
             report_id=report.id, resolution=resolution, note=note,
             created_at=view["resolved_at"]))
-        await self.topics.publish_to_topic("admins", report_closed(report=view))
+        await self.topics.publish_to_topic(ADMINS, report_closed(report=view))
         return view
 
     async def _check_may_handle(self, session: AsyncSession, user: User, report: Report) -> None:
