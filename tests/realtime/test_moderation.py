@@ -284,3 +284,19 @@ async def test_a_global_broadcast_reaches_every_socket(
         assert message["text"] == "Restart in 5 minutes" and message["canvas_id"] is None
         assert message["level"] == "critical" and message["sender"]["user_id"] == admin.id
         await socket.close()
+
+
+async def test_a_change_of_admin_rights_makes_the_users_sockets_rejoin(
+    live_server: LiveServer, api: httpx.AsyncClient
+) -> None:
+    admin, bob = await register(api), await register(api)
+    await make_admin(live_server, admin)
+    canvas = await bob.create_canvas()
+    bobs = await join(live_server.ws_base, canvas["id"], bob)
+    response = await admin.patch(f"/api/v1/admin/users/{bob.id}", {"is_admin": True})
+    assert response.status_code == 200, response.text
+    assert await closed_within(bobs, CLOSE_WITHIN) == 4001
+    assert bobs.ws.close_reason == "admin rights changed"
+    # The token itself is still good: the socket rejoins, now as an admin.
+    again = await join(live_server.ws_base, canvas["id"], bob)
+    await again.close()

@@ -17,7 +17,7 @@ from stellarcollab.realtime.manager import ConnectionManager
 
 log = logging.getLogger(__name__)
 
-ACCESS_CHANGED = "access_changed"
+ACCESS_CHANGED = "moderation_access_changed"
 MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: a close frame's payload is at most 125 bytes
 Forgetter = Callable[[int, int | None], None]
 

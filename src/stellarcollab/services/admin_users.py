@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import User
@@ -68,26 +69,33 @@ class AdminUserService:
             user = await load_user(session, user_id)
             if user.id == admin.id and (is_admin is False or is_active is False):
                 raise BadRequest(OWN_ACCOUNT)
-            deactivated = is_active is False and user.is_active
-            if is_admin is not None and is_admin != user.is_admin:
+            admin_changed = is_admin is not None and is_admin != user.is_admin
+            if is_admin is not None and admin_changed:
                 user.is_admin = is_admin
                 audit.record(session, admin, "grant_admin" if is_admin else "revoke_admin",
                              "user", user.id, reason=reason)
+            deactivated = is_active is False and bool(user.is_active)
             if is_active is not None and is_active != user.is_active:
                 user.is_active = is_active
                 audit.record(session, admin, "reactivate_user" if is_active else
                              "deactivate_user", "user", user.id, reason=reason)
             if deactivated:
-                cutoff = await session.get(TokenCutoff, user.id)
-                not_before = self.clock()
-                if cutoff is None:
-                    session.add(TokenCutoff(user_id=user.id, not_before=not_before))
-                else:
-                    cutoff.not_before = max(cutoff.not_before, not_before)
+                await self._cut_off_tokens(session, user.id)
             view = admin_user_view(user)
-        # Sockets close after the commit, so a reconnect is checked against the new state.
+        # Sockets close after the commit, so a reconnect is checked against the new state:
+        # a deactivated user's for good, a changed admin's to rejoin with (or without) the
+        # admins' events (4001: the client refreshes its token and reconnects).
         await self.access.access_changed(
-            user.id, None, close_code=int(CloseCode.UNAUTHORIZED) if deactivated else None,
-            reason="account deactivated" if deactivated else "account changed")
+            user.id, None,
+            close_code=int(CloseCode.UNAUTHORIZED) if deactivated or admin_changed else None,
+            reason="account deactivated" if deactivated else "admin rights changed")
         return view
 
+    async def _cut_off_tokens(self, session: AsyncSession, user_id: int) -> None:
+        """Every token issued until now is refused from now on."""
+        cutoff = await session.get(TokenCutoff, user_id)
+        not_before = self.clock()
+        if cutoff is None:
+            session.add(TokenCutoff(user_id=user_id, not_before=not_before))
+        else:
+            cutoff.not_before = max(cutoff.not_before, not_before)
