@@ -17,13 +17,3 @@ class AccessControl(Protocol):
         everywhere when None) and, with ``close_code``, closes that user's sockets there."""
         ...
 
-
-class NoAccessControl:
-    """For services run without a realtime layer (command-line tools, unit tests)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[int, int | None, int | None, str]] = []
-
-    async def access_changed(self, user_id: int, canvas_id: int | None, *,
-                             close_code: int | None = None, reason: str = "") -> None:
-        self.calls.append((user_id, canvas_id, close_code, reason))

@@ -36,7 +36,6 @@ from stellarcollab.services.views import now_iso, user_brief
 from stellarcollab.wire.moderation import moderation_action
 
 USER_NOT_FOUND = "User not found"
-MAX_DURATION_S = 366 * 24 * 3600
 
 
 def refused(exc: ModerationRefused) -> Forbidden:

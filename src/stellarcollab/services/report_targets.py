@@ -65,7 +65,7 @@ async def _tile(session: AsyncSession, user: User, raw: str) -> Target:
     return Target("tile", str(tile.id), tile.canvas_id, f"tile ({tile.x}, {tile.y})")
 
 
-async def _user(session: AsyncSession, _user_: User, raw: str) -> Target:
+async def _user(session: AsyncSession, _reporter: User, raw: str) -> Target:
     target = await session.get(User, _int_id(raw, "User"))
     if target is None:
         raise NotFound("User not found")

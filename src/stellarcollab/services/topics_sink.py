@@ -9,13 +9,3 @@ from typing import Any, Protocol
 class TopicSink(Protocol):
     async def publish_to_topic(self, topic: str, event: dict[str, Any]) -> None: ...
 
-
-class RecordingTopicSink:
-    """Keeps what was published; used when nothing realtime is wired."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    async def publish_to_topic(self, topic: str, event: dict[str, Any]) -> None:
-        self.events.append((topic, event))
-        del self.events[:-1000]

@@ -7,14 +7,22 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from stellarcollab.api.v1.schemas import NoNul
+from stellarcollab.wire.moderation import (
+    BROADCAST_MAX_LENGTH,
+    MAX_DURATION_S,
+    REASON_MAX_LENGTH,
+    REPORT_REASON_MAX_LENGTH,
+    TARGET_ID_MAX_LENGTH,
+)
 
-Reason = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True), NoNul]
+Reason = Annotated[str, StringConstraints(max_length=REASON_MAX_LENGTH, strip_whitespace=True),
+                   NoNul]
 
 
 class ModerationRequest(BaseModel):
     action: Literal["mute", "unmute", "kick", "ban", "unban"]
     user_id: int
-    duration_s: int | None = Field(None, ge=1, le=366 * 24 * 3600)
+    duration_s: int | None = Field(None, ge=1, le=MAX_DURATION_S)
     reason: Reason = ""
 
 
@@ -92,8 +100,9 @@ class BulkDeleteOut(BaseModel):
 
 class ReportCreate(BaseModel):
     target_type: Literal["message", "tile", "comment", "user"]
-    target_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | int
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=1000,
+    target_id: Annotated[str, StringConstraints(min_length=1,
+                                                max_length=TARGET_ID_MAX_LENGTH)] | int
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=REPORT_REASON_MAX_LENGTH,
                                              strip_whitespace=True), NoNul]
 
 
@@ -165,7 +174,8 @@ class AuditPage(BaseModel):
 
 
 class BroadcastRequest(BaseModel):
-    text: Annotated[str, StringConstraints(min_length=1, max_length=2000), NoNul]
+    text: Annotated[str, StringConstraints(min_length=1, max_length=4 * BROADCAST_MAX_LENGTH),
+                    NoNul]  # the service trims, then applies the broadcast rule
     level: Literal["info", "warning", "critical"] = "info"
     canvas_id: int | None = None
 
