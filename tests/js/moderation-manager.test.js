@@ -74,9 +74,16 @@ test('a kick close tells the user why and that they may rejoin', async () => {
 test('a ban close shows the ban the server reports', async () => {
   const { events, moderation, notices } = setup({ banned: { user_id: SELF, kind: 'ban', until: null, reason: 'vandalism' } });
   await moderation.open(3);
+  assert.deepEqual(notices.splice(0), [{ kind: 'banned', text: 'You are banned from this canvas: vandalism', until: null }]);
   events.emit(EVENTS.CONNECTION_STATE_CHANGED, { state: 'failed', reason: 'forbidden', detail: { code: 4003, closeReason: 'banned: vandalism' } });
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(notices, [{ kind: 'banned', text: 'You are banned from this canvas: vandalism', until: null }]);
+});
+
+test('a mute in force is announced when the canvas opens', async () => {
+  const { moderation, notices } = setup({ muted: { user_id: SELF, kind: 'mute', until: null, reason: 'flood' } });
+  await moderation.open(3);
+  assert.deepEqual(notices, [{ kind: 'muted', text: 'You are muted on this canvas: flood', until: null }]);
 });
 
 test('a deleted message leaves the chat', async () => {

@@ -61,10 +61,12 @@ export class ModerationManager {
     return this.role === 'owner' || this.role === 'admin';
   }
 
-  /** @param {number} canvasId */
+  /** Loads the role and sanctions; a mute or ban in force is announced at once. @param {number} canvasId */
   async open(canvasId) {
     this.canvasId = canvasId;
-    await this.refresh();
+    const overview = await this.refresh();
+    if (overview?.banned) this._notice(sanctionNotice('banned', overview.banned));
+    else if (overview?.muted) this._notice(sanctionNotice('muted', overview.muted));
   }
 
   close() {
@@ -151,10 +153,7 @@ export class ModerationManager {
       this._notice({ kind: 'kicked', text: `You were kicked from this canvas${why}. You may rejoin.` });
     } else if (code === CLOSE_FORBIDDEN) {
       void this.refresh().then((overview) => {
-        if (!overview?.banned) return;
-        const ban = overview.banned;
-        const until = ban.until ? ` until ${new Date(ban.until).toLocaleString()}` : '';
-        this._notice({ kind: 'banned', text: `You are banned from this canvas${until}${ban.reason ? `: ${ban.reason}` : ''}`, until: ban.until });
+        if (overview?.banned) this._notice(sanctionNotice('banned', overview.banned));
       }).catch(() => {});
     }
   }
@@ -163,4 +162,14 @@ export class ModerationManager {
   _notice(notice) {
     this._events.emit(MODERATION_EVENTS.NOTICE, notice);
   }
+}
+
+/**
+ * @param {'muted' | 'banned'} kind
+ * @param {Sanction} sanction
+ */
+function sanctionNotice(kind, sanction) {
+  const until = sanction.until ? ` until ${new Date(sanction.until).toLocaleString()}` : '';
+  const why = sanction.reason ? `: ${sanction.reason}` : '';
+  return { kind, text: `You are ${kind} ${kind === 'muted' ? 'on' : 'from'} this canvas${until}${why}`, until: sanction.until };
 }
