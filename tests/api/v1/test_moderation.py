@@ -270,3 +270,21 @@ async def test_every_action_is_audited_with_actor_and_reason(
     appointed = await audit_entries(admin, actor_id=alice.id, action="appoint_moderator")
     assert [(e["target_id"], e["canvas_id"]) for e in appointed] == [(str(bob.id), canvas["id"])]
     assert_error(await bob.get("/api/v1/admin/audit"), 403, "Admin rights required")
+
+    tile = await carol.create_tile(canvas["id"], 0, 0)
+    await ok(await carol.put(f"/api/v1/tiles/{tile['id']}", {"pixels": rgba_tile(32, (1,) * 4)}))
+    await ok(await bob.post(f"/api/v1/tiles/{tile['id']}/revert",
+                            {"version": 1, "reason": "scribbled over"}))
+    await ok(await alice.delete(f"/api/v1/canvases/{canvas['id']}/tiles",
+                                params={"creator_id": carol.id, "reason": "vandal"}))
+    await ok(await admin.patch(f"/api/v1/admin/users/{carol.id}",
+                               {"is_admin": True, "reason": "new helper"}))
+    latest = await audit_entries(admin, limit=3)
+    assert [(e["action"], e["actor_id"], e["target_type"], e["target_id"], e["reason"])
+            for e in latest] == [
+        ("grant_admin", admin.id, "user", str(carol.id), "new helper"),
+        ("delete_tiles", alice.id, "user", str(carol.id), "vandal"),
+        ("revert_tile", bob.id, "tile", str(tile["id"]), "scribbled over"),
+    ]
+    assert latest[1]["details"] == {"tile_ids": [tile["id"]]}
+    assert latest[2]["details"] == {"to_version": 1, "new_version": 3}
