@@ -21,23 +21,32 @@ from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.enforcement import ClusterAccessControl
 from stellarcollab.realtime.handlers import MessageHandler
-from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.leases import SocketLeases
+from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
 from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.realtime.socket_limits import SocketLimits
-from stellarcollab.realtime.topic_relay import TopicRelay
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
+from stellarcollab.services.errors import NotFound
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
 from stellarcollab.services.tiles import TileService
-from stellarcollab.services.topics_sink import TopicSink
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
+
+
+def manager_class(settings: Settings) -> type[ConnectionManager]:
+    """The fast fan-out; the benchmark's naive baseline only when asked for."""
+    if settings.broadcast_mode == "naive":
+        from stellarcollab.bench.naive import NaiveConnectionManager
+
+        return NaiveConnectionManager
+    return ConnectionManager
 
 
 class Runtime:
@@ -60,33 +69,31 @@ class Runtime:
             presence_ttl=settings.presence_ttl_seconds, clock=self.clock,
         )
         self.tickets = TicketService(self.brokers.tickets, settings.ticket_ttl_seconds)
-        self.manager = ConnectionManager(
-            self.brokers, naive_broadcast=settings.broadcast_mode == "naive"
+        self.socket_leases = SocketLeases(self._renew_leases, self._release_lease,
+                                          settings.lock_ttl_seconds, self.clock)
+        self.presence_records = PresenceRecorder(self.db)
+        self.admission = SocketAdmission(self.db, self.tokens)
+        hooks = ManagerHooks(
+            list_leases=self._lease_views, release_leases=self._release_leases,
+            presence_listeners=[self.presence_records.note],
+            control_listeners=[self._on_control], socket_leases=self.socket_leases,
         )
+        self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.canvases = CanvasService(self.db, self.manager)
         self.tiles = TileService(self.db, self.manager)
-        self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
+        self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds, self.clock)
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
         self.images = CanvasImageService(self.db)
-        self.admission = SocketAdmission(self.db, self.tokens)
-        self.presence_records = PresenceRecorder(self.db)
         self.access = ClusterAccessControl(self.brokers.events, self.manager)
         self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
-        self.manager.control_listeners.append(self.access.on_control)
-        self.topic_relay = TopicRelay(self.brokers.events, self.manager, self.db)
-        self.manager.control_listeners.append(self.topic_relay.on_control)
-        self.topics: TopicSink = self.topic_relay
-        self.moderation = ModerationSuite(self.db, self.manager, self.topics, self.access)
+        hooks.control_listeners.append(self.access.on_control)
+        self.moderation = ModerationSuite(self.db, self.manager, self.access)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
-            settings.chat_max_length,
+            settings.chat_max_length, self.socket_leases,
         )
         self.handler.moderation = ModerationMessages(self.users, self.moderation)
-        self.manager.list_leases = self._lease_views
-        self.manager.release_leases = self._release_leases
-        self.manager.presence_listeners.append(self.presence_records.note)
-        self.manager.control_listeners.append(self._on_control)
         self.canvases.on_change.append(self.admission.forget_canvas)
         #: connect rate and per-user socket cap, counted across every process
         self.socket_limits = SocketLimits(
@@ -100,14 +107,14 @@ class Runtime:
     def flush_scheduler(self) -> FlushScheduler:
         if self._flush_scheduler is None:
             self._flush_scheduler = FlushScheduler(asyncio.get_running_loop())
-            self.manager.flush_scheduler = self._flush_scheduler
+            self.manager.fanout.scheduler = self._flush_scheduler
         return self._flush_scheduler
 
     async def start(self) -> None:
         await self.brokers.start()
         self._tasks = [
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
-            self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
+            self._every(self.settings.lock_sweep_interval, self.lease_upkeep),
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
         ]
 
@@ -132,6 +139,8 @@ class Runtime:
     def _on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token_revoked":
             self.admission.note_revoked(str(message["jti"]), float(message["expires_at"]))
+        elif message.get("type") == ACCESS_CHANGED:
+            self.admission.forget_canvas(int(message["canvas_id"]))
 
     def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
         async def loop() -> None:
@@ -165,3 +174,20 @@ class Runtime:
     async def _release_leases(self, canvas_id: int, user: dict[str, Any]) -> None:
         holder = account_stub(user["user_id"], user["username"], user["display_name"])
         await self.locks.release_all(holder, canvas_id)
+
+    async def _renew_leases(self, user_id: int, canvas_id: int,
+                            cells: list[tuple[int, int]]) -> int:
+        return await self.locks.renew(user_id, canvas_id, cells)
+
+    async def _release_lease(self, canvas_id: int, user: dict[str, Any],
+                             cell: tuple[int, int]) -> None:
+        holder = account_stub(user["user_id"], user["username"], user["display_name"])
+        with contextlib.suppress(NotFound):
+            await self.locks.release(holder, canvas_id, *cell)
+
+    async def lease_upkeep(self) -> None:
+        """Renew the leases open sockets hold, then expire the rest (in that order, so a
+        socket's lease is never swept while it is open)."""
+        await self.socket_leases.upkeep()
+        await self.locks.sweep_expired()
+

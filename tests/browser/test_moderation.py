@@ -136,6 +136,11 @@ async def test_admin_resolves_a_report_on_the_admin_page(
     owner_page, bob_page = await cast.owner.page(), await cast.bob.page()
     await asyncio.gather(open_canvas(owner_page, server.base_url, canvas["id"]),
                          open_canvas(bob_page, server.base_url, canvas["id"]))
+    # The admin page is open before the report is made: the report arrives live.
+    admin_page = await cast.admin.page()
+    await admin_page.goto(f"{server.base_url}/admin.html")
+    await expect(admin_page.locator("body")).to_have_attribute("data-ready", "true")
+    await expect(admin_page.locator("body")).to_have_attribute("data-live", "true")
     await show_panel(owner_page, "chat")
     await owner_page.locator("#chat-input").fill("buy cheap pixels at example.com")
     await owner_page.locator("#chat-send").click()
@@ -149,9 +154,6 @@ async def test_admin_resolves_a_report_on_the_admin_page(
     await dialog.locator("#moderation-submit").click()
     await expect(bob_page.locator("#toast")).to_contain_text("report was sent")
 
-    admin_page = await cast.admin.page()
-    await admin_page.goto(f"{server.base_url}/admin.html")
-    await expect(admin_page.locator("body")).to_have_attribute("data-ready", "true")
     report = admin_page.locator("#admin-reports [data-report-id]").filter(has_text="Spam link")
     await expect(report).to_contain_text("buy cheap pixels")
     await report.locator(".report-note").fill("Removed the link")

@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 
 from tests.api.helpers import make_admin, rgba_tile
-from tests.support.clients import Account, Socket, join, open_socket, register
+from tests.support.clients import (
+    Account,
+    Socket,
+    join,
+    open_socket,
+    open_user_socket,
+    register,
+)
 from tests.support.live_server import LiveServer
 from tests.support.timeouts import scaled
 
@@ -300,3 +307,24 @@ async def test_a_change_of_admin_rights_makes_the_users_sockets_rejoin(
     # The token itself is still good: the socket rejoins, now as an admin.
     again = await join(live_server.ws_base, canvas["id"], bob)
     await again.close()
+
+
+async def test_the_user_socket_reports_broadcasts_and_hears_reports(
+    live_server: LiveServer, api: httpx.AsyncClient
+) -> None:
+    admin, bob, carol = [await register(api) for _ in range(3)]
+    await make_admin(live_server, admin)
+    admins = await open_user_socket(live_server.user_ws_url, admin)
+    bobs = await open_user_socket(live_server.user_ws_url, bob)
+    await bobs.send({"type": "report", "target_type": "user", "target_id": carol.id,
+                     "reason": "impersonation"})
+    filed = (await bobs.expect("report_filed"))["report"]
+    told = await admins.expect("report_created", report_id=filed["id"])
+    assert told["target_type"] == "user" and told["reason"] == "impersonation"
+    await bobs.send({"type": "moderation", "action": "kick", "user_id": carol.id})
+    refused = await bobs.expect("error", request_type="moderation")
+    assert refused["code"] == "invalid_message"
+    await admins.send({"type": "admin_broadcast", "text": "Welcome", "level": "info"})
+    for socket in (admins, bobs):
+        assert (await socket.expect("admin_message"))["text"] == "Welcome"
+        await socket.close()

@@ -1,9 +1,10 @@
 """Moderation made effective on every process: the services' ``AccessControl``.
 
-One control notice per decision goes through the broker to every process (this one
-included). Each process first drops what it cached about the user (admission, chat
-sanctions), then closes that user's local sockets with the decision's code, so a
-reconnect that follows the close is checked against the new state.
+A decision sends two control notices through the event bus, in this order, to every
+process (this one included): first the user's access changed, so each process drops
+what it cached about them (admission, chat sanctions); then, for kicks, bans and
+deactivations, the manager's ``close_sockets``. A reconnect that follows the close is
+therefore checked against the new state, on any process.
 """
 
 from __future__ import annotations
@@ -29,18 +30,19 @@ def close_reason(text: str) -> str:
 
 
 class ClusterAccessControl:
-    def __init__(self, broker: EventBus, manager: ConnectionManager) -> None:
-        self.broker = broker
+    def __init__(self, events: EventBus, manager: ConnectionManager) -> None:
+        self.events = events
         self.manager = manager
-        #: called with (user_id, canvas_id or None) on every notice, before sockets close
+        #: called with (user_id, canvas_id or None) on every notice, on every process
         self.forgetters: list[Forgetter] = []
 
     async def access_changed(self, user_id: int, canvas_id: int | None, *,
                              close_code: int | None = None, reason: str = "") -> None:
-        await self.broker.publish_control({
-            "type": ACCESS_CHANGED, "user_id": user_id, "canvas_id": canvas_id,
-            "close_code": close_code, "reason": close_reason(reason),
-        })
+        await self.events.publish_control(
+            {"type": ACCESS_CHANGED, "user_id": user_id, "canvas_id": canvas_id})
+        if close_code is not None:
+            await self.manager.close_sockets(user_id, canvas_id, close_code,
+                                             close_reason(reason))
 
     def on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") != ACCESS_CHANGED:
@@ -53,18 +55,3 @@ class ClusterAccessControl:
                 forget(user_id, canvas)
             except Exception:
                 log.exception("forgetting access of user %s failed", user_id)
-        code = message.get("close_code")
-        if code is not None:
-            self.close_local(user_id, canvas, int(code), str(message.get("reason", "")))
-
-    def close_local(self, user_id: int, canvas_id: int | None, code: int, reason: str) -> int:
-        """Close this process's sockets of the user (on one canvas, or all); how many."""
-        canvases = ([canvas_id] if canvas_id is not None
-                    else list(self.manager.canvas_connections))
-        closed = 0
-        for canvas in canvases:
-            for connection in list(self.manager.canvas_connections.get(canvas, {}).values()):
-                if connection.user_id == user_id and connection.is_live:
-                    connection.close(code, reason)
-                    closed += 1
-        return closed

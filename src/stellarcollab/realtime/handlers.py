@@ -14,6 +14,7 @@ from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
+from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.services.chat import ChatService
@@ -50,6 +51,7 @@ class MessageHandler:
         chat: ChatService,
         locks: LockService,
         chat_max_length: int,
+        socket_leases: SocketLeases,
     ) -> None:
         self.manager = manager
         self.users = users
@@ -58,6 +60,7 @@ class MessageHandler:
         self.chat_max_length = chat_max_length
         #: the moderation messages (moderation, report, admin_broadcast), when wired
         self.moderation: ModerationMessages | None = None
+        self.socket_leases = socket_leases
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         if not connection.rate.allow():
@@ -85,47 +88,67 @@ class MessageHandler:
                 request_type).to_event())
 
     async def _apply(self, connection: Connection, command: ClientCommand) -> None:
-        if isinstance(command, ChatCommand):
-            await self.chat.send(self._account(connection), connection.canvas_id, command.text,
-                                 access_checked=True)
-        elif isinstance(command, TypingCommand):
-            await self._broadcast_from(connection, presence.user_typing(
-                **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
-        elif isinstance(command, EditingCommand):
-            await self._editing(connection, command)
-        elif isinstance(command, StatusCommand):
-            await self._broadcast_from(connection, presence.status_changed(
-                **connection.brief(), status=command.status,
-                status_message=command.status_message, timestamp=now_iso()))
-        elif isinstance(command, MentionCommand):
-            await self._broadcast_from(connection, presence.tile_highlight(
-                **connection.brief(), tile_x=command.tile_x, tile_y=command.tile_y,
-                highlight_type=command.highlight_type, message=command.message,
-                duration=command.duration, timestamp=now_iso()))
-        elif isinstance(command, HeartbeatCommand):
+        if isinstance(command, HeartbeatCommand):
             # Its arrival already counted as the socket's activity (keepalive); presence
             # lives as long as the socket, so there is nothing to answer or announce.
             return
-        elif isinstance(command, PingCommand):
+        if isinstance(command, PingCommand):
             connection.send_event(session.pong(timestamp=now_iso(),
                                                request_id=command.request_id))
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
-        elif self.moderation is not None:
-            await self.moderation.apply(connection, command)
+        elif self.moderation is not None and await self.moderation.apply(connection, command):
+            return
+        elif connection.canvas_id is None:
+            raise ProtocolError("invalid_message", f"'{command.request_type}' is sent on a "
+                                "canvas socket, not the user socket", command.request_type)
+        else:
+            await self._apply_on_canvas(connection, connection.canvas_id, command)
 
-    async def _broadcast_from(self, connection: Connection, event: dict[str, Any]) -> None:
-        """To everyone on the canvas but the sending connection."""
-        await self.manager.broadcast_to_canvas(connection.canvas_id, event,
+    async def _apply_on_canvas(self, connection: Connection, canvas_id: int,
+                               command: ClientCommand) -> None:
+        if isinstance(command, ChatCommand):
+            await self.chat.send(self._account(connection), canvas_id, command.text,
+                                 access_checked=True)
+        elif isinstance(command, TypingCommand):
+            await self._broadcast_from(connection, canvas_id, presence.user_typing(
+                **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
+        elif isinstance(command, EditingCommand):
+            await self._editing(connection, canvas_id, command)
+        elif isinstance(command, StatusCommand):
+            await self._broadcast_from(connection, canvas_id, presence.status_changed(
+                **connection.brief(), status=command.status,
+                status_message=command.status_message, timestamp=now_iso()))
+        elif isinstance(command, MentionCommand):
+            await self._broadcast_from(connection, canvas_id, presence.tile_highlight(
+                **connection.brief(), tile_x=command.tile_x, tile_y=command.tile_y,
+                highlight_type=command.highlight_type, message=command.message,
+                duration=command.duration, timestamp=now_iso()))
+
+    async def _broadcast_from(self, connection: Connection, canvas_id: int,
+                              event: dict[str, Any]) -> None:
+        """To everyone on the canvas but the sending connection: a socket is not sent
+        back the presence changes it made (the user's other sockets are)."""
+        await self.manager.broadcast_to_canvas(canvas_id, event,
                                                exclude_connection=connection.id)
 
-    async def _editing(self, connection: Connection, command: EditingCommand) -> None:
-        user = self._account(connection)
+    async def _editing(self, connection: Connection, canvas_id: int,
+                       command: EditingCommand) -> None:
+        """A lease taken here lives as long as this socket (``SocketLeases``)."""
+        user, cell = self._account(connection), (command.tile_x, command.tile_y)
         if command.is_editing:
-            await self.locks.acquire(user, connection.canvas_id, command.tile_x, command.tile_y)
+            # Bound to the socket before the lease is announced, so nobody can hear of a
+            # lease that is not yet kept alive.
+            self.socket_leases.taken(connection, cell)
+            try:
+                await self.locks.acquire(user, canvas_id, *cell, connection_id=connection.id)
+            except BaseException:
+                self.socket_leases.dropped(connection, cell)
+                raise
             return
+        self.socket_leases.dropped(connection, cell)
         try:
-            await self.locks.release(user, connection.canvas_id, command.tile_x, command.tile_y)
+            await self.locks.release(user, canvas_id, *cell, connection_id=connection.id)
         except NotFound:
             return  # not holding it is already the state asked for
 

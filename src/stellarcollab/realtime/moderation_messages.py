@@ -13,6 +13,7 @@ from stellarcollab.services.errors import Unauthorized
 from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.users import UserService
 from stellarcollab.wire.client import ClientCommand
+from stellarcollab.wire.errors import ProtocolError
 from stellarcollab.wire.moderation import (
     AdminBroadcastCommand,
     ModerationCommand,
@@ -29,6 +30,9 @@ class ModerationMessages:
     async def apply(self, connection: Connection, command: ClientCommand) -> bool:
         """Apply ``command`` if it is one of these; False when it is not."""
         if isinstance(command, ModerationCommand):
+            if connection.canvas_id is None:
+                raise ProtocolError("invalid_message", "'moderation' is sent on a canvas "
+                                    "socket, not the user socket", command.request_type)
             await self.suite.actions.apply(
                 await self._actor(connection), connection.canvas_id, command.action,
                 command.user_id, command.duration_s, command.reason)

@@ -23,7 +23,7 @@ from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
 from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
-from stellarcollab.services.sanctions import BANNED, Banned
+from stellarcollab.services.sanctions import BAN, BANNED, Banned, still_in_force
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -65,7 +65,8 @@ class ExpiringCache(Generic[K, V]):
 class Admission:
     user: User
     claims: TokenClaims
-    canvas: Canvas
+    #: the canvas the socket is for; None for the user socket
+    canvas: Canvas | None = None
 
 
 class SocketAdmission:
@@ -96,6 +97,18 @@ class SocketAdmission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
         (missing or inactive canvas), CanvasAccessDenied (private, not a member) or
         Banned (banned from this canvas)."""
+        user, claims = await self.admit_user(token)
+        access = self.canvases.get((canvas_id, user.id))
+        if access is None:
+            access = await self._load_canvas(canvas_id, user)
+            self.canvases.put((canvas_id, user.id), access)
+        canvas, may_enter = access
+        if not may_enter:
+            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
+        return Admission(user, claims, canvas)
+
+    async def admit_user(self, token: str) -> tuple[User, TokenClaims]:
+        """The account a socket's token stands for; Unauthorized as ``admit``."""
         try:
             claims = self.tokens.decode(token)
         except InvalidTokenError as exc:
@@ -106,14 +119,7 @@ class SocketAdmission:
         if user is None:
             user = await self._load_account(claims)
             self.accounts.put((claims.user_id, claims.jti), user)
-        access = self.canvases.get((canvas_id, user.id))
-        if access is None:
-            access = await self._load_canvas(canvas_id, user)
-            self.canvases.put((canvas_id, user.id), access)
-        canvas, may_enter = access
-        if not may_enter:
-            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
-        return Admission(user, claims, canvas)
+        return user, claims
 
     async def _load_account(self, claims: TokenClaims) -> User:
         async with self.db.read() as session:
@@ -139,9 +145,12 @@ class SocketAdmission:
             raise NotFound(CANVAS_NOT_FOUND)
         async with self.db.read() as session:
             found = (await session.execute(
-                select(Canvas, CanvasMember.user_id)
+                select(Canvas, CanvasMember.user_id, CanvasSanction.kind, CanvasSanction.until)
                 .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
                                               CanvasMember.user_id == user.id))
+                .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
+                                                CanvasSanction.user_id == user.id,
+                                                CanvasSanction.kind == BAN))
                 .where(Canvas.id == canvas_id)
             )).first()
         if found is None or not found[0].is_active:
@@ -149,16 +158,9 @@ class SocketAdmission:
         canvas: Canvas = found[0]
         may_enter = (canvas.visibility == "public" or canvas.owner_id == user.id
                      or bool(user.is_admin) or found[1] is not None)
-        if may_enter and await self._banned(canvas_id, user.id):
+        if may_enter and found[2] is not None and still_in_force(found[3], utcnow()):
             raise Banned(BANNED)
         return canvas, may_enter
-
-    async def _banned(self, canvas_id: int, user_id: int) -> bool:
-        async with self.db.read() as session:
-            until = (await session.execute(select(CanvasSanction.until).where(
-                CanvasSanction.canvas_id == canvas_id, CanvasSanction.user_id == user_id,
-                CanvasSanction.kind == "ban"))).first()
-        return until is not None and (until[0] is None or until[0] > utcnow())
 
     def forget_access(self, user_id: int, canvas_id: int | None) -> None:
         """Drop what is cached about this user (on one canvas, or everywhere)."""

@@ -13,7 +13,6 @@ from stellarcollab.services import audit
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink
-from stellarcollab.services.topics_sink import TopicSink
 from stellarcollab.services.views import now_iso, user_brief
 from stellarcollab.wire.moderation import (
     LEVELS,
@@ -38,10 +37,9 @@ def clean_broadcast(text: str, level: str) -> str:
 
 
 class BroadcastService:
-    def __init__(self, db: Database, events: EventSink, topics: TopicSink) -> None:
+    def __init__(self, db: Database, events: EventSink) -> None:
         self.db = db
         self.events = events
-        self.topics = topics
 
     async def send(self, admin: User, text: str, level: str,
                    canvas_id: int | None) -> dict[str, Any]:
@@ -63,5 +61,5 @@ class BroadcastService:
             await self.events.publish(canvas_id, message)
         else:
             message = admin_message(text=cleaned, level=level, sender=sender, timestamp=now)
-            await self.topics.publish_to_topic(GLOBAL, message)
+            await self.events.publish_to_topic(GLOBAL, message)
         return message

@@ -13,17 +13,15 @@ from stellarcollab.services.moderation import ModerationService
 from stellarcollab.services.reports import ReportService
 from stellarcollab.services.tile_cleanup import TileCleanupService
 from stellarcollab.services.tile_versions import TileVersionService
-from stellarcollab.services.topics_sink import TopicSink
 
 
 class ModerationSuite:
-    def __init__(self, db: Database, events: EventSink, topics: TopicSink,
-                 access: AccessControl) -> None:
+    def __init__(self, db: Database, events: EventSink, access: AccessControl) -> None:
         self.actions = ModerationService(db, events, access)
         self.chat_deletion = ChatDeletionService(db, events)
         self.tile_versions = TileVersionService(db, events)
         self.tile_cleanup = TileCleanupService(db, events)
-        self.reports = ReportService(db, topics)
+        self.reports = ReportService(db, events)
         self.admin_users = AdminUserService(db, access)
         self.audit = AuditService(db)
-        self.broadcast = BroadcastService(db, events, topics)
+        self.broadcast = BroadcastService(db, events)

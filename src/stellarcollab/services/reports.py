@@ -21,6 +21,7 @@ from stellarcollab.db.types import fits_int_column, isoformat_z, utcnow
 from stellarcollab.realtime.topics import ADMINS, user_topic
 from stellarcollab.services import audit
 from stellarcollab.services.errors import Conflict, Forbidden, NotFound
+from stellarcollab.services.events import EventSink
 from stellarcollab.services.moderation import moderator_ids, refused
 from stellarcollab.services.moderation_rules import (
     ModerationRefused,
@@ -28,7 +29,6 @@ from stellarcollab.services.moderation_rules import (
     check_may_see_report,
 )
 from stellarcollab.services.report_targets import resolve_target
-from stellarcollab.services.topics_sink import TopicSink
 from stellarcollab.services.views import user_brief
 from stellarcollab.wire.moderation import (
     report_closed,
@@ -55,9 +55,9 @@ def report_view(report: Report, reporter: str) -> dict[str, Any]:
 
 
 class ReportService:
-    def __init__(self, db: Database, topics: TopicSink) -> None:
+    def __init__(self, db: Database, events: EventSink) -> None:
         self.db = db
-        self.topics = topics
+        self.events = events
 
     async def create(self, reporter: User, target_type: str, target_id: str,
                      reason: str) -> dict[str, Any]:
@@ -77,9 +77,9 @@ class ReportService:
             raise Conflict(ALREADY_REPORTED) from exc
         view = report_view(report, reporter.username)
         event = report_created(report=view, reporter=user_brief(reporter))
-        await self.topics.publish_to_topic(ADMINS, event)
+        await self.events.publish_to_topic(ADMINS, event)
         for moderator_id in sorted(moderators):
-            await self.topics.publish_to_topic(user_topic(moderator_id), event)
+            await self.events.publish_to_topic(user_topic(moderator_id), event)
         return view
 
     async def _canvas_moderators(self, session: AsyncSession, canvas_id: int | None) -> set[int]:
@@ -137,12 +137,12 @@ class ReportService:
                                   "target_id": report.target_id})
             reporter = await session.get(User, report.reporter_id)
         view = report_view(report, reporter.username if reporter else "")
-        await self.topics.publish_to_topic(user_topic(report.reporter_id),
+        await self.events.publish_to_topic(user_topic(report.reporter_id),
                                            report_resolved_notification(
             notification_id=None, actor=user_brief(user), canvas_id=report.canvas_id,
             report_id=report.id, resolution=resolution, note=note,
             created_at=view["resolved_at"]))
-        await self.topics.publish_to_topic(ADMINS, report_closed(report=view))
+        await self.events.publish_to_topic(ADMINS, report_closed(report=view))
         return view
 
     async def _check_may_handle(self, session: AsyncSession, user: User, report: Report) -> None:

@@ -1,8 +1,10 @@
-"""The canvas WebSocket endpoint and the one-time ticket route.
+"""The canvas and user WebSocket endpoints and the one-time ticket route.
 
 Flow (the guide's): credentials → canvas exists and is active → user may see it → accept
-→ register with the ConnectionManager → message loop. Rejections are closes after accept
-so browsers can read the code. No database session is held while the socket is open.
+→ register with the ConnectionManager → message loop. The user socket (``/ws/user``) skips
+the canvas steps: it carries the user's own topics (``user:{id}``, ``global``, ``admins``).
+Rejections are closes after accept so browsers can read the code. No database session is
+held while the socket is open.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.transport import forget_handshake, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
+from stellarcollab.services.admission import Admission
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 from stellarcollab.services.sanctions import Banned
@@ -75,7 +78,17 @@ async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
     await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
 
 
-async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
+@router.websocket("/user")
+async def websocket_user_route(websocket: WebSocket) -> None:
+    await websocket_user_endpoint(websocket, websocket.app.state.runtime)
+
+
+async def websocket_user_endpoint(websocket: WebSocket, runtime: Runtime) -> None:
+    """A socket of the user's own: direct messages, notifications, announcements."""
+    await websocket_canvas_endpoint(websocket, None, runtime)
+
+
+async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
                                     runtime: Runtime) -> None:
     connection = await _admit(websocket, canvas_id, runtime)
     if connection is None:
@@ -96,40 +109,56 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
 
 
-async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Connection | None:
+async def _admit(websocket: WebSocket, canvas_id: int | None,
+                 runtime: Runtime) -> Connection | None:
     """Accept the socket, check it, and build its Connection; or close it and return None.
 
     A function of its own so that the token, claims and rows it reads die with its frame
     instead of living as long as the socket."""
-    settings = runtime.settings
-    manager = runtime.manager
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
-    if token is None:
-        await _reject(websocket, CloseCode.UNAUTHORIZED)
+    admission = await _checked(websocket, token, canvas_id, runtime)
+    if admission is None:
         return None
+    if runtime.manager.total_connections >= runtime.settings.websocket_max_connections:
+        await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
+        return None
+    connection_id = await _within_user_limits(websocket, runtime, admission.user.id)
+    if connection_id is None:
+        return None
+    return _connection_for(websocket, runtime, admission, connection_id)
+
+
+async def _checked(websocket: WebSocket, token: str | None, canvas_id: int | None,
+                   runtime: Runtime) -> Admission | None:
+    """Who the socket is for (and its canvas), or None once the socket is closed with the
+    code of what failed."""
+    code = CloseCode.UNAUTHORIZED
     try:
-        admission = await runtime.admission.admit(token, canvas_id)
+        if token is None:
+            pass
+        elif canvas_id is None:
+            return Admission(*await runtime.admission.admit_user(token))
+        else:
+            return await runtime.admission.admit(token, canvas_id)
     except Unauthorized:
-        await _reject(websocket, CloseCode.UNAUTHORIZED)
-        return None
+        code = CloseCode.UNAUTHORIZED
     except Banned:
         await websocket.close(int(CloseCode.FORBIDDEN), "banned from this canvas")
         return None
     except CanvasAccessDenied:
-        await _reject(websocket, CloseCode.FORBIDDEN)
-        return None
+        code = CloseCode.FORBIDDEN
     except NotFound:
-        await _reject(websocket, CloseCode.NOT_FOUND)
-        return None
-    user, claims, canvas = admission.user, admission.claims, admission.canvas
-    if manager.total_connections >= settings.websocket_max_connections:
-        await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
-        return None
-    connection_id = await _within_user_limits(websocket, runtime, user.id)
-    if connection_id is None:
-        return None
+        code = CloseCode.NOT_FOUND
+    await _reject(websocket, code)
+    return None
 
+
+def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission,
+                    connection_id: str) -> Connection:
+    settings = runtime.settings
+    user, claims, canvas = admission.user, admission.claims, admission.canvas
+    bounds = CanvasBounds(canvas.id, canvas.width, canvas.height) if canvas else None
     connection_box: list[Connection] = []
 
     def on_overflow() -> None:
@@ -141,12 +170,13 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         websocket,
         writer,
         {"user_id": user.id, "username": user.username, "display_name": user.display_name},
-        CanvasBounds(canvas.id, canvas.width, canvas.height),
+        bounds,
         claims.jti,
         float(claims.expires_at),
         TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
                     time.monotonic),
         connection_id,
+        is_admin=bool(user.is_admin),
     )
     connection_box.append(connection)
     return connection

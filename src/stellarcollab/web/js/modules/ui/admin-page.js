@@ -3,7 +3,8 @@
  * AdminPage: the sections of admin.html. Reports (li[data-report-id] with a note and
  * Resolve / Dismiss), the broadcast form, users (li[data-user-id] with admin and active
  * toggles) and the audit log (li[data-entry-id], newest first, paged with "Older").
- * Every call is refused by the server to non-admins; the page then says so.
+ * Every call is refused by the server to non-admins; the page then says so. The user
+ * socket (/ws/user) brings report_created and report_closed live: the list reloads.
  */
 
 import { ApiError } from '../core/api-error.js';
@@ -45,7 +46,33 @@ export class AdminPage {
     }
     byId('admin-sections').hidden = false;
     await this._guard(() => Promise.all([this.loadReports(), this.loadUsers(), this.loadAudit(false)]));
+    await this._listen();
     document.body.dataset.ready = 'true';
+  }
+
+  /** The admin's user socket: reports reload when one is filed or closed anywhere. */
+  async _listen() {
+    let ticket;
+    try {
+      ticket = (await this._api.request('POST', '/ws/ticket')).ticket;
+    } catch {
+      return; // the page still works, reloaded by hand
+    }
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws/user?ticket=${encodeURIComponent(ticket)}`);
+    socket.addEventListener('open', () => {
+      document.body.dataset.live = 'true';
+    });
+    socket.addEventListener('message', (event) => {
+      const message = JSON.parse(String(event.data));
+      if (message.type === 'report_created' || message.type === 'report_closed') {
+        void this._guard(() => this.loadReports());
+      }
+    });
+    socket.addEventListener('close', () => {
+      delete document.body.dataset.live;
+      setTimeout(() => void this._listen(), 5000);
+    });
   }
 
   async loadReports() {
