@@ -134,7 +134,8 @@ class SocketAdmission:
             raise Unauthorized("Could not validate credentials")
         if account[2] is not None and claims.issued_at < account[2]:
             raise Unauthorized("Token has been revoked")
-        if account[1] is not None:
+        if account[1] is not None or claims.stamp != self.tokens.stamp_for(
+                account[0].password_hash):
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
         user: User = account[0]

@@ -1,7 +1,7 @@
 """moderation: canvas moderators, sanctions, tile versions, reports, audit log, token cut-offs
 
 Revision ID: 0003
-Revises: 0001 (to follow 0002 once the social layer's migration is in)
+Revises: 0004 (re-chain after 0002, the social layer's migration, once it is in)
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003'
-down_revision: str | None = '0001'
+down_revision: str | None = '0004'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
