@@ -25,6 +25,7 @@ from stellarcollab.api.v1 import (
     tiles,
     websockets,
 )
+from stellarcollab.api.v1.social_routes import SOCIAL_ROUTERS
 from stellarcollab.clock import Clock
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api = APIRouter(prefix="/api/v1")
     for module in (auth, canvases, tiles, locks, chat, websockets, moderation, reports, admin):
         api.include_router(module.router)
+    for router in SOCIAL_ROUTERS:
+        api.include_router(router)
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, object]:

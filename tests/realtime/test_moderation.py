@@ -269,8 +269,11 @@ async def test_reports_reach_admins_and_the_canvas_moderators_live(
                                 {"resolution": "resolved", "note": "removed"})
     assert resolved.status_code == 200, resolved.text
     told = await sockets["bob"].expect("notification", kind="report_resolved")
-    assert told["report_id"] == filed["id"] and told["resolution"] == "resolved"
-    assert told["note"] == "removed" and told["actor"]["user_id"] == admin.id
+    assert told["actor"]["user_id"] == admin.id and told["canvas_id"] == canvas["id"]
+    # Stored too: the reporter finds it over REST.
+    stored = (await bob.get("/api/v1/notifications")).json()["items"]
+    assert [(n["notification_id"], n["kind"]) for n in stored] == [
+        (told["notification_id"], "report_resolved")]
     closed = await sockets["admin"].expect("report_closed")
     assert closed["report"]["id"] == filed["id"] and closed["report"]["status"] == "resolved"
     for socket in sockets.values():

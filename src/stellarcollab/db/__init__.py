@@ -1,4 +1,7 @@
-"""Persistence: engine and sessions, models, migrations. Importing the package registers
-every table on the one declarative Base (the core model and the moderation tables)."""
+"""Persistence: engine and sessions, models, migrations."""
 
-from stellarcollab.db import moderation as moderation
+# Every table module registers on the one declarative Base when the package is imported,
+# so the app, Alembic and the schema tests all see the full metadata.
+from stellarcollab.db import models, moderation, social
+
+__all__ = ["models", "moderation", "social"]

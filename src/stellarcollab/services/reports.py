@@ -28,13 +28,11 @@ from stellarcollab.services.moderation_rules import (
     canvas_role,
     check_may_see_report,
 )
+from stellarcollab.services.notifications import record_notification
+from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.report_targets import resolve_target
 from stellarcollab.services.views import user_brief
-from stellarcollab.wire.moderation import (
-    report_closed,
-    report_created,
-    report_resolved_notification,
-)
+from stellarcollab.wire.moderation import report_closed, report_created
 
 REPORT_NOT_FOUND = "Report not found"
 ALREADY_REPORTED = "You already have an open report about this"
@@ -121,6 +119,8 @@ class ReportService:
 
     async def close(self, user: User, report_id: int, resolution: str,
                     note: str) -> dict[str, Any]:
+        """Resolve or dismiss; the reporter gets a stored ``report_resolved`` notification."""
+        told = Outbox()
         async with self.db.transaction() as session:
             report = await session.get(Report, report_id, with_for_update=True) \
                 if fits_int_column(report_id) else None
@@ -131,17 +131,17 @@ class ReportService:
                 raise Conflict("Report is already closed")
             report.status, report.resolution_note, report.open_key = resolution, note, None
             report.resolved_by, report.resolved_at = user.id, utcnow()
+            await record_notification(
+                session, told, recipient_id=report.reporter_id, kind="report_resolved",
+                actor=user, group_key=f"report:{report.id}", canvas_id=report.canvas_id)
             audit.record(session, user, CLOSE_ACTIONS[resolution], "report", report.id,
                          reason=note, canvas_id=report.canvas_id,
                          details={"target_type": report.target_type,
                                   "target_id": report.target_id})
             reporter = await session.get(User, report.reporter_id)
         view = report_view(report, reporter.username if reporter else "")
-        await self.events.publish_to_topic(user_topic(report.reporter_id),
-                                           report_resolved_notification(
-            notification_id=None, actor=user_brief(user), canvas_id=report.canvas_id,
-            report_id=report.id, resolution=resolution, note=note,
-            created_at=view["resolved_at"]))
+        for recipient_id, event in told.user_events:
+            await self.events.publish_to_topic(user_topic(recipient_id), event)
         await self.events.publish_to_topic(ADMINS, report_closed(report=view))
         return view
 

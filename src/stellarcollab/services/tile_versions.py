@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from stellarcollab.db.engine import Database
@@ -34,6 +34,15 @@ def record(session: AsyncSession, tile_id: int, version: int, pixels: bytes,
            editor_id: int) -> None:
     session.add(TileVersion(tile_id=tile_id, version=version, pixels=pixels,
                             editor_id=editor_id, created_at=utcnow()))
+
+
+async def start_history(session: AsyncSession, tile_id: int, pixels: bytes,
+                        editor_id: int) -> None:
+    """A new tile's version 1. Rows an earlier tile with the same id left go first: SQLite
+    may give a deleted tile's id to the next one, and a delete made outside the server
+    (a restore, a manual fix) skips the cascade."""
+    await session.execute(delete(TileVersion).where(TileVersion.tile_id == tile_id))
+    record(session, tile_id, 1, pixels, editor_id)
 
 
 def version_view(row: TileVersion, editor_username: str) -> dict[str, Any]:

@@ -100,23 +100,6 @@ def report_closed(*, report: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": "report_closed", "report": dict(report)}
 
 
-@server_message("notification", example={
-    "notification_id": None, "actor": {"user_id": 1, "username": "admin",
-                                       "display_name": "Admin"},
-    "canvas_id": 1, "report_id": 17, "resolution": "resolved", "note": "removed",
-    "created_at": _NOW,
-})
-def report_resolved_notification(*, notification_id: int | None, actor: Mapping[str, Any],
-                                 canvas_id: int | None, report_id: int, resolution: str,
-                                 note: str, created_at: str) -> dict[str, Any]:
-    """``kind: "report_resolved"``, to the reporter: their report was resolved or
-    dismissed. ``notification_id`` is the stored notification's id when stored."""
-    return {"type": "notification", "notification_id": notification_id,
-            "kind": "report_resolved", "actor": dict(actor), "canvas_id": canvas_id,
-            "report_id": report_id, "resolution": resolution, "note": note,
-            "created_at": created_at}
-
-
 @server_message("admin_message", example={
     "text": "Maintenance at 22:00 UTC", "level": "warning", "sender": _SARAH,
     "timestamp": _NOW,

@@ -290,3 +290,13 @@ async def test_every_action_is_audited_with_actor_and_reason(
     ]
     assert latest[1]["details"] == {"tile_ids": [tile["id"]]}
     assert latest[2]["details"] == {"to_version": 1, "new_version": 3}
+
+
+async def test_a_mute_refuses_tile_comments_too(alice: Account, bob: Account) -> None:
+    canvas = await alice.create_canvas()
+    tile = await alice.create_tile(canvas["id"], 0, 0)
+    await ok(await moderate(alice, canvas["id"], "mute", bob, reason="spam"))
+    assert_error(await bob.post(f"/api/v1/tiles/{tile['id']}/comments", {"text": "buy now"}),
+                 403, "You are muted on this canvas until a moderator unmutes you", until=None)
+    await ok(await moderate(alice, canvas["id"], "unmute", bob))
+    await ok(await bob.post(f"/api/v1/tiles/{tile['id']}/comments", {"text": "nice"}), 201)

@@ -25,10 +25,12 @@ async def test_every_target_type_can_be_reported_once_while_open(
     tile = await alice.create_tile(canvas["id"], 0, 0)
     message = (await alice.post(f"/api/v1/canvases/{canvas['id']}/chat/messages",
                                 {"text": "buy cheap pixels"})).json()
+    comment = (await alice.post(f"/api/v1/tiles/{tile['id']}/comments",
+                                {"text": "visit my shop"})).json()
     created = []
     for target_type, target_id, canvas_id in (
         ("message", message["id"], canvas["id"]), ("tile", tile["id"], canvas["id"]),
-        ("user", alice.id, None),
+        ("user", alice.id, None), ("comment", comment["comment_id"], canvas["id"]),
     ):
         response = await report(bob, target_type, target_id)
         assert response.status_code == 201, response.text
@@ -41,10 +43,11 @@ async def test_every_target_type_can_be_reported_once_while_open(
                      "You already have an open report about this")
     assert created[0]["target_summary"] == "buy cheap pixels"
     assert created[1]["target_summary"] == "tile (0, 0)"
+    assert created[3]["target_summary"] == "visit my shop"
     assert_error(await report(bob, "tile", 999999), 404, "Tile not found")
     assert_error(await report(bob, "message", "nope"), 404, "Message not found")
     assert_error(await report(bob, "user", 999999), 404, "User not found")
-    assert_error(await report(bob, "comment", 1), 404, "Comment not found")
+    assert_error(await report(bob, "comment", 999999), 404, "Comment not found")
     private = await alice.create_canvas(visibility="private")
     hidden = await alice.create_tile(private["id"], 0, 0)
     assert_error(await report(bob, "tile", hidden["id"]), 404, "Tile not found")

@@ -1,7 +1,7 @@
 """moderation: canvas moderators, sanctions, tile versions, reports, audit log, token cut-offs
 
-Revision ID: 0003
-Revises: 0004 (re-chain after 0002, the social layer's migration, once it is in)
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003'
-down_revision: str | None = '0004'
+revision: str = '0004'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
