@@ -166,6 +166,14 @@ async def test_admin_resolves_a_report_on_the_admin_page(
     resolved = [r for r in reports.json()["items"] if r["reason"] == "Spam link"]
     assert [(r["resolution_note"], r["resolved_by"]) for r in resolved] == [
         ("Removed the link", cast.admin.rest().id)]
+    # Announcements are published and removed from the same page.
+    await admin_page.locator("#admin-announcement-text").fill("Pixel party on Friday")
+    await admin_page.locator("#admin-announcement-send").click()
+    announcement = admin_page.locator("#admin-announcements [data-announcement-id]").filter(
+        has_text="Pixel party on Friday")
+    await expect(announcement).to_have_count(1)
+    await announcement.get_by_role("button", name="Remove").click()
+    await expect(announcement).to_have_count(0)
     # A plain user gets no admin page.
     await bob_page.goto(f"{server.base_url}/admin.html")
     await expect(bob_page.locator("#admin-denied")).to_have_text("Admin rights required.")
