@@ -105,6 +105,19 @@ class Settings(BaseSettings):
     mention_max_length: int = rules.MENTION_MAX_LENGTH
     presence_flush_interval: float = 2.0
     log_level: str = "info"
+    #: ``text`` (for people) or ``json`` (one object per line, for log collectors)
+    log_format: Literal["text", "json"] = "text"
+
+    #: on SIGTERM: how long closing the sockets (in jittered batches) may take
+    drain_seconds: float = Field(default=10, ge=0)
+    #: ``host:port`` of a separate listener serving only /metrics; empty: /metrics on the
+    #: main port, for an admin's token or ``metrics_token`` only
+    metrics_bind: str = ""
+    metrics_token: str = ""
+    #: how long /readyz waits for the database and the broker
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    #: ``stellarcollab demo --if-empty`` (as ``make run`` calls it) does nothing when off
+    demo: bool = True
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

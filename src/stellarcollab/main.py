@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
+from stellarcollab.api import health as health_routes
 from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
 from stellarcollab.clock import Clock
 from stellarcollab.config import Settings, get_settings
@@ -22,6 +23,7 @@ from stellarcollab.security.body_limit import BodyLimit
 from stellarcollab.security.headers import SecurityHeaders
 from stellarcollab.security.policies import origin_policy
 from stellarcollab.services.errors import DomainError
+from stellarcollab.services.events import PublishFailed
 
 WEB_DIR = Path(__file__).with_name("web")
 
@@ -57,6 +59,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             headers = {"Retry-After": str(exc.extra["retry_after"])}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
+    @app.exception_handler(PublishFailed)
+    async def publish_failed(_request: Request, _exc: PublishFailed) -> JSONResponse:
+        return JSONResponse({"detail": "Message broker unavailable; try again shortly"},
+                            status_code=503, headers={"Retry-After": "1"})
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
@@ -73,6 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                                   **flood_guard.client_mistake_counts()}}
 
     app.include_router(api)
+    app.include_router(health_routes.router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

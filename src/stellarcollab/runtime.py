@@ -17,6 +17,8 @@ from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
 from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
+from stellarcollab.observability import metrics
+from stellarcollab.observability.exposition import start_metrics_listener
 from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
@@ -36,6 +38,8 @@ from stellarcollab.services.tiles import TileService
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
+#: how often chat stored during a broker outage is offered to the broker again
+CHAT_OUTBOX_INTERVAL = 0.5
 
 
 def manager_class(settings: Settings) -> type[ConnectionManager]:
@@ -100,6 +104,15 @@ class Runtime:
         )
         self._flush_scheduler: FlushScheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        #: set by the drain on SIGTERM: not ready, no new sockets
+        self.draining = False
+        self._metrics_listener: asyncio.Server | None = None
+        metrics.instrument_engine(self.db.engine.sync_engine)
+        # The clock the broker stamps ``published_at`` with: wall time when it crosses
+        # processes, the monotonic clock within one.
+        metrics.COUNTERS.publish_clock = (
+            self.clock.time if settings.broker_url.startswith(("redis://", "rediss://"))
+            else self.clock.monotonic)
 
     def flush_scheduler(self) -> FlushScheduler:
         if self._flush_scheduler is None:
@@ -113,20 +126,44 @@ class Runtime:
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.lease_upkeep),
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
+            self._every(CHAT_OUTBOX_INTERVAL, self.chat.outbox.flush),
+            asyncio.get_running_loop().create_task(metrics.watch_loop_lag()),
         ]
+        metrics.EXPORTER.census.append(self.manager)
+        if metrics.MULTIPROCESS:
+            self._tasks.append(asyncio.get_running_loop().create_task(metrics.sync_forever()))
+        elif self.settings.metrics_bind:
+            self._metrics_listener = await start_metrics_listener(self.settings.metrics_bind)
 
     async def stop(self) -> None:
         self.manager.close_all(CloseCode.SERVICE_RESTART, "server restarting")
+        if self._metrics_listener is not None:
+            self._metrics_listener.close()
+        with contextlib.suppress(ValueError):
+            metrics.EXPORTER.census.remove(self.manager)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.chat.writer.drain(), 10)
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
         await self.brokers.stop()
         await self.db.dispose()
+        metrics.mark_process_dead()
+
+    async def flush_write_behind(self) -> None:
+        """Commit the chat messages queued so far, offer the held ones to the broker once
+        more, and write the presence records."""
+        await self.chat.writer.drain()
+        await self.chat.outbox.flush()
+        try:
+            await self.presence_records.flush()
+        except Exception:
+            log.exception("presence records not flushed")
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)

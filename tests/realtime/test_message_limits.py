@@ -44,6 +44,14 @@ def test_duplicates_are_refused_within_the_window_only() -> None:
     assert not duplicates.is_repeat(1, "canvas:1", "hello")
 
 
+def test_a_retry_with_its_client_id_is_no_duplicate() -> None:
+    duplicates = DuplicateFilter(10, ManualClock())
+    assert not duplicates.is_repeat(1, "canvas:1", "hello", "c-1")
+    assert not duplicates.is_repeat(1, "canvas:1", "hello", "c-1")  # the same message again
+    assert duplicates.is_repeat(1, "canvas:1", "hello", "c-2")  # a new message, same text
+    assert duplicates.is_repeat(1, "canvas:1", "hello")
+
+
 def test_duplicate_memory_is_bounded() -> None:
     clock = ManualClock()
     duplicates = DuplicateFilter(10, clock, max_users=5, per_user=3)

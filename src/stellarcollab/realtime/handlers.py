@@ -12,12 +12,14 @@ from typing import Any
 
 from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.message_limits import MessageGuard
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
@@ -67,6 +69,7 @@ class MessageHandler:
                 connection.send_event(exc.to_event())
             return
         request_type = command.request_type
+        COUNTERS.received(request_type)
         if not self.guard.admit(connection, request_type):
             return
         try:
@@ -78,6 +81,11 @@ class MessageHandler:
             connection.send_event(error(code=exc.ws_code, message=exc.detail,
                                         request_type=request_type,
                                         holder=exc.extra.get("holder")))
+        except PublishFailed:
+            # The broker's own log says once that it is away; not a line per message.
+            connection.send_event(error(
+                code="broker_unavailable", request_type=request_type,
+                message="the server cannot reach its message broker; try again shortly"))
         except Exception:
             log.exception("message from connection %s failed", connection.id)
             connection.send_event(ProtocolError(
@@ -103,11 +111,17 @@ class MessageHandler:
     async def _apply_on_canvas(self, connection: Connection, canvas_id: int,
                                command: ClientCommand) -> None:
         if isinstance(command, ChatCommand):
-            if self.guard.is_repeat(connection, f"canvas:{canvas_id}", command.text):
+            if self.guard.is_repeat(connection, f"canvas:{canvas_id}", command.text,
+                                    command.client_id):
                 raise ProtocolError("duplicate", "the same message was sent moments ago",
                                     "canvas_chat")
-            await self.chat.send(self._account(connection), canvas_id, command.text,
-                                 access_checked=True)
+            sent = await self.chat.send(
+                self._account(connection), canvas_id, command.text,
+                client_id=command.client_id, access_checked=True,
+                exclude_connection=connection.id)
+            if not sent.broadcast or sent.replayed:
+                # Stored; the broadcast (the usual ack) is late or was sent before.
+                connection.send_event(sent.event)
         elif isinstance(command, TypingCommand):
             await self._broadcast_from(connection, canvas_id, presence.user_typing(
                 **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))

@@ -67,11 +67,14 @@ class DuplicateFilter:
         self.clock = clock
         self.max_users = max_users
         self.per_user = per_user
-        self._recent: dict[int, dict[bytes, float]] = {}
+        #: per user, per text digest: when it was last sent, and the client id it carried
+        self._recent: dict[int, dict[bytes, tuple[float, str | None]]] = {}
 
-    def is_repeat(self, user_id: int, scope: str, text: str) -> bool:
+    def is_repeat(self, user_id: int, scope: str, text: str,
+                  client_id: str | None = None) -> bool:
         """True if ``text`` was sent by this user in ``scope`` within the window; else
-        remembers it and answers False."""
+        remembers it and answers False. A retry carrying the client id of the message it
+        repeats is no repeat: the retry is answered with the stored message."""
         now = self.clock()
         digest = hashlib.blake2b(f"{scope}\x00{text.casefold()}".encode(),
                                  digest_size=16).digest()
@@ -81,18 +84,18 @@ class DuplicateFilter:
                 self._forget_stale(now)
             recent = self._recent[user_id] = {}
         seen = recent.get(digest)
-        if seen is not None and now - seen < self.window:
-            return True
+        if seen is not None and now - seen[0] < self.window:
+            return client_id is None or seen[1] != client_id
         if len(recent) >= self.per_user:
-            oldest = min(recent, key=recent.__getitem__)
+            oldest = min(recent, key=lambda key: recent[key][0])
             del recent[oldest]
-        recent[digest] = now
+        recent[digest] = (now, client_id)
         return False
 
     def _forget_stale(self, now: float) -> None:
         self._recent = {
             user: texts for user, texts in self._recent.items()
-            if any(now - at < self.window for at in texts.values())
+            if any(now - at < self.window for at, _client_id in texts.values())
         }
         if len(self._recent) >= self.max_users:
             self._recent.clear()
@@ -126,8 +129,9 @@ class MessageGuard:
                                     retry_after=max(1, math.ceil(wait * 1000))))
         return False
 
-    def is_repeat(self, connection: Connection, scope: str, text: str) -> bool:
-        return self.duplicates.is_repeat(connection.user_id, scope, text)
+    def is_repeat(self, connection: Connection, scope: str, text: str,
+                  client_id: str | None = None) -> bool:
+        return self.duplicates.is_repeat(connection.user_id, scope, text, client_id)
 
     def count(self, error_code: str) -> None:
         self.client_errors[error_code] += 1

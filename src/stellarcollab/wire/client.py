@@ -40,6 +40,7 @@ Command = ClientCommand
 class ChatCommand(ClientCommand):
     request_type = "canvas_chat"
     text: str
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +208,10 @@ def parse_chat(f: Fields) -> ClientCommand:
     canvas_id = f.data.get("canvas_id")
     if canvas_id is not None and canvas_id != f.canvas().canvas_id:
         raise f.fail("canvas_id does not match this connection's canvas", "wrong_canvas")
-    return ChatCommand(f.text("text", lambda text: rules.chat_text(text, f.chat_max_length)))
+    text = f.text("text", lambda text: rules.chat_text(text, f.chat_max_length))
+    if f.data.get("client_id") is None:
+        return ChatCommand(text)
+    return ChatCommand(text, f.text("client_id", rules.client_id))
 
 
 @client_message("user_presence")

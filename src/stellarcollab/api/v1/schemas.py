@@ -161,6 +161,9 @@ class LeaseOut(BaseModel):
 
 class ChatSend(BaseModel):
     text: Annotated[str, StringConstraints(max_length=20000)]
+    #: the sender's own id for this message: a retry with the same one returns the
+    #: stored message instead of storing it twice
+    client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")] | None = None
 
 
 class ChatMessageOut(BaseModel):
@@ -171,6 +174,7 @@ class ChatMessageOut(BaseModel):
     sender_display_name: str
     text: str
     created_at: str
+    client_id: str | None = None
 
 
 class ChatPage(BaseModel):
