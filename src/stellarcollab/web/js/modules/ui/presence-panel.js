@@ -72,7 +72,8 @@ export class PresencePanel {
     avatar.style.background = colourForUser(user.user_id);
 
     const details = [];
-    details.push(user.status_message ? `${user.status} — ${user.status_message}` : user.status);
+    const status = user.emoji ? `${user.emoji} ${user.status}` : user.status;
+    details.push(user.status_message ? `${status} — ${user.status_message}` : status);
     if (user.is_typing) details.push('typing…');
     const detail = el('span', { className: 'presence-detail', text: details.join(' · ') });
 
