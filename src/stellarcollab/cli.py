@@ -1,4 +1,4 @@
-"""The ``stellarcollab`` command: serve, db upgrade, bench."""
+"""The ``stellarcollab`` command: serve, db upgrade, admin, seed, bench."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from stellarcollab.config import InsecureSecretError, Settings
+from stellarcollab.seed.arguments import add_arguments as add_seed_arguments
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -58,6 +59,14 @@ def _admin(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _seed(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from stellarcollab.seed.command import run
+
+    return asyncio.run(run(Settings(), args))
+
+
 def _bench(argv: list[str]) -> int:
     from stellarcollab.bench.command import main as bench_main
 
@@ -85,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("username")
     admin.set_defaults(run=_admin)
+    seed = commands.add_parser("seed", help="create a canvas with every cell filled (bulk)")
+    add_seed_arguments(seed)
+    seed.set_defaults(run=_seed)
     commands.add_parser("bench", help="run the benchmark (stellarcollab bench --help)")
     args = parser.parse_args(argv)
     result: int = args.run(args)

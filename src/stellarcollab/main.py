@@ -8,12 +8,14 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
-from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
+from stellarcollab.api.docs_pages import install_offline_docs
+from stellarcollab.api.v1 import auth, canvases, chat, locks, regions, tiles, websockets
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.errors import DomainError
@@ -35,8 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title="StellarCollab", version=__version__, lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.runtime = runtime
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5,
+                       exclude_content_types=("text/event-stream", "image/png"))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.allowed_origins,
@@ -56,7 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             headers=getattr(exc, "headers", None))
 
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, canvases, tiles, locks, chat, websockets):
+    for module in (auth, canvases, regions, tiles, locks, chat, websockets):
         api.include_router(module.router)
 
     @api.get("/health", tags=["health"])
@@ -64,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__, **runtime.manager.stats()}
 
     app.include_router(api)
+    install_offline_docs(app)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

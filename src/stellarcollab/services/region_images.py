@@ -1,0 +1,199 @@
+"""Level-of-detail images of a canvas, cached per region and validated by ETag.
+
+Each region of REGION_CELLS x REGION_CELLS cells has a fingerprint read from the database
+(tile count, id sum, version sum, newest edit), so a change made by any process changes the
+fingerprints, and so the ETags, of exactly the images that cover the changed cell. The
+overview is composed from small region rasters; only the regions whose fingerprint moved
+are drawn again. Drawing and encoding run in worker threads, one region at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import Canvas, Tile, User
+from stellarcollab.services import canvas_tiles_render as render
+from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.errors import OutOfBounds
+
+Fingerprint = tuple[Any, ...]
+RegionId = tuple[int, int]
+EMPTY: Fingerprint = (0, 0, 0, None)
+
+
+@dataclass(frozen=True)
+class CanvasImage:
+    """An image's ETag, and its PNG unless the caller already holds that ETag."""
+
+    etag: str
+    png: bytes | None
+
+
+def make_etag(*parts: object) -> str:
+    return '"' + hashlib.sha256(repr(parts).encode()).hexdigest()[:32] + '"'
+
+
+class RegionImageService:
+    def __init__(self, db: Database, max_cached_bytes: int = 96 * 2**20,
+                 max_chunks: int = 4096) -> None:
+        self.db = db
+        self.max_cached_bytes = max_cached_bytes
+        self.max_chunks = max_chunks
+        self._pngs: OrderedDict[tuple[Any, ...], tuple[str, bytes]] = OrderedDict()
+        self._cached_bytes = 0
+        self._chunks: OrderedDict[tuple[int, RegionId, int], tuple[Fingerprint, Image.Image]] = (
+            OrderedDict()
+        )
+        self._overview_locks: dict[int, asyncio.Lock] = {}
+
+    async def region(
+        self, user: User, canvas_id: int, rx: int, ry: int, scale: int | None,
+        known_etag: str | None,
+    ) -> CanvasImage:
+        """Region (rx, ry) at ``scale`` pixels per cell (default: full size)."""
+        async with self.db.read() as session:
+            canvas = await load_canvas(session, canvas_id, user)
+            scale = scale or canvas.tile_size
+            check_region(canvas, rx, ry, scale)
+            bounds = render.region_cells(canvas.width, canvas.height, rx, ry)
+            fingerprint = await region_fingerprint(session, canvas_id, bounds)
+            etag = make_etag("region", canvas_id, canvas.tile_size, rx, ry, scale, fingerprint)
+            if etag == known_etag:
+                return CanvasImage(etag, None)
+            cached = self._cached_png(("region", canvas_id, rx, ry, scale), etag)
+            if cached is not None:
+                return CanvasImage(etag, cached)
+            cells = await cell_pixels(session, canvas_id, bounds)
+        png = await asyncio.to_thread(draw_png, bounds, canvas.tile_size, cells, scale)
+        self._store_png(("region", canvas_id, rx, ry, scale), etag, png)
+        return CanvasImage(etag, png)
+
+    async def overview(self, user: User, canvas_id: int, known_etag: str | None) -> CanvasImage:
+        async with self.db.read() as session:
+            canvas = await load_canvas(session, canvas_id, user)
+            fingerprints = await all_fingerprints(session, canvas_id)
+        scale = render.overview_scale(canvas.width, canvas.height, canvas.tile_size)
+        etag = make_etag("overview", canvas_id, canvas.width, canvas.height, canvas.tile_size,
+                         scale, sorted(fingerprints.items()))
+        if etag == known_etag:
+            return CanvasImage(etag, None)
+        lock = self._overview_locks.setdefault(canvas_id, asyncio.Lock())
+        async with lock:
+            cached = self._cached_png(("overview", canvas_id), etag)
+            if cached is not None:
+                return CanvasImage(etag, cached)
+            chunks = await self._overview_chunks(canvas, scale, fingerprints)
+            image = await asyncio.to_thread(
+                render.compose_overview, canvas.width, canvas.height, scale, chunks
+            )
+            png = await asyncio.to_thread(render.encode_png, image)
+        self._store_png(("overview", canvas_id), etag, png)
+        return CanvasImage(etag, png)
+
+    async def _overview_chunks(
+        self, canvas: Canvas, scale: int, fingerprints: dict[RegionId, Fingerprint]
+    ) -> dict[RegionId, Image.Image]:
+        """Each non-empty region drawn small, redrawn only when its fingerprint moved."""
+        chunks: dict[RegionId, Image.Image] = {}
+        for region, fingerprint in fingerprints.items():
+            key = (canvas.id, region, scale)
+            cached = self._chunks.get(key)
+            if cached is None or cached[0] != fingerprint:
+                bounds = render.region_cells(canvas.width, canvas.height, *region)
+                async with self.db.read() as session:
+                    cells = await cell_pixels(session, canvas.id, bounds)
+                chunk = await asyncio.to_thread(
+                    render.render_region, bounds, canvas.tile_size, cells, scale
+                )
+                cached = (fingerprint, chunk)
+                self._remember_chunk(key, cached)
+            self._chunks.move_to_end(key)
+            chunks[region] = cached[1]
+        return chunks
+
+    def _remember_chunk(
+        self, key: tuple[int, RegionId, int], entry: tuple[Fingerprint, Image.Image]
+    ) -> None:
+        self._chunks[key] = entry
+        while len(self._chunks) > self.max_chunks:
+            self._chunks.popitem(last=False)
+
+    def _cached_png(self, key: tuple[Any, ...], etag: str) -> bytes | None:
+        entry = self._pngs.get(key)
+        if entry is None or entry[0] != etag:
+            return None
+        self._pngs.move_to_end(key)
+        return entry[1]
+
+    def _store_png(self, key: tuple[Any, ...], etag: str, png: bytes) -> None:
+        previous = self._pngs.pop(key, None)
+        if previous is not None:
+            self._cached_bytes -= len(previous[1])
+        self._pngs[key] = (etag, png)
+        self._cached_bytes += len(png)
+        while self._cached_bytes > self.max_cached_bytes and len(self._pngs) > 1:
+            _key, (_etag, dropped) = self._pngs.popitem(last=False)
+            self._cached_bytes -= len(dropped)
+
+
+def draw_png(
+    bounds: tuple[int, int, int, int], tile_size: int, cells: list[render.CellPixels], scale: int
+) -> bytes:
+    return render.encode_png(render.render_region(bounds, tile_size, cells, scale))
+
+
+def check_region(canvas: Canvas, rx: int, ry: int, scale: int) -> None:
+    columns, rows = render.region_count(canvas.width, canvas.height)
+    if not (0 <= rx < columns and 0 <= ry < rows):
+        raise OutOfBounds(f"Region ({rx}, {ry}) is outside the canvas's {columns}x{rows} regions")
+    levels = render.scales_for(canvas.tile_size)
+    if scale not in levels:
+        raise OutOfBounds(f"scale must be one of {levels} on this canvas")
+
+
+def fingerprint_columns() -> list[Any]:
+    return [func.count(Tile.id), func.sum(Tile.id), func.sum(Tile.version),
+            func.max(Tile.updated_at)]
+
+
+async def region_fingerprint(
+    session: AsyncSession, canvas_id: int, bounds: tuple[int, int, int, int]
+) -> Fingerprint:
+    x0, y0, x1, y1 = bounds
+    row = (await session.execute(
+        select(*fingerprint_columns()).where(
+            Tile.canvas_id == canvas_id, Tile.x.between(x0, x1), Tile.y.between(y0, y1)
+        )
+    )).one()
+    return tuple(row) if row[0] else EMPTY
+
+
+async def all_fingerprints(session: AsyncSession, canvas_id: int) -> dict[RegionId, Fingerprint]:
+    """The fingerprint of every region holding at least one tile, in one grouped query."""
+    rx = (Tile.x // render.REGION_CELLS).label("rx")
+    ry = (Tile.y // render.REGION_CELLS).label("ry")
+    rows = await session.execute(
+        select(rx, ry, *fingerprint_columns()).where(Tile.canvas_id == canvas_id).group_by(rx, ry)
+    )
+    return {(int(r[0]), int(r[1])): tuple(r[2:]) for r in rows.all()}
+
+
+async def cell_pixels(
+    session: AsyncSession, canvas_id: int, bounds: tuple[int, int, int, int]
+) -> list[render.CellPixels]:
+    x0, y0, x1, y1 = bounds
+    rows = await session.execute(
+        select(Tile.x, Tile.y, Tile.pixels).where(
+            Tile.canvas_id == canvas_id, Tile.x.between(x0, x1), Tile.y.between(y0, y1)
+        )
+    )
+    return [(int(x), int(y), bytes(p)) for x, y, p in rows.all()]
