@@ -200,9 +200,15 @@ async def state_tile(page: Page, x: int, y: int) -> dict[str, Any] | None:
 
 async def wait_state_tile(page: Page, x: int, y: int, version: int = 1,
                           timeout: float = 10) -> dict[str, Any]:
+    """Wait until the page holds the tile of cell (x, y) at ``version`` or newer, asking for
+    its region's facts as the page does when the cell is pointed at."""
     await page.wait_for_function(
-        "([key, version]) => (window.stellar.state.tiles.get(key)?.version ?? 0) >= version",
-        arg=[f"{x},{y}", version], timeout=ms(timeout))
+        """([x, y, version]) => {
+          const stellar = window.stellar;
+          stellar.canvasManager.ensureRegionFacts(x, y).catch(() => {});
+          return (stellar.state.tiles.get(`${x},${y}`)?.version ?? 0) >= version;
+        }""",
+        arg=[x, y, version], timeout=ms(timeout))
     tile = await state_tile(page, x, y)
     assert tile is not None
     return tile

@@ -46,14 +46,27 @@ def region_cells(width: int, height: int, rx: int, ry: int) -> tuple[int, int, i
 def render_region(
     bounds: tuple[int, int, int, int], tile_size: int, cells: list[CellPixels], scale: int
 ) -> Image.Image:
-    """The region's cells at ``scale`` pixels per cell (box-averaged below full size)."""
+    """The region's cells at ``scale`` pixels per cell (box-averaged below full size).
+
+    Each row of cells is stacked into one tall strip (tiles are stored row by row, so their
+    bytes simply follow each other), reduced in one call, then its tiles are laid side by
+    side by re-slicing rows: no per-tile image objects."""
     x0, y0, x1, y1 = bounds
-    full = Image.new("RGBA", ((x1 - x0 + 1) * tile_size, (y1 - y0 + 1) * tile_size), TRANSPARENT)
+    columns, rows = x1 - x0 + 1, y1 - y0 + 1
+    blank = bytes(tile_size * tile_size * 4)
+    grid: list[list[bytes]] = [[blank] * columns for _ in range(rows)]
     for x, y, pixels in cells:
-        tile = Image.frombytes("RGBA", (tile_size, tile_size), pixels)
-        full.paste(tile, ((x - x0) * tile_size, (y - y0) * tile_size))
+        grid[y - y0][x - x0] = pixels
     factor = tile_size // scale
-    return full.reduce(factor) if factor > 1 else full
+    row_bytes = scale * 4
+    out: list[bytes] = []
+    for tiles in grid:
+        strip = Image.frombytes("RGBA", (tile_size, tile_size * columns), b"".join(tiles))
+        data = (strip.reduce(factor) if factor > 1 else strip).tobytes()
+        for line in range(scale):
+            out.extend(data[(i * scale + line) * row_bytes:(i * scale + line + 1) * row_bytes]
+                       for i in range(columns))
+    return Image.frombytes("RGBA", (columns * scale, rows * scale), b"".join(out))
 
 
 def compose_overview(

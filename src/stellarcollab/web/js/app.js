@@ -5,7 +5,10 @@
  *
  * Hooks for browser tests (kept stable):
  *   window.eventManager                 the EventManager (as in the WebSocket guide)
- *   window.stellar = {eventManager, webSocketManager, api, state}
+ *   window.stellar = {eventManager, webSocketManager, api, state, images, renderer}
+ *     images                            the CanvasImageManager (overview, region images)
+ *     canvasManager                     the CanvasManager (ensureRegionFacts(x, y) loads a region's tile facts)
+ *     renderer                          the CanvasRenderer (renderer.viewport: scale, offsets)
  *     state.canvasId                    id of the open canvas, or null
  *     state.tiles                       Map "x,y" -> tile {id, x, y, pixels, version, like_count, creator_username, ...}
  *     state.highlights / highlightedTiles  active tile highlights / their "x,y" keys
@@ -28,6 +31,7 @@ import { EVENTS } from './modules/core/events.js';
 import { listUsers, lockAt } from './modules/core/presence-state.js';
 import { describeTileConflict } from './modules/core/tile-conflict.js';
 import { AuthManager } from './modules/managers/auth-manager.js';
+import { CanvasImageManager } from './modules/managers/canvas-image-manager.js';
 import { CanvasManager } from './modules/managers/canvas-manager.js';
 import { ChatManager } from './modules/managers/chat-manager.js';
 import { PresenceManager } from './modules/managers/presence-manager.js';
@@ -70,6 +74,7 @@ const webSocketManager = new WebSocketManager({
   refreshToken: () => auth.tryRefresh(),
 });
 const canvasManager = new CanvasManager({ eventManager, api });
+const canvasImages = new CanvasImageManager({ eventManager, api, decode: (blob) => createImageBitmap(blob) });
 const chatManager = new ChatManager({ eventManager, api });
 const presenceManager = new PresenceManager({ eventManager });
 
@@ -115,6 +120,8 @@ const state = {
   },
 };
 /** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state };
+/** @type {any} */ (window).stellar.images = canvasImages;
+/** @type {any} */ (window).stellar.canvasManager = canvasManager;
 
 // --- views ------------------------------------------------------------------------
 
@@ -144,25 +151,37 @@ const renderer = new CanvasRenderer({
   getState: () => ({
     canvas: canvasManager.canvas,
     tiles: canvasManager.tiles,
+    cleared: canvasManager.cleared,
+    images: canvasImages,
+    factsLoaded: (x, y) => canvasManager.factsLoaded(x, y),
     highlights: canvasManager.highlights,
     locks: presenceManager.state.locks,
     selfId: selfId(),
   }),
-  onSelect: (cell) => tileInfo.show(cell),
-  onActivate: (cell) => openEditor(cell.x, cell.y),
+  onSelect: (cell) => {
+    tileInfo.show(cell);
+    if (cell) void loadCell(cell.x, cell.y);
+  },
+  onHover: (cell) => {
+    if (cell) void canvasManager.ensureRegionFacts(cell.x, cell.y).catch(() => {});
+  },
+  onActivate: (cell) => void openEditor(cell.x, cell.y),
 });
+
+/** @type {any} */ (window).stellar.renderer = renderer;
 
 const tileInfo = new TileInfoPanel({
   getContext: () => ({
     canvas: canvasManager.canvas,
     tiles: canvasManager.tiles,
+    factsLoaded: (x, y) => canvasManager.factsLoaded(x, y),
     locks: presenceManager.state.locks,
     selfId: selfId(),
   }),
   onLike: async (x, y) => {
     await canvasManager.toggleLike(x, y);
   },
-  onEdit: (x, y) => openEditor(x, y),
+  onEdit: (x, y) => void openEditor(x, y),
   onMention: (x, y) => {
     selectTab('chat');
     chatPanel.insert(`@${x},${y} `);
@@ -207,11 +226,17 @@ eventManager.on(EVENTS.TILE_CHANGED, ({ x, y, cause }) => {
   }
 });
 eventManager.on(EVENTS.TILES_RESET, () => {
+  canvasImages.markStale();
   renderer.invalidateAll();
   tileInfo.render();
   byId('canvas-loading').hidden = true;
 });
 eventManager.on(EVENTS.HIGHLIGHTS_CHANGED, () => renderer.scheduleDraw());
+eventManager.on(EVENTS.IMAGES_CHANGED, () => renderer.scheduleDraw());
+eventManager.on(EVENTS.REGION_FACTS_LOADED, () => {
+  tileInfo.render();
+  renderer.refreshHover();
+});
 eventManager.on(EVENTS.PRESENCE_CHANGED, () => {
   renderer.scheduleDraw();
   tileInfo.render();
@@ -368,6 +393,7 @@ async function enterCanvas(canvasId) {
     return;
   }
   if (generation !== canvasGeneration) return;
+  canvasImages.open(canvasId);
   renderer.reset();
   void chatManager.open(canvas, selfId()).catch((error) => chatPanel.showError(error?.detail ?? 'Could not load the chat.'));
   void webSocketManager.connect(canvasId);
@@ -390,6 +416,7 @@ function leaveCanvas() {
   presenceManager.reset();
   chatManager.close();
   canvasManager.close();
+  canvasImages.close();
   renderer.reset();
   tileInfo.show(null);
   byId('header-canvas').hidden = true;
@@ -440,11 +467,34 @@ function showTile(x, y) {
   canvasManager.addHighlight({ tile_x: x, tile_y: y, duration: 1500, highlight_type: 'focus' });
 }
 
-/** @param {number} x @param {number} y */
-function openEditor(x, y) {
+/**
+ * The selected cell's facts (its region's) and its pixels, for the tile card.
+ * @param {number} x @param {number} y
+ */
+async function loadCell(x, y) {
+  try {
+    await Promise.all([canvasManager.ensureRegionFacts(x, y), canvasManager.refreshCell(x, y)]);
+  } catch {
+    // The card keeps what it has; the next selection asks again.
+  }
+}
+
+/**
+ * Opens the editor on cell (x, y) with its current pixels and version, fetched first so the
+ * edit starts from what the server holds now.
+ * @param {number} x @param {number} y
+ */
+async function openEditor(x, y) {
   const canvas = canvasManager.canvas;
   if (!canvas) return;
-  const tile = canvasManager.tiles.get(x, y);
+  let tile;
+  try {
+    tile = await canvasManager.refreshCell(x, y);
+  } catch (error) {
+    notifier.show(error instanceof ApiError ? error.detail : 'Could not load the tile.', { kind: 'error' });
+    return;
+  }
+  if (canvasManager.canvas !== canvas) return;
   const me = selfId();
   if (canvas.collaboration_mode === 'owner' && tile && tile.creator_id !== me) {
     notifier.show("Only the tile's creator can edit it on this canvas.", { kind: 'error' });
