@@ -41,6 +41,7 @@ import { CanvasListView } from './modules/ui/canvas-list-view.js';
 import { CanvasRenderer } from './modules/ui/canvas-renderer.js';
 import { ChatPanel } from './modules/ui/chat-panel.js';
 import { ConnectionIndicator } from './modules/ui/connection-indicator.js';
+import { FirstVisitHint } from './modules/ui/first-visit-hint.js';
 import { byId } from './modules/ui/dom.js';
 import { Notifier } from './modules/ui/notifier.js';
 import { PresencePanel } from './modules/ui/presence-panel.js';
@@ -194,6 +195,7 @@ const chatPanel = new ChatPanel({
   chat: chatManager,
   getSelfId: selfId,
   onMention: (x, y) => showTile(x, y),
+  getCanvasSize: () => canvasManager.canvas,
 });
 
 const presencePanel = new PresencePanel({ eventManager, presence: presenceManager, onShowTile: (x, y) => showTile(x, y) });
@@ -241,6 +243,7 @@ eventManager.on(EVENTS.PRESENCE_CHANGED, () => {
   renderer.scheduleDraw();
   tileInfo.render();
 });
+const firstVisitHint = new FirstVisitHint({ eventManager, element: byId('canvas-hint') });
 eventManager.on(EVENTS.CANVAS_LOADED, ({ canvas }) => {
   byId('canvas-title').textContent = canvas.name;
   document.title = `${canvas.name} · StellarCollab`;
@@ -412,6 +415,7 @@ function leaveCanvas() {
   canvasGeneration += 1;
   openCanvasId = null;
   if (editor.isOpen) editor.close();
+  firstVisitHint.hide();
   webSocketManager.disconnect();
   presenceManager.reset();
   chatManager.close();
@@ -503,12 +507,14 @@ async function openEditor(x, y) {
   if (editor.isOpen) editor.close();
   editing = { x, y, base: tile ? { tileId: tile.id, version: tile.version } : null };
   presenceManager.startEditing(x, y);
+  const othersTile = tile && me !== null && tile.creator_id !== me;
   editor.open({
     x,
     y,
     tileSize: canvas.tile_size,
     pixels: tile?.pixels ?? null,
     title: tile ? `Edit tile (${x}, ${y})` : `New tile (${x}, ${y})`,
+    ownerNote: othersTile ? `This tile was drawn by ${tile.creator_username ?? 'someone else'}: saving replaces their drawing.` : null,
   });
   const lock = lockAt(presenceManager.state, x, y);
   if (lock && lock.user_id !== me) {

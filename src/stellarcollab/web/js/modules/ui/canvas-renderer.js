@@ -61,6 +61,8 @@ export class CanvasRenderer {
     this.showGrid = true;
     this._frame = 0;
     this._needsFit = true;
+    /** Whether the view is as fit() left it (no pan or zoom since): kept fitted on resize. */
+    this._fitted = false;
     /** @type {Map<number, {x: number, y: number}>} */
     this._pointers = new Map();
     /** @type {{startX: number, startY: number, lastX: number, lastY: number, moved: boolean} | null} */
@@ -114,11 +116,13 @@ export class CanvasRenderer {
       24,
     );
     this._needsFit = false;
+    this._fitted = true;
     this.scheduleDraw();
   }
 
   /** @param {number} factor */
   zoomBy(factor) {
+    this._fitted = false;
     this.viewport.zoomAt(this._size.width / 2, this._size.height / 2, factor);
     this.scheduleDraw();
   }
@@ -134,6 +138,7 @@ export class CanvasRenderer {
     const ts = canvas.tile_size;
     const minCellPx = Math.min(96, Math.min(this._size.width, this._size.height) / 4);
     if (this.viewport.scale * ts < minCellPx) this.viewport.scale = Math.min(this.viewport.maxScale, minCellPx / ts);
+    this._fitted = false;
     this.viewport.centerOn((x + 0.5) * ts, (y + 0.5) * ts, this._size.width, this._size.height);
     this.select({ x, y });
   }
@@ -155,10 +160,14 @@ export class CanvasRenderer {
   _resize() {
     const rect = this._element.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
+    const before = this._size;
     this._size = { width: rect.width, height: rect.height };
     this._element.width = Math.max(1, Math.round(rect.width * dpr));
     this._element.height = Math.max(1, Math.round(rect.height * dpr));
-    if (this._needsFit) this.fit();
+    // The view shrinks or grows (a phone's tile card, a rotated screen): a fitted canvas stays
+    // fitted; otherwise what was in the middle stays in the middle.
+    if (this._needsFit || this._fitted) this.fit();
+    else this.viewport.panBy((rect.width - before.width) / 2, (rect.height - before.height) / 2);
     this.scheduleDraw();
   }
 
@@ -388,6 +397,7 @@ export class CanvasRenderer {
   /** @param {WheelEvent} event */
   _onWheel(event) {
     event.preventDefault();
+    this._fitted = false;
     const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? this._size.height : 1;
     const delta = event.deltaY * unit;
     if (event.ctrlKey || !event.shiftKey) {
@@ -422,6 +432,7 @@ export class CanvasRenderer {
     if (this._pinch && this._pointers.size >= 2) {
       const next = this._pinchGeometry();
       if (next && this._pinch.distance > 0) {
+        this._fitted = false;
         this.viewport.panBy(next.midX - this._pinch.midX, next.midY - this._pinch.midY);
         this.viewport.zoomAt(next.midX, next.midY, next.distance / this._pinch.distance);
         this._pinch = next;
@@ -437,6 +448,7 @@ export class CanvasRenderer {
       this._setHover(null, null);
     }
     if (drag.moved) {
+      this._fitted = false;
       this.viewport.panBy(event.offsetX - drag.lastX, event.offsetY - drag.lastY);
       this.scheduleDraw();
     }
@@ -481,11 +493,15 @@ export class CanvasRenderer {
       case 'ArrowRight':
       case 'ArrowUp':
       case 'ArrowDown':
-        if (event.shiftKey) this._moveSelection(event.key, canvas);
-        else this.viewport.panBy(
-          event.key === 'ArrowLeft' ? KEY_PAN : event.key === 'ArrowRight' ? -KEY_PAN : 0,
-          event.key === 'ArrowUp' ? KEY_PAN : event.key === 'ArrowDown' ? -KEY_PAN : 0,
-        );
+        if (event.shiftKey) {
+          this._moveSelection(event.key, canvas);
+        } else {
+          this._fitted = false;
+          this.viewport.panBy(
+            event.key === 'ArrowLeft' ? KEY_PAN : event.key === 'ArrowRight' ? -KEY_PAN : 0,
+            event.key === 'ArrowUp' ? KEY_PAN : event.key === 'ArrowDown' ? -KEY_PAN : 0,
+          );
+        }
         break;
       case '+':
       case '=':

@@ -90,8 +90,10 @@ export class TileInfoPanel {
 
     const ownerOnly = canvas.collaboration_mode === 'owner' && tile !== null && !mine;
     this._edit.textContent = tile ? 'Edit' : 'Create tile';
-    this._edit.disabled = ownerOnly;
-    this._edit.title = ownerOnly ? "Only the tile's creator can edit it on this canvas" : '';
+    this._edit.disabled = ownerOnly || Boolean(lockedByOther);
+    this._edit.title = ownerOnly
+      ? "Only the tile's creator can edit it on this canvas"
+      : lockedByOther ? `${lock.display_name} is editing this cell` : '';
 
     this._drawPreview(tile, canvas.tile_size);
   }
