@@ -29,6 +29,7 @@ from stellarcollab.services.chat import ChatService
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.presence import PresenceRecorder
+from stellarcollab.services.region_chunk_store import ChunkStore
 from stellarcollab.services.region_images import RegionImageService
 from stellarcollab.services.region_tiles import RegionTileService
 from stellarcollab.services.tiles import TileService
@@ -64,7 +65,9 @@ class Runtime:
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
         self.images = CanvasImageService(self.db)
-        self.region_images = RegionImageService(self.db)
+        self.region_images = RegionImageService(
+            self.db, ChunkStore(settings.data_dir / "cache" / "regions")
+        )
         self.region_tiles = RegionTileService(self.db)
         self.admission = SocketAdmission(self.db, self.tokens)
         self.presence_records = PresenceRecorder(self.db)

@@ -146,7 +146,8 @@ async def test_a_full_256_canvas_opens_fast_pans_smoothly_and_stays_live(
     browser: Browser, big_server: ServerProcess, owner_token: dict[str, Any]
 ) -> None:
     base = big_server.base_url
-    # The first visit after the server started draws the overview (every region once).
+    # The first visit after the server started: the overview is composed from the region
+    # rasters the seed command left in the cache.
     cold_page, _cdp, cold_log = await signed_in_page(browser, base, owner_token)
     cold_ms = await open_and_time(cold_page, base)
     await cold_page.context.close()
@@ -157,6 +158,7 @@ async def test_a_full_256_canvas_opens_fast_pans_smoothly_and_stays_live(
     print(f"\nwhole picture: first visit {cold_ms:.0f} ms ({cold_log.total / 1e6:.2f} MB),"
           f" next visit {shown_ms:.0f} ms ({opened_bytes / 1e6:.2f} MB,"
           f" {len(log.sizes)} requests)")
+    assert cold_ms <= scaled(2000), cold_ms
     assert shown_ms <= scaled(2000), shown_ms
     assert opened_bytes <= 5_000_000, opened_bytes
     assert log.count("/tiles") == 0, "no tile JSON for the whole canvas"
@@ -181,7 +183,7 @@ async def test_a_full_256_canvas_opens_fast_pans_smoothly_and_stays_live(
     regions = log.count("/regions/")
     print(f"pan and zoom: {fps:.1f} fps, longest frame {longest:.0f} ms,"
           f" {regions} region images, {log.total / 1e6:.2f} MB in all")
-    assert fps >= 50, (fps, longest)
+    assert fps >= 50 / scaled(1), (fps, longest)
     assert regions > 0, "zoomed in: full-resolution regions are fetched"
 
     # Back to the whole canvas; someone else redraws cell (128, 128).

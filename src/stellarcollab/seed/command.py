@@ -2,6 +2,8 @@
 
 It creates (or reuses) the owner account and a new canvas, then inserts all its tiles in
 large batches, bypassing the API: a 256x256 canvas takes seconds, not hours of requests.
+Last it draws the canvas's overview rasters into the data directory's cache, as the server
+would on the first visit.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, Tile, User
 from stellarcollab.db.types import utcnow
 from stellarcollab.seed.picture import palette_picture, tiles_of
+from stellarcollab.services.region_chunk_store import ChunkStore
+from stellarcollab.services.region_images import RegionImageService
 
 BATCH = 2048
 
@@ -82,7 +86,11 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         canvas_id, count = await seed_canvas(db, hasher, args)
+        seeded = time.perf_counter()
+        images = RegionImageService(db, ChunkStore(settings.data_dir / "cache" / "regions"))
+        regions = await images.warm_overview(canvas_id)
     finally:
         await db.dispose()
-    print(f"canvas {canvas_id}: {count} tiles in {time.perf_counter() - started:.1f} s")
+    print(f"canvas {canvas_id}: {count} tiles in {seeded - started:.1f} s,"
+          f" overview of {regions} regions drawn in {time.perf_counter() - seeded:.1f} s")
     return 0

@@ -4,7 +4,8 @@ Each region of REGION_CELLS x REGION_CELLS cells has a fingerprint read from the
 (tile count, id sum, version sum, newest edit), so a change made by any process changes the
 fingerprints, and so the ETags, of exactly the images that cover the changed cell. The
 overview is composed from small region rasters; only the regions whose fingerprint moved
-are drawn again. Drawing and encoding run in worker threads, one region at a time.
+are drawn again, and the small rasters are also kept on disk (ChunkStore) for restarts.
+Drawing and encoding run in worker threads, one region at a time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from stellarcollab.db.models import Canvas, Tile, User
 from stellarcollab.services import canvas_tiles_render as render
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import OutOfBounds
+from stellarcollab.services.region_chunk_store import ChunkStore
 
 Fingerprint = tuple[Any, ...]
 RegionId = tuple[int, int]
@@ -43,9 +45,10 @@ def make_etag(*parts: object) -> str:
 
 
 class RegionImageService:
-    def __init__(self, db: Database, max_cached_bytes: int = 96 * 2**20,
-                 max_chunks: int = 4096) -> None:
+    def __init__(self, db: Database, chunk_store: ChunkStore | None = None,
+                 max_cached_bytes: int = 96 * 2**20, max_chunks: int = 4096) -> None:
         self.db = db
+        self.chunk_store = chunk_store or ChunkStore(None)
         self.max_cached_bytes = max_cached_bytes
         self.max_chunks = max_chunks
         self._pngs: OrderedDict[tuple[Any, ...], tuple[str, bytes]] = OrderedDict()
@@ -99,26 +102,55 @@ class RegionImageService:
         self._store_png(("overview", canvas_id), etag, png)
         return CanvasImage(etag, png)
 
+    async def warm_overview(self, canvas_id: int) -> int:
+        """Draws and stores the overview rasters of every region of a canvas (after a bulk
+        load, so the first visitor does not wait for them); returns the number of regions."""
+        async with self.db.read() as session:
+            canvas = await session.get(Canvas, canvas_id)
+            if canvas is None:
+                return 0
+            fingerprints = await all_fingerprints(session, canvas_id)
+        scale = render.overview_scale(canvas.width, canvas.height, canvas.tile_size)
+        return len(await self._overview_chunks(canvas, scale, fingerprints))
+
     async def _overview_chunks(
         self, canvas: Canvas, scale: int, fingerprints: dict[RegionId, Fingerprint]
     ) -> dict[RegionId, Image.Image]:
-        """Each non-empty region drawn small, redrawn only when its fingerprint moved."""
+        """Each non-empty region drawn small: from memory, else from the chunk store, else
+        drawn from its tiles (and kept in both) — only regions whose fingerprint moved."""
         chunks: dict[RegionId, Image.Image] = {}
+        missing: dict[RegionId, str] = {}
         for region, fingerprint in fingerprints.items():
-            key = (canvas.id, region, scale)
-            cached = self._chunks.get(key)
-            if cached is None or cached[0] != fingerprint:
-                bounds = render.region_cells(canvas.width, canvas.height, *region)
-                async with self.db.read() as session:
-                    cells = await cell_pixels(session, canvas.id, bounds)
-                chunk = await asyncio.to_thread(
-                    render.render_region, bounds, canvas.tile_size, cells, scale
-                )
-                cached = (fingerprint, chunk)
-                self._remember_chunk(key, cached)
-            self._chunks.move_to_end(key)
-            chunks[region] = cached[1]
+            cached = self._chunks.get((canvas.id, region, scale))
+            if cached is not None and cached[0] == fingerprint:
+                self._chunks.move_to_end((canvas.id, region, scale))
+                chunks[region] = cached[1]
+            else:
+                missing[region] = make_etag(fingerprint).strip('"')
+        if missing:
+            stored = await asyncio.to_thread(self.chunk_store.load_many, canvas.id, scale, missing)
+            for region, chunk in stored.items():
+                self._remember_chunk((canvas.id, region, scale), (fingerprints[region], chunk))
+                chunks[region] = chunk
+        for region, digest in missing.items():
+            if region in chunks:
+                continue
+            bounds = render.region_cells(canvas.width, canvas.height, *region)
+            async with self.db.read() as session:
+                cells = await cell_pixels(session, canvas.id, bounds)
+            chunk = await asyncio.to_thread(self._draw_chunk, canvas, region, scale, digest,
+                                            bounds, cells)
+            self._remember_chunk((canvas.id, region, scale), (fingerprints[region], chunk))
+            chunks[region] = chunk
         return chunks
+
+    def _draw_chunk(
+        self, canvas: Canvas, region: RegionId, scale: int, digest: str,
+        bounds: tuple[int, int, int, int], cells: list[render.CellPixels],
+    ) -> Image.Image:
+        chunk = render.render_region(bounds, canvas.tile_size, cells, scale)
+        self.chunk_store.save(canvas.id, region, scale, digest, chunk)
+        return chunk
 
     def _remember_chunk(
         self, key: tuple[int, RegionId, int], entry: tuple[Fingerprint, Image.Image]
