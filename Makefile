@@ -30,8 +30,7 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 run: install
-	$(VENV)/bin/stellarcollab db upgrade
-	$(VENV)/bin/stellarcollab serve --host $(HOST) --port $(PORT) --no-migrate
+	$(VENV)/bin/stellarcollab serve --host $(HOST) --port $(PORT)
 
 system-deps:
 	./scripts/ensure-system-deps.sh
