@@ -27,7 +27,10 @@ pytestmark = pytest.mark.browser
 
 SIDE = 256
 OWNER, PASSWORD = "seed", "seed-password"
-GREEN = (0, 230, 118, 255)
+# Three redraws of one cell, each a colour the picture does not have (checked by channel).
+COLOURS = [((0, 230, 118, 255), "r < 20 && g > 200 && b > 100 && b < 140"),
+           ((0, 120, 255, 255), "r < 20 && g > 100 && g < 140 && b > 230"),
+           ((0, 230, 118, 255), "r < 20 && g > 200 && b > 100 && b < 140")]
 
 # Every point of a 7x7 grid across the canvas shows the picture (not the white page).
 PICTURE_SHOWN_JS = """() => {
@@ -192,39 +195,47 @@ async def test_a_full_256_canvas_opens_fast_pans_smoothly_and_stays_live(
         "/api/v1/canvases/1/regions/8/8/tiles",
         headers={"Authorization": f"Bearer {owner_token['access_token']}"})).json()["tiles"][0]
     assert (tile["x"], tile["y"]) == (128, 128)
-    latency = await other_user_draws(page, base, tile["id"])
-    print(f"another person's tile shown after {latency:.0f} ms")
-    assert latency <= scaled(250), latency
+    latencies = await other_user_draws(page, base, tile["id"])
+    median = sorted(latencies)[1]
+    print("another person's tile shown after " + ", ".join(f"{v:.0f}" for v in latencies)
+          + f" ms (median {median:.0f} ms)")
+    assert median <= scaled(250), latencies
 
 
-async def other_user_draws(page: Page, base: str, tile_id: int) -> float:
-    """Ms from another account's PUT being sent to the page showing the new colour."""
+async def other_user_draws(page: Page, base: str, tile_id: int) -> list[float]:
+    """Ms from another account's PUT being sent to the page showing the new colour, for
+    each of COLOURS in turn."""
     async with httpx.AsyncClient(base_url=base, timeout=scaled(30)) as client:
         response = await client.post("/api/v1/auth/register", json={
             "username": "painter", "email": "painter@example.com",
             "password": "correct-horse-battery"})
         assert response.status_code == 201, response.text
-        token = response.json()["access_token"]
-        await page.evaluate("""() => {
-          window.__seen = null;
-          const element = document.getElementById('canvas-view');
-          const watch = () => {
-            const view = window.stellar.renderer.viewport;
-            const ts = window.stellar.state.canvas.tile_size;
-            const dpr = window.devicePixelRatio || 1;
-            const x = ((128.5 * ts) * view.scale + view.offsetX) * dpr;
-            const y = ((128.5 * ts) * view.scale + view.offsetY) * dpr;
-            const [r, g, b] = element.getContext('2d').getImageData(x, y, 1, 1).data;
-            if (r < 20 && g > 200 && b > 100 && b < 140) window.__seen = Date.now();
-            else requestAnimationFrame(watch);
-          };
-          requestAnimationFrame(watch);
-        }""")
-        sent = time.time() * 1000
-        response = await client.put(f"/api/v1/tiles/{tile_id}",
-                                    json={"pixels": rgba_tile(32, GREEN)},
-                                    headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 200, response.text
-        await page.wait_for_function("() => window.__seen !== null", timeout=ms(10))
-        seen: float = await page.evaluate("() => window.__seen")
-        return seen - sent
+        headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        latencies = []
+        for rgba, shown in COLOURS:
+            await page.evaluate(WATCH_CELL_JS.replace("SHOWN", shown))
+            sent = time.time() * 1000
+            response = await client.put(f"/api/v1/tiles/{tile_id}",
+                                        json={"pixels": rgba_tile(32, rgba)}, headers=headers)
+            assert response.status_code == 200, response.text
+            await page.wait_for_function("() => window.__seen !== null", timeout=ms(10))
+            latencies.append(await page.evaluate("() => window.__seen") - sent)
+        return latencies
+
+
+# Watches the middle of cell (128, 128) on every frame until its colour satisfies SHOWN.
+WATCH_CELL_JS = """() => {
+  window.__seen = null;
+  const element = document.getElementById('canvas-view');
+  const watch = () => {
+    const view = window.stellar.renderer.viewport;
+    const ts = window.stellar.state.canvas.tile_size;
+    const dpr = window.devicePixelRatio || 1;
+    const x = ((128.5 * ts) * view.scale + view.offsetX) * dpr;
+    const y = ((128.5 * ts) * view.scale + view.offsetY) * dpr;
+    const [r, g, b] = element.getContext('2d').getImageData(x, y, 1, 1).data;
+    if (SHOWN) window.__seen = Date.now();
+    else requestAnimationFrame(watch);
+  };
+  requestAnimationFrame(watch);
+}"""

@@ -30,19 +30,20 @@ function setup() {
   return { images, fetched, changes: () => changes };
 }
 
-test('nothing is fetched before the first join, then the overview', async () => {
+test('the overview is fetched on open, and once more after the join (after the first)', async () => {
   const { images, fetched, changes } = setup();
+  images.requestOverview();
+  await flushAsync();
+  assert.deepEqual(fetched, [], 'nothing before a canvas is open');
   images.open(3);
   images.requestOverview();
-  images.requestRegions([{ rx: 0, ry: 0 }], 8);
-  await flushAsync();
-  assert.deepEqual(fetched, []);
   images.markStale();
   images.requestOverview();
+  assert.deepEqual(fetched, ['overview 3'], 'the refetch waits for the first answer');
   await flushAsync();
-  assert.deepEqual(fetched, ['overview 3']);
-  assert.equal(images.overview?.bitmap.name, 'overview 1');
-  assert.equal(changes(), 1);
+  assert.deepEqual(fetched, ['overview 3', 'overview 3']);
+  assert.equal(images.overview?.bitmap.name, 'overview 2');
+  assert.equal(changes(), 2);
 });
 
 test('regions load once per level; another level stands in meanwhile', async () => {
@@ -52,10 +53,11 @@ test('regions load once per level; another level stands in meanwhile', async () 
   images.requestRegions([{ rx: 1, ry: 2 }, { rx: 2, ry: 2 }], 16);
   images.requestRegions([{ rx: 1, ry: 2 }], 16);
   await flushAsync();
-  assert.deepEqual(fetched.slice(1), ['region 1,2@16', 'region 2,2@16']);
+  const regions = () => fetched.filter((f) => f.startsWith('region'));
+  assert.deepEqual(regions(), ['region 1,2@16', 'region 2,2@16']);
   images.requestRegions([{ rx: 1, ry: 2 }], 16);
   await flushAsync();
-  assert.equal(fetched.length, 3, 'a region held for this join is not asked again');
+  assert.equal(regions().length, 2, 'a region held for this join is not asked again');
   assert.equal(images.region(1, 2, 8)?.bitmap.name, 'region 1,2@16', 'a finer level stands in');
   assert.equal(images.region(1, 2, 32), null);
 });
@@ -70,7 +72,7 @@ test('after a rejoin held images stay drawn until their fresh copy arrives', asy
   assert.equal(images.region(0, 0, 8)?.bitmap.name, 'region 0,0@8');
   images.requestRegions([{ rx: 0, ry: 0 }], 8);
   await flushAsync();
-  assert.deepEqual(fetched, ['overview 3', 'region 0,0@8', 'overview 3', 'region 0,0@8']);
+  assert.deepEqual(fetched.filter((f) => f.startsWith('region')), ['region 0,0@8', 'region 0,0@8']);
 });
 
 test('closing drops everything and late answers are ignored', async () => {

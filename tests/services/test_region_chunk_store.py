@@ -29,3 +29,11 @@ def test_damaged_files_and_no_directory(tmp_path: Path) -> None:
     memory_only = ChunkStore(None)
     memory_only.save(1, (0, 0), 2, "d", Image.new("RGBA", (2, 2)))
     assert memory_only.load(1, (0, 0), 2, "d") is None
+
+
+def test_overview_png_kept_for_its_digest(tmp_path: Path) -> None:
+    store = ChunkStore(tmp_path)
+    store.save_overview(3, "d1", b"\x89PNG-bytes")
+    assert store.load_overview(3, "d1") == b"\x89PNG-bytes"
+    assert store.load_overview(3, "d2") is None
+    assert ChunkStore(None).load_overview(3, "d1") is None

@@ -51,14 +51,33 @@ class ChunkStore:
 
     def save(self, canvas_id: int, region: RegionId, scale: int, digest: str,
              image: Image.Image) -> None:
-        path = self._path(canvas_id, region, scale)
+        header = f"{digest} {image.width} {image.height}\n".encode("ascii")
+        self._write(self._path(canvas_id, region, scale), header + image.tobytes())
+
+    def load_overview(self, canvas_id: int, digest: str) -> bytes | None:
+        """The encoded overview PNG drawn from the state named by ``digest``."""
+        if self.directory is None:
+            return None
+        try:
+            data = (self.directory / str(canvas_id) / "overview.png").read_bytes()
+        except OSError:
+            return None
+        header, _, png = data.partition(b"\n")
+        return png if header == digest.encode("ascii") else None
+
+    def save_overview(self, canvas_id: int, digest: str, png: bytes) -> None:
+        if self.directory is not None:
+            path = self.directory / str(canvas_id) / "overview.png"
+            self._write(path, digest.encode("ascii") + b"\n" + png)
+
+    @staticmethod
+    def _write(path: Path | None, data: bytes) -> None:
         if path is None:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            header = f"{digest} {image.width} {image.height}\n".encode("ascii")
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as out:
-                out.write(header + image.tobytes())
+                out.write(data)
             os.replace(out.name, path)
         except OSError:
             return  # a cache: failing to keep it only costs a redraw later

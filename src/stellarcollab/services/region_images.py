@@ -84,23 +84,35 @@ class RegionImageService:
         async with self.db.read() as session:
             canvas = await load_canvas(session, canvas_id, user)
             fingerprints = await all_fingerprints(session, canvas_id)
+        return await self._overview(canvas, fingerprints, known_etag)
+
+    async def _overview(
+        self, canvas: Canvas, fingerprints: dict[RegionId, Fingerprint], known_etag: str | None
+    ) -> CanvasImage:
         scale = render.overview_scale(canvas.width, canvas.height, canvas.tile_size)
-        etag = make_etag("overview", canvas_id, canvas.width, canvas.height, canvas.tile_size,
+        etag = make_etag("overview", canvas.id, canvas.width, canvas.height, canvas.tile_size,
                          scale, sorted(fingerprints.items()))
         if etag == known_etag:
             return CanvasImage(etag, None)
-        lock = self._overview_locks.setdefault(canvas_id, asyncio.Lock())
+        lock = self._overview_locks.setdefault(canvas.id, asyncio.Lock())
         async with lock:
-            cached = self._cached_png(("overview", canvas_id), etag)
-            if cached is not None:
-                return CanvasImage(etag, cached)
-            chunks = await self._overview_chunks(canvas, scale, fingerprints)
-            image = await asyncio.to_thread(
-                render.compose_overview, canvas.width, canvas.height, scale, chunks
-            )
-            png = await asyncio.to_thread(render.encode_png, image)
-        self._store_png(("overview", canvas_id), etag, png)
+            png = self._cached_png(("overview", canvas.id), etag)
+            if png is None:
+                png = await asyncio.to_thread(self.chunk_store.load_overview, canvas.id,
+                                              etag.strip('"'))
+            if png is None:
+                chunks = await self._overview_chunks(canvas, scale, fingerprints)
+                png = await asyncio.to_thread(self._encode_overview, canvas, scale, chunks,
+                                              etag.strip('"'))
+            self._store_png(("overview", canvas.id), etag, png)
         return CanvasImage(etag, png)
+
+    def _encode_overview(self, canvas: Canvas, scale: int,
+                         chunks: dict[RegionId, Image.Image], digest: str) -> bytes:
+        image = render.compose_overview(canvas.width, canvas.height, scale, chunks)
+        png = render.encode_png(image)
+        self.chunk_store.save_overview(canvas.id, digest, png)
+        return png
 
     async def warm_overview(self, canvas_id: int) -> int:
         """Draws and stores the overview rasters of every region of a canvas (after a bulk
@@ -110,8 +122,8 @@ class RegionImageService:
             if canvas is None:
                 return 0
             fingerprints = await all_fingerprints(session, canvas_id)
-        scale = render.overview_scale(canvas.width, canvas.height, canvas.tile_size)
-        return len(await self._overview_chunks(canvas, scale, fingerprints))
+        await self._overview(canvas, fingerprints, None)
+        return len(fingerprints)
 
     async def _overview_chunks(
         self, canvas: Canvas, scale: int, fingerprints: dict[RegionId, Fingerprint]

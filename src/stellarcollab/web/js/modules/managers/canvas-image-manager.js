@@ -3,8 +3,10 @@
  * CanvasImageManager: the level-of-detail images of the open canvas. The overview (the whole
  * canvas, a few pixels per cell) loads first; region images at the level the zoom needs load
  * only for regions on screen. The server answers unchanged images with 304 (ETag), so the
- * browser cache serves them. After a (re)join every image is marked stale and fetched again
- * when next needed, while the old one stays on screen until then. Live tile changes are not
+ * browser cache serves them. The overview is asked for as soon as the canvas opens, and again
+ * once the socket has joined (so no change falls between it and the live stream: usually a
+ * 304). After a (re)join every image is marked stale and fetched again when next needed,
+ * while the old one stays on screen until then. Live tile changes are not
  * drawn into these images: the renderer draws them on top, from the tile store.
  */
 
@@ -42,19 +44,26 @@ export class CanvasImageManager {
     this._regions = new Map();
     /** @type {Set<string>} */
     this._pending = new Set();
+    /** @type {Map<string, Promise<void>>} the last load of each key, so a refetch follows it */
+    this._inflight = new Map();
     /** @type {{key: string, load: () => Promise<void>}[]} */
     this._queue = [];
     this._running = 0;
     /** Images fetched (200 or from the cache) since the canvas was opened. */
     this.loads = 0;
-    /** Nothing is fetched before the first join (markStale), so no change falls between. */
+    /** Whether a canvas is open (open() starts it; close() stops it). */
     this._started = false;
   }
 
-  /** @param {number} canvasId */
+  /**
+   * Starts on a canvas: the overview is fetched at once, to be drawn while the socket joins.
+   * @param {number} canvasId
+   */
   open(canvasId) {
     this.close();
     this._canvasId = canvasId;
+    this._started = true;
+    this.requestOverview();
   }
 
   close() {
@@ -64,13 +73,13 @@ export class CanvasImageManager {
     this._regions.clear();
     this._pending.clear();
     this._queue = [];
+    this._inflight.clear();
     this.loads = 0;
     this._started = false;
   }
 
   /** After a (re)join or resync: everything held may be out of date. */
   markStale() {
-    this._started = true;
     this._generation += 1;
     this._queue = [];
     this._pending.clear();
@@ -137,11 +146,20 @@ export class CanvasImageManager {
     if (this._pending.has(key)) return;
     this._pending.add(key);
     const generation = this._generation;
+    const canvasId = this._canvasId;
+    const previous = this._inflight.get(key);
+    /** @type {(value?: any) => void} */
+    let settle = () => {};
+    this._inflight.set(key, new Promise((resolve) => (settle = resolve)));
     const load = async () => {
       try {
+        // A refetch waits for the load before it, so the browser cache can answer it.
+        if (previous) await previous;
         const blob = await fetchBlob();
         const bitmap = await this._decode(blob);
-        if (generation !== this._generation) return;
+        if (canvasId !== this._canvasId) return;
+        // An answer from before a rejoin is still drawn (marked stale) until the fresh one.
+        if (generation !== this._generation && this._held(key)) return;
         store({ bitmap, width: bitmap.width, height: bitmap.height, generation });
         this.loads += 1;
         this._events.emit(EVENTS.IMAGES_CHANGED, { key });
@@ -149,10 +167,16 @@ export class CanvasImageManager {
         // Left missing: the next draw asks again (the overview or tiles still show).
       } finally {
         if (generation === this._generation) this._pending.delete(key);
+        settle();
       }
     };
     this._queue.push({ key, load });
     this._pump();
+  }
+
+  /** @param {string} key */
+  _held(key) {
+    return key === 'overview' ? this.overview !== null : this._regions.has(key);
   }
 
   _pump() {
