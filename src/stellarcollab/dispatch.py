@@ -1,38 +1,88 @@
-"""The outermost ASGI layer: canvas WebSocket upgrades go straight to their endpoint.
+"""The outermost ASGI layer: WebSocket upgrades go straight to their endpoint.
 
-Everything else goes to the FastAPI app. Skipping its HTTP middleware and router for the
-sockets matters because an open socket keeps its whole call chain alive for hours: about
-twenty frames of middleware per connection, in memory and on every message's path.
+The socket routes are the app's own (matched with the app's route table, so every socket
+route declared with ``@router.websocket`` is served here); everything else goes to the
+FastAPI app. Skipping its HTTP middleware and router for the sockets matters because an
+open socket keeps its whole call chain alive for hours: about twenty frames of middleware
+per connection, in memory and on every message's path.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 from fastapi import FastAPI
+from fastapi.routing import APIWebSocketRoute, iter_route_contexts
+from starlette.convertors import (
+    FloatConvertor,
+    IntegerConvertor,
+    PathConvertor,
+    StringConvertor,
+    UUIDConvertor,
+)
+from starlette.routing import Match
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from stellarcollab.api.v1.websockets import websocket_canvas_endpoint
-from stellarcollab.runtime import Runtime
+#: what each of Starlette's path convertors hands over
+CONVERTED_TYPES: dict[type[Any], type[Any]] = {
+    StringConvertor: str, PathConvertor: str, IntegerConvertor: int, FloatConvertor: float,
+    UUIDConvertor: uuid.UUID,
+}
 
-CANVAS_SOCKET_PATH = re.compile(r"^/api/v1/ws/canvas/(\d{1,18})$")
+
+def takes_only_the_socket_and_path(route: APIWebSocketRoute) -> bool:
+    """Whether the endpoint can be called without FastAPI resolving anything: its
+    parameters are the WebSocket and path parameters of exactly the types the path's
+    convertors produce (``{canvas_id:int}`` for ``canvas_id: int``). Other socket routes
+    go through the app as usual."""
+    dependant = route.dependant
+    if (
+        dependant.dependencies or dependant.query_params or dependant.header_params
+        or dependant.cookie_params or dependant.body_params
+    ):
+        return False
+    for param in dependant.path_params:
+        convertor = route.param_convertors.get(param.name)
+        if CONVERTED_TYPES.get(type(convertor)) is not param.field_info.annotation:
+            return False
+    return True
 
 
-class CanvasSocketDispatch:
+class DirectRoute(NamedTuple):
+    #: the full path (prefixes of included routers applied), and its matcher
+    path: str
+    matches: Callable[[Scope], tuple[Match, Scope]]
+    endpoint: Callable[..., Awaitable[None]]
+    socket_parameter: str
+
+
+def direct_socket_routes(app: FastAPI) -> list[DirectRoute]:
+    """The app's socket routes that can be served directly."""
+    return [DirectRoute(context.path or "", context.matches, route.endpoint,
+                        route.dependant.websocket_param_name)
+            for context in iter_route_contexts(app.routes)
+            if isinstance(route := context.original_route, APIWebSocketRoute)
+            and route.dependant.websocket_param_name is not None
+            and takes_only_the_socket_and_path(route)]
+
+
+class SocketDispatch:
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.state: Any = app.state
-        self.runtime: Runtime = app.state.runtime
+        self.routes = direct_socket_routes(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            match = CANVAS_SOCKET_PATH.match(scope["path"])
-            if match is not None:
-                scope["app"] = self.app
-                await websocket_canvas_endpoint(
-                    WebSocket(scope, receive, send), int(match.group(1)), self.runtime
-                )
-                return
+            for route in self.routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope["app"] = self.app
+                    websocket = WebSocket(scope, receive, send)
+                    await route.endpoint(**{route.socket_parameter: websocket},
+                                         **child_scope["path_params"])
+                    return
         await self.app(scope, receive, send)

@@ -9,23 +9,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
+from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
-from stellarcollab.realtime.broker import create_broker
+from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
-from stellarcollab.realtime.manager import ConnectionManager
-from stellarcollab.realtime.ratelimit import KeyedBuckets
+from stellarcollab.realtime.leases import SocketLeases
+from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
+from stellarcollab.realtime.socket_limits import SocketLimits
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
+from stellarcollab.services.errors import NotFound
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.presence import PresenceRecorder
@@ -38,9 +40,19 @@ from stellarcollab.services.users import UserService, account_stub
 log = logging.getLogger(__name__)
 
 
+def manager_class(settings: Settings) -> type[ConnectionManager]:
+    """The fast fan-out; the benchmark's naive baseline only when asked for."""
+    if settings.broadcast_mode == "naive":
+        from stellarcollab.bench.naive import NaiveConnectionManager
+
+        return NaiveConnectionManager
+    return ConnectionManager
+
+
 class Runtime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or SystemClock()
         self.db = Database(settings.resolved_database_url())
         self.hasher = PasswordHasher(
             settings.password_hash_time_cost,
@@ -49,40 +61,44 @@ class Runtime:
             settings.password_hash_concurrency,
         )
         self.tokens = TokenService(
-            settings.resolved_secret_key(), settings.access_token_expire_seconds
+            settings.resolved_secret_key(), settings.access_token_expire_seconds, self.clock
         )
-        self.broker = create_broker(
-            settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds,
-            presence_ttl=settings.presence_ttl_seconds,
+        self.brokers = create_brokers(
+            settings.broker_url, history=settings.recovery_history,
+            history_ttl=settings.recovery_ttl_seconds,
+            presence_ttl=settings.presence_ttl_seconds, clock=self.clock,
         )
-        self.tickets = TicketService(self.broker, settings.ticket_ttl_seconds)
-        self.manager = ConnectionManager(
-            self.broker, naive_broadcast=settings.broadcast_mode == "naive"
+        self.tickets = TicketService(self.brokers.tickets, settings.ticket_ttl_seconds)
+        self.socket_leases = SocketLeases(self._renew_leases, self._release_lease,
+                                          settings.lock_ttl_seconds, self.clock)
+        self.presence_records = PresenceRecorder(self.db)
+        self.admission = SocketAdmission(self.db, self.tokens)
+        hooks = ManagerHooks(
+            list_leases=self._lease_views, release_leases=self._release_leases,
+            presence_listeners=[self.presence_records.note],
+            control_listeners=[self._on_control], socket_leases=self.socket_leases,
         )
+        self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.canvases = CanvasService(self.db, self.manager)
         self.tiles = TileService(self.db, self.manager)
-        self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
+        self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds, self.clock)
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
         self.images = CanvasImageService(self.db)
         self.region_images = RegionImageService(
             self.db, ChunkStore(settings.data_dir / "cache" / "regions")
         )
         self.region_tiles = RegionTileService(self.db)
-        self.admission = SocketAdmission(self.db, self.tokens)
-        self.presence_records = PresenceRecorder(self.db)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
-            settings.chat_max_length,
+            settings.chat_max_length, self.socket_leases,
         )
-        self.manager.list_leases = self._lease_views
-        self.manager.release_leases = self._release_leases
-        self.manager.presence_listeners.append(self.presence_records.note)
-        self.manager.control_listeners.append(self._on_control)
         self.canvases.on_change.append(self.admission.forget_canvas)
-        self.connect_limiter = KeyedBuckets(
-            settings.rate_limit_connects_per_minute / 60, settings.rate_limit_connects_per_minute,
-            time.monotonic,
+        #: connect rate and per-user socket cap, counted across every process
+        self.socket_limits = SocketLimits(
+            self.brokers.limits, self.brokers.presence,
+            connects_per_minute=settings.rate_limit_connects_per_minute,
+            max_per_user=settings.websocket_max_connections_per_user,
         )
         self._flush_scheduler: FlushScheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -90,14 +106,14 @@ class Runtime:
     def flush_scheduler(self) -> FlushScheduler:
         if self._flush_scheduler is None:
             self._flush_scheduler = FlushScheduler(asyncio.get_running_loop())
-            self.manager.flush_scheduler = self._flush_scheduler
+            self.manager.fanout.scheduler = self._flush_scheduler
         return self._flush_scheduler
 
     async def start(self) -> None:
-        await self.broker.start()
+        await self.brokers.start()
         self._tasks = [
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
-            self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
+            self._every(self.settings.lock_sweep_interval, self.lease_upkeep),
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
         ]
 
@@ -111,17 +127,19 @@ class Runtime:
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
-        await self.broker.stop()
+        await self.brokers.stop()
         await self.db.dispose()
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)
-        await self.broker.publish_control(
+        await self.brokers.events.publish_control(
             {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
 
     def _on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token_revoked":
             self.admission.note_revoked(str(message["jti"]), float(message["expires_at"]))
+        elif message.get("type") == ACCESS_CHANGED:
+            self.admission.forget_canvas(int(message["canvas_id"]))
 
     def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
         async def loop() -> None:
@@ -138,7 +156,7 @@ class Runtime:
 
     async def _close_expired(self) -> None:
         self.manager.close_expired(
-            time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
+            self.clock.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
             self.settings.websocket_ping_interval,
         )
 
@@ -155,3 +173,20 @@ class Runtime:
     async def _release_leases(self, canvas_id: int, user: dict[str, Any]) -> None:
         holder = account_stub(user["user_id"], user["username"], user["display_name"])
         await self.locks.release_all(holder, canvas_id)
+
+    async def _renew_leases(self, user_id: int, canvas_id: int,
+                            cells: list[tuple[int, int]]) -> int:
+        return await self.locks.renew(user_id, canvas_id, cells)
+
+    async def _release_lease(self, canvas_id: int, user: dict[str, Any],
+                             cell: tuple[int, int]) -> None:
+        holder = account_stub(user["user_id"], user["username"], user["display_name"])
+        with contextlib.suppress(NotFound):
+            await self.locks.release(holder, canvas_id, *cell)
+
+    async def lease_upkeep(self) -> None:
+        """Renew the leases open sockets hold, then expire the rest (in that order, so a
+        socket's lease is never swept while it is open)."""
+        await self.socket_leases.upkeep()
+        await self.locks.sweep_expired()
+

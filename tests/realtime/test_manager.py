@@ -8,57 +8,57 @@ import asyncio
 import time
 from typing import Any, cast
 
-from stellarcollab.realtime.broker import MemoryBroker
+from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.writers import FlushScheduler, TransportWriter
-from tests.realtime.test_writers import FakeClock, FakeProtocol, next_iteration
+from tests.realtime.test_writers import FakeClock, FakeSocket, next_iteration
 
 
 def subscribe(manager: ConnectionManager, scheduler: FlushScheduler,
-              count: int) -> list[FakeProtocol]:
+              count: int) -> list[FakeSocket]:
     protocols = []
-    conns = manager.canvas_connections.setdefault(1, {})
     for index in range(count):
-        protocol = FakeProtocol()
-        writer = TransportWriter(cast(Any, protocol), scheduler, 1 << 20, lambda: None)
+        protocol = FakeSocket()
+        writer = TransportWriter(protocol, scheduler, 1 << 20, lambda: None)
         connection = Connection(
             cast(Any, None), writer,
-            {"user_id": index, "username": f"u{index}", "display_name": f"U{index}"},
+            {"user_id": index + 1, "username": f"u{index}", "display_name": f"U{index}"},
             CanvasBounds(1, 8, 8), f"jti{index}", time.time() + 60,
             TokenBucket(10, 10, time.monotonic),
         )
         connection.open(snapshot_seq=0)
-        conns[connection.id] = connection
+        manager.registry.add(connection)
         protocols.append(protocol)
     return protocols
 
 
 async def test_quiet_server_writes_at_once_and_a_burst_is_coalesced() -> None:
-    broker = MemoryBroker()
-    manager = ConnectionManager(broker)
+    brokers = create_brokers("memory://")
+    broker = brokers.events
+    manager = ConnectionManager(brokers.events, brokers.presence)
     clock = FakeClock()
-    manager.flush_scheduler = scheduler = FlushScheduler(asyncio.get_running_loop(), clock)
+    manager.fanout.scheduler = scheduler = FlushScheduler(asyncio.get_running_loop(), clock)
     protocols = subscribe(manager, scheduler, 3)
-    await broker.subscribe(1)
+    await broker.subscribe("canvas:1")
 
-    await broker.publish(1, {"type": "first"})
+    await broker.publish("canvas:1", {"type": "first"})
     # quiet: every subscriber's socket got its frame before publish returned
-    assert all(len(p.transport.writes) == 1 for p in protocols)
+    assert all(len(p.writes) == 1 for p in protocols)
 
     # a burst right after: nothing is written until the iteration's flush, then once
     for index in range(3):
-        await broker.publish(1, {"type": f"burst{index}"})
-    assert all(len(p.transport.writes) == 1 for p in protocols)
+        await broker.publish("canvas:1", {"type": f"burst{index}"})
+    assert all(len(p.writes) == 1 for p in protocols)
     await next_iteration()
     for protocol in protocols:
-        first, burst = protocol.transport.writes
+        first, burst = protocol.writes
         assert b'"type":"first"' in first
         assert burst.count(b'"type":"burst') == 3
         assert burst.index(b"burst0") < burst.index(b"burst1") < burst.index(b"burst2")
 
     clock.now += 1.0  # a pause: the next message goes straight out again
-    await broker.publish(1, {"type": "later"})
-    assert all(len(p.transport.writes) == 3 for p in protocols)
+    await broker.publish("canvas:1", {"type": "later"})
+    assert all(len(p.writes) == 3 for p in protocols)

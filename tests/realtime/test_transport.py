@@ -1,18 +1,35 @@
-"""The WebSocket protocol class: what an open socket keeps, and the light stand-ins for
-uvicorn's receive queue and write gate."""
+"""The transport seam, pinned on real sockets: the class uvicorn serves with, writes that
+coalesce, buffered-bytes accounting, close frames, handshake state dropped, pings from the
+sweep; and the light stand-ins for uvicorn's receive queue and write gate. A new uvicorn or
+websockets release that changes what the server relies on fails here."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import time
 import types
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
 from stellarcollab.realtime.connection import Connection
-from stellarcollab.realtime.transport import ReceiveQueue, StellarWebSocketProtocol, WriteGate
+from stellarcollab.realtime.protocol import text_frame
+from stellarcollab.realtime.transport import (
+    FORCED_CLOSE_GRACE_SECONDS,
+    ReceiveQueue,
+    StellarWebSocketProtocol,
+    WriteGate,
+)
 from stellarcollab.realtime.writers import TransportWriter
-from tests.support.clients import Account, Socket, open_socket
-from tests.support.live_server import LiveServer
+from stellarcollab.server import uvicorn_config
+from tests.support.clients import Account, Socket, open_socket, register
+from tests.support.live_server import LiveServer, test_settings
+from tests.support.stalled import StalledClient, open_stalled
 from tests.support.timeouts import scaled
 
 _OPAQUE = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
@@ -45,9 +62,9 @@ async def only_socket(live_server: LiveServer, alice: Account
     canvas = await alice.create_canvas()
     socket = await open_socket(live_server.ws_base, canvas["id"], alice.token)
     await socket.expect("canvas_state")
-    [connection] = live_server.runtime.manager.canvas_connections[canvas["id"]].values()
+    [connection] = live_server.runtime.manager.registry.on_canvas(canvas["id"]).values()
     assert isinstance(connection.writer, TransportWriter)
-    protocol = connection.writer.protocol
+    protocol = connection.writer.link
     assert isinstance(protocol, StellarWebSocketProtocol)
     return socket, connection, protocol
 
@@ -106,4 +123,173 @@ async def test_quiet_sockets_are_pinged_by_the_sweep_not_by_a_timer_each(
     assert pings == [False, True, False, True]
     await socket.send({"type": "ping"})  # the client's library answered the pings itself
     await socket.expect("pong")
+    await socket.close()
+
+
+# What the server relies on from uvicorn and websockets, pinned on the class it serves with.
+
+def test_the_server_serves_sockets_with_the_seam_class(tmp_path: Path) -> None:
+    config = uvicorn_config(test_settings(tmp_path), "127.0.0.1", 0)
+    config.load()
+    assert issubclass(config.ws_protocol_class, StellarWebSocketProtocol)  # type: ignore[arg-type]
+    # built on uvicorn's sans-I/O protocol, whose internals only transport.py touches
+    assert issubclass(StellarWebSocketProtocol, WebSocketsSansIOProtocol)
+
+
+async def test_a_live_socket_is_the_seam_class_with_the_transports_own_methods(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, _connection, protocol = await only_socket(live_server, alice)
+    assert type(protocol) is live_server.server.config.ws_protocol_class
+    transport = protocol.transport
+    # bound once, so the fan-out calls the transport itself: no call in between
+    assert protocol.write == transport.write
+    assert protocol.buffered_bytes == transport.get_write_buffer_size
+    assert protocol.is_closing == transport.is_closing and not protocol.is_closing()
+    await socket.close()
+
+
+def _record_writes(protocol: StellarWebSocketProtocol) -> list[bytes]:
+    """Wrap the socket's write (on the server's loop) to see each call."""
+    writes: list[bytes] = []
+    write = protocol.write
+
+    def recording(data: bytes) -> None:
+        writes.append(bytes(data))
+        write(data)
+
+    protocol.write = recording
+    return writes
+
+
+async def test_messages_of_one_iteration_leave_in_one_write(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, connection, protocol = await only_socket(live_server, alice)
+    writes = live_server.call(lambda: _record_writes(protocol))
+    live_server.call(lambda: [connection.send_event({"type": "pong", "id": n}) for n in range(3)])
+    assert [(await socket.expect("pong"))["id"] for _ in range(3)] == [0, 1, 2]
+    assert len(writes) == 1 and writes[0].count(b'"pong"') == 3
+    # quiet: a broadcast frame is written at once, inside the call itself
+    frame = text_frame(b'{"type":"pong","id":"now"}')
+    assert live_server.call(lambda: (connection.writer.send_now(b"", frame), len(writes))[1]) == 2
+    assert writes[1] == frame
+    assert (await socket.expect("pong"))["id"] == "now"
+    await socket.close()
+
+
+@pytest.fixture(scope="module")
+def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Small kernel send buffers, so a stalled reader backs up into the transport."""
+    server = LiveServer(test_settings(tmp_path_factory.mktemp("tight"),
+                                      websocket_socket_send_buffer=8192,
+                                      websocket_send_buffer_bytes=1 << 30)).start()
+    yield server
+    server.stop()
+
+
+async def wait_for_connections(server: LiveServer, canvas_id: int,
+                               count: int) -> list[Connection]:
+    deadline = time.monotonic() + scaled(10)
+    while True:
+        connections = server.call(lambda: list(
+            server.runtime.manager.registry.on_canvas(canvas_id).values()))
+        if len(connections) >= count:
+            return connections
+        assert time.monotonic() < deadline, f"{len(connections)} of {count} connections"
+        await asyncio.sleep(0.01)  # polling the server's state, bounded by the deadline
+
+
+def wire_socket_of(connection: Connection) -> StellarWebSocketProtocol:
+    assert isinstance(connection.writer, TransportWriter)
+    link = connection.writer.link
+    assert isinstance(link, StellarWebSocketProtocol)
+    return link
+
+
+async def _stalled_link(server: LiveServer) -> tuple[StalledClient, StellarWebSocketProtocol]:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as api:
+        account = await register(api)
+        canvas = await account.create_canvas()
+    stalled = await open_stalled(server.port, f"/api/v1/ws/canvas/{canvas['id']}"
+                                              f"?token={account.token}")
+    connections = await wait_for_connections(server, canvas["id"], 1)
+    link = wire_socket_of(connections[0])
+    return stalled, link
+
+
+async def test_buffered_bytes_count_what_the_kernel_did_not_take(
+    tight_server: LiveServer,
+) -> None:
+    stalled, link = await _stalled_link(tight_server)
+    frame = text_frame(b'{"type":"pong","id":"' + b"x" * 4000 + b'"}')
+
+    def fill() -> tuple[int, int]:
+        # until the kernel's buffers are full and the transport starts holding bytes
+        for _ in range(1000):
+            link.write(frame)
+            if link.buffered_bytes() > 0:
+                break
+        before = link.buffered_bytes()
+        link.write(frame)
+        return before, link.buffered_bytes()
+
+    before, after = tight_server.call(fill)
+    assert before > 0 and after == before + len(frame)
+    assert link.socket_send_buffer == 8192  # type: ignore[attr-defined]
+    stalled.close()
+
+
+async def test_close_sends_code_and_reason_and_nothing_after_it(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, connection, protocol = await only_socket(live_server, alice)
+
+    def close_then_write() -> bool:
+        protocol.close(4008, "slow consumer")
+        closing = protocol.is_closing()
+        connection.writer.send_now(b"", text_frame(b'{"type":"pong","id":"late"}'))
+        return closing
+
+    assert live_server.call(close_then_write)
+    assert await socket.closed() == 4008
+    assert socket.ws.close_reason == "slow consumer"
+    assert not [m for m in socket.received if m.get("id") == "late"]
+
+
+async def test_a_stalled_reader_is_aborted_after_the_close_grace(
+    tight_server: LiveServer,
+) -> None:
+    stalled, link = await _stalled_link(tight_server)
+    frame = text_frame(b'{"type":"pong","id":"' + b"x" * 4000 + b'"}')
+
+    def fill_and_close() -> None:
+        while link.buffered_bytes() < 256 * 1024:
+            link.write(frame)
+        link.close(4008, "slow consumer")
+
+    tight_server.call(fill_and_close)
+    started = time.monotonic()
+    deadline = started + scaled(FORCED_CLOSE_GRACE_SECONDS + 5)
+    while not tight_server.call(lambda: link.disconnected):  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the stalled socket was not aborted"
+        await asyncio.sleep(0.05)  # polling the server's state, bounded by the deadline
+    assert time.monotonic() - started >= FORCED_CLOSE_GRACE_SECONDS * 0.9
+    # the close frame sat behind the unread data and went with it: the client, reading
+    # at last, finds what the kernels held, then EOF
+    received = await stalled.eof_or_close(10)
+    assert b"slow consumer" not in received
+    stalled.close()
+
+
+async def test_a_ping_is_answered_and_the_pong_counts_as_activity(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, _connection, protocol = await only_socket(live_server, alice)
+    seen = protocol.last_seen
+    assert live_server.call(lambda: protocol.ping_if_quiet(seen + 60, interval=30))
+    deadline = time.monotonic() + scaled(5)
+    while live_server.call(lambda: protocol.last_seen) == seen:
+        assert time.monotonic() < deadline, "no pong arrived"
+        await asyncio.sleep(0.01)  # polling the server's state, bounded by the deadline
     await socket.close()

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
+from stellarcollab.clock import Clock
 from stellarcollab.config import Settings
 from stellarcollab.db.migrate import upgrade
 from stellarcollab.runtime import Runtime
@@ -39,10 +40,10 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # a factory, not a
 
 
 class LiveServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         upgrade(settings.resolved_database_url())
-        config = uvicorn_config(settings, "127.0.0.1", 0, access_log=True)
+        config = uvicorn_config(settings, "127.0.0.1", 0, clock=clock, access_log=True)
         self.server = uvicorn.Server(config)
         self.app = config.app
         self.runtime: Runtime = self.app.state.runtime
@@ -83,6 +84,10 @@ class LiveServer:
     @property
     def ws_base(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/ws/canvas"
+
+    @property
+    def user_ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/ws/user"
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 10) -> T:
         """Await ``coroutine`` on the server's loop and return its result."""

@@ -100,3 +100,7 @@ class ServerProcess:
     @property
     def ws_base(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/ws/canvas"
+
+    @property
+    def user_ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/ws/user"

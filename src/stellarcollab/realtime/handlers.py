@@ -14,24 +14,27 @@ from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
+from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
-from stellarcollab.realtime.protocol import (
-    AuthCommand,
-    ChatCommand,
-    Command,
-    EditingCommand,
-    MentionCommand,
-    PingCommand,
-    ProtocolError,
-    StatusCommand,
-    TypingCommand,
-    parse_client_message,
-)
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
+from stellarcollab.wire import presence, session
+from stellarcollab.wire.client import (
+    AuthCommand,
+    ChatCommand,
+    ClientCommand,
+    EditingCommand,
+    HeartbeatCommand,
+    MentionCommand,
+    PingCommand,
+    StatusCommand,
+    TypingCommand,
+    parse_client_message,
+)
+from stellarcollab.wire.errors import ProtocolError, error
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +49,14 @@ class MessageHandler:
         chat: ChatService,
         locks: LockService,
         chat_max_length: int,
+        socket_leases: SocketLeases,
     ) -> None:
         self.manager = manager
         self.users = users
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
+        self.socket_leases = socket_leases
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         if not connection.rate.allow():
@@ -66,59 +71,80 @@ class MessageHandler:
         request_type: str | None = None
         try:
             command = parse_client_message(raw, connection.bounds, self.chat_max_length)
-            request_type = _type_of(command)
+            request_type = command.request_type
             await self._apply(connection, command)
         except ProtocolError as exc:
             connection.send_event(exc.to_event())
         except DomainError as exc:
-            error = ProtocolError(exc.ws_code, exc.detail, request_type).to_event()
-            error.update({k: v for k, v in exc.extra.items() if k == "holder"})
-            connection.send_event(error)
+            connection.send_event(error(code=exc.ws_code, message=exc.detail,
+                                        request_type=request_type,
+                                        holder=exc.extra.get("holder")))
         except Exception:
             log.exception("message from connection %s failed", connection.id)
             connection.send_event(ProtocolError(
                 "internal_error", "the server failed; the message was not applied",
                 request_type).to_event())
 
-    async def _apply(self, connection: Connection, command: Command) -> None:
-        if isinstance(command, ChatCommand):
-            await self.chat.send(self._account(connection), connection.canvas_id, command.text,
-                                 access_checked=True)
-        elif isinstance(command, TypingCommand):
-            await self.manager.broadcast_to_canvas(connection.canvas_id, {
-                "type": "user_typing", **connection.brief(), "is_typing": command.is_typing,
-                "timestamp": now_iso(),
-            }, exclude_connection=connection.id)
-        elif isinstance(command, EditingCommand):
-            await self._editing(connection, command)
-        elif isinstance(command, StatusCommand):
-            await self.manager.broadcast_to_canvas(connection.canvas_id, {
-                "type": "user_presence_update", **connection.brief(),
-                "status": command.status, "status_message": command.status_message,
-                "timestamp": now_iso(),
-            }, exclude_connection=connection.id)
-        elif isinstance(command, MentionCommand):
-            await self.manager.broadcast_to_canvas(connection.canvas_id, {
-                "type": "tile_highlight", **connection.brief(),
-                "tile_x": command.tile_x, "tile_y": command.tile_y,
-                "highlight_type": command.highlight_type, "message": command.message,
-                "duration": command.duration, "timestamp": now_iso(),
-            }, exclude_connection=connection.id)
-        elif isinstance(command, PingCommand):
-            pong: dict[str, Any] = {"type": "pong", "timestamp": now_iso()}
-            if command.request_id is not None:
-                pong["id"] = command.request_id
-            connection.send_event(pong)
+    async def _apply(self, connection: Connection, command: ClientCommand) -> None:
+        if isinstance(command, HeartbeatCommand):
+            # Its arrival already counted as the socket's activity (keepalive); presence
+            # lives as long as the socket, so there is nothing to answer or announce.
+            return
+        if isinstance(command, PingCommand):
+            connection.send_event(session.pong(timestamp=now_iso(),
+                                               request_id=command.request_id))
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
+        elif connection.canvas_id is None:
+            raise ProtocolError("invalid_message", f"'{command.request_type}' is sent on a "
+                                "canvas socket, not the user socket", command.request_type)
+        else:
+            await self._apply_on_canvas(connection, connection.canvas_id, command)
 
-    async def _editing(self, connection: Connection, command: EditingCommand) -> None:
-        user = self._account(connection)
+    async def _apply_on_canvas(self, connection: Connection, canvas_id: int,
+                               command: ClientCommand) -> None:
+        if isinstance(command, ChatCommand):
+            await self.chat.send(self._account(connection), canvas_id, command.text,
+                                 access_checked=True)
+        elif isinstance(command, TypingCommand):
+            await self._broadcast_from(connection, canvas_id, presence.user_typing(
+                **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
+        elif isinstance(command, EditingCommand):
+            await self._editing(connection, canvas_id, command)
+        elif isinstance(command, StatusCommand):
+            await self._broadcast_from(connection, canvas_id, presence.status_changed(
+                **connection.brief(), status=command.status,
+                status_message=command.status_message, timestamp=now_iso()))
+        elif isinstance(command, MentionCommand):
+            await self._broadcast_from(connection, canvas_id, presence.tile_highlight(
+                **connection.brief(), tile_x=command.tile_x, tile_y=command.tile_y,
+                highlight_type=command.highlight_type, message=command.message,
+                duration=command.duration, timestamp=now_iso()))
+
+    async def _broadcast_from(self, connection: Connection, canvas_id: int,
+                              event: dict[str, Any]) -> None:
+        """To everyone on the canvas but the sending connection: a socket is not sent
+        back the presence changes it made (the user's other sockets are)."""
+        await self.manager.broadcast_to_canvas(canvas_id, event,
+                                               exclude_connection=connection.id)
+
+    async def _editing(self, connection: Connection, canvas_id: int,
+                       command: EditingCommand) -> None:
+        """A lease taken here lives as long as this socket (``SocketLeases``)."""
+        user, cell = self._account(connection), (command.tile_x, command.tile_y)
         if command.is_editing:
-            await self.locks.acquire(user, connection.canvas_id, command.tile_x, command.tile_y)
+            # Bound to the socket before the lease is announced, so nobody can hear of a
+            # lease that is not yet kept alive.
+            self.socket_leases.taken(connection, cell)
+            try:
+                await self.locks.acquire(user, canvas_id, *cell, connection_id=connection.id)
+            except BaseException:
+                self.socket_leases.dropped(connection, cell)
+                raise
             return
+        self.socket_leases.dropped(connection, cell)
         try:
-            await self.locks.release(user, connection.canvas_id, command.tile_x, command.tile_y)
+            await self.locks.release(user, canvas_id, *cell, connection_id=connection.id)
         except NotFound:
             return  # not holding it is already the state asked for
 
@@ -132,17 +158,9 @@ class MessageHandler:
             raise ProtocolError("forbidden", "token belongs to another user", "auth")
         self.manager.rebind_token(connection, claims.jti, claims.expires_at)
         expires = isoformat_z(datetime.fromtimestamp(claims.expires_at, UTC))
-        connection.send_event({"type": "auth_ok", "expires_at": expires})
+        connection.send_event(session.auth_ok(expires_at=expires))
 
     def _account(self, connection: Connection) -> User:
         """Who the socket was admitted as; no database read per message."""
         return account_stub(connection.user_id, connection.username, connection.display_name)
-
-
-def _type_of(command: Command) -> str:
-    return {
-        ChatCommand: "canvas_chat", TypingCommand: "user_presence",
-        EditingCommand: "user_presence", StatusCommand: "user_presence",
-        MentionCommand: "tile_mention", PingCommand: "ping", AuthCommand: "auth",
-    }[type(command)]
 

@@ -1,12 +1,18 @@
-"""uvicorn's sans-I/O WebSocket protocol with three additions the fast path needs.
+"""The transport seam: the one module that knows uvicorn's and websockets' internals.
 
-1. The protocol object is exposed to the app as the ASGI scope extension
-   ``stellarcollab.transport``, so pre-encoded frames can be written straight to the
-   transport (server frames are unmasked: one encoding serves every subscriber).
+The rest of the server sees an open socket only as a ``WireSocket`` (write framed bytes,
+buffered bytes, close with code and reason, last activity, ping if quiet), found with
+``wire_socket`` and stripped of its handshake with ``forget_handshake``. The class behind
+it is uvicorn's sans-I/O WebSocket protocol with what the fast path needs:
+
+1. It is exposed to the app as the ASGI scope extension ``stellarcollab.transport``, so
+   pre-encoded frames go straight to the transport (server frames are unmasked: one
+   encoding serves every subscriber). ``write``, ``buffered_bytes`` and ``is_closing`` are
+   the asyncio transport's own methods, bound once per socket: no call in between.
 2. ``last_seen`` is stamped on every read, so idle sockets can be found, and pinged
    (``ping_if_quiet``), by one sweep instead of a timer each.
-3. ``force_close`` sends a close frame without waiting for the write buffer to drain
-   (a slow consumer's never does) and aborts the socket if the peer does not answer.
+3. ``close`` sends a close frame without waiting for the write buffer to drain (a slow
+   consumer's never does) and aborts the socket if the peer does not answer.
 """
 
 from __future__ import annotations
@@ -16,13 +22,42 @@ import random
 import socket
 import struct
 from asyncio import BaseTransport
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 
 EXTENSION = "stellarcollab.transport"
-FORCED_CLOSE_GRACE_SECONDS = 5.0
+FORCED_CLOSE_GRACE_SECONDS = 2.0
+
+
+class WireSocket(Protocol):
+    """An open WebSocket as the writers see it. The three callables are attributes, not
+    methods, so that the fan-out calls the transport itself, once per frame."""
+
+    #: the event loop's time when bytes last arrived from the peer
+    last_seen: float
+    #: write bytes that are already WebSocket frames; no check, no copy
+    write: Callable[[bytes], None]
+    #: bytes written and not yet taken by the kernel
+    buffered_bytes: Callable[[], int]
+    #: true once a close frame went out or the socket is gone: write nothing more
+    is_closing: Callable[[], bool]
+
+    def close(self, code: int, reason: str) -> None: ...
+
+    def ping_if_quiet(self, now: float, interval: float) -> bool: ...
+
+
+#: ``is_closing`` once the socket must not be written to: a constant, called like the
+#: transport's own method
+_CLOSED: Callable[[], bool] = True.__bool__
+
+
+def _not_connected(*_args: Any) -> Any:
+    raise RuntimeError("the socket is not connected yet")
 
 
 class ReceiveQueue:
@@ -100,17 +135,40 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     socket_send_buffer: int | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._close_sent = False
         super().__init__(*args, **kwargs)
         self.queue = ReceiveQueue(self.loop)  # type: ignore[assignment]
         self.writable = WriteGate(self.loop)  # type: ignore[assignment]
         self.last_seen = self.loop.time()
+        self.write: Callable[[bytes], None] = _not_connected
+        self.buffered_bytes: Callable[[], int] = _not_connected
+        self.is_closing: Callable[[], bool] = _CLOSED
+
+    @property
+    def close_sent(self) -> bool:
+        return self._close_sent
+
+    @close_sent.setter
+    def close_sent(self, sent: bool) -> None:
+        # uvicorn sets this wherever a close frame goes out: no data frame may follow it
+        self._close_sent = sent
+        if sent:
+            self.is_closing = _CLOSED
 
     def connection_made(self, transport: BaseTransport) -> None:
         super().connection_made(transport)
+        self.write = self.transport.write
+        self.buffered_bytes = self.transport.get_write_buffer_size
+        if not self._close_sent:
+            self.is_closing = self.transport.is_closing
         if self.socket_send_buffer:
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.socket_send_buffer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.is_closing = _CLOSED
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = self.loop.time()
@@ -158,10 +216,7 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             and not self.transport.is_closing()
         )
 
-    def write_buffer_size(self) -> int:
-        return int(self.transport.get_write_buffer_size())
-
-    def force_close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str) -> None:
         if self.close_sent or self.disconnected or self.transport.is_closing():
             return
         self.conn.send_close(code, reason)
@@ -172,6 +227,27 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             self.read_paused = False
             self.transport.resume_reading()
         self.close_timer = self.loop.call_later(FORCED_CLOSE_GRACE_SECONDS, self.transport.abort)
+
+
+def wire_socket(websocket: WebSocket) -> WireSocket | None:
+    """The socket under an accepted WebSocket, when it is served by this module's class
+    (None under other servers, e.g. a test client); read before ``forget_handshake``."""
+    protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
+    return protocol if isinstance(protocol, StellarWebSocketProtocol) else None
+
+
+def forget_handshake(websocket: WebSocket) -> None:
+    """Drop what only the handshake needed (headers, query string, their parsed forms):
+    a socket lives for hours, and thousands of them hold only what they use. The
+    protocol's own copies went when the handshake response was written."""
+    scope = websocket.scope
+    scope["headers"] = []
+    scope["query_string"] = b""
+    scope["subprotocols"] = []
+    for unused in ("state", "extensions", "raw_path", "asgi"):
+        scope.pop(unused, None)
+    for cached in ("_headers", "_query_params", "_url", "_cookies"):
+        websocket.__dict__.pop(cached, None)
 
 
 def protocol_class(socket_send_buffer: int | None) -> type[StellarWebSocketProtocol]:

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 
-from stellarcollab.realtime.transport import StellarWebSocketProtocol
+from stellarcollab.realtime.transport import WireSocket
 
 
 class FrameWriter(Protocol):
@@ -85,12 +85,11 @@ class TransportWriter:
     """The fast path. ``send`` is one list append (the hot loop runs it once per
     subscriber per event); ``flush`` checks the budget and writes once per iteration."""
 
-    __slots__ = ("budget", "on_overflow", "pending", "protocol", "scheduler", "transport")
+    __slots__ = ("budget", "link", "on_overflow", "pending", "scheduler")
 
-    def __init__(self, protocol: StellarWebSocketProtocol, scheduler: FlushScheduler,
+    def __init__(self, link: WireSocket, scheduler: FlushScheduler,
                  budget: int, on_overflow: OverflowCallback) -> None:
-        self.protocol = protocol
-        self.transport = protocol.transport
+        self.link = link
         self.scheduler = scheduler
         self.budget = budget
         self.on_overflow = on_overflow
@@ -104,18 +103,17 @@ class TransportWriter:
 
     def send_now(self, payload: bytes, frame: bytes) -> None:
         """Write at once, unless frames already wait (then queue behind them). Run once
-        per subscriber per quiet broadcast, so ``can_write`` and ``_write`` are inlined
-        (a writer exists only after the handshake completed)."""
+        per subscriber per quiet broadcast, so ``_write`` is inlined."""
         if self.pending:
             self.pending.append(frame)
             return
-        protocol, transport = self.protocol, self.transport
-        if protocol.close_sent or protocol.disconnected or transport.is_closing():
+        link = self.link
+        if link.is_closing():
             return
-        if transport.get_write_buffer_size() + len(frame) > self.budget:
+        if link.buffered_bytes() + len(frame) > self.budget:
             self.on_overflow()
             return
-        transport.write(frame)
+        link.write(frame)
 
     def flush(self) -> None:
         frames = self.pending
@@ -123,26 +121,26 @@ class TransportWriter:
             return
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         frames.clear()
-        if self.protocol.can_write:
+        if not self.link.is_closing():
             self._write(data)
 
     def _write(self, data: bytes) -> None:
-        transport = self.transport
-        if transport.get_write_buffer_size() + len(data) > self.budget:
+        link = self.link
+        if link.buffered_bytes() + len(data) > self.budget:
             self.on_overflow()
             return
-        transport.write(data)
+        link.write(data)
 
     def close(self, code: int, reason: str) -> None:
         # What was queued before the close still goes out first (e.g. canvas_deleted).
         self.flush()
-        self.protocol.force_close(code, reason)
+        self.link.close(code, reason)
 
     def last_seen(self) -> float | None:
-        return self.protocol.last_seen
+        return self.link.last_seen
 
     def ping_if_quiet(self, now: float, interval: float) -> None:
-        self.protocol.ping_if_quiet(now, interval)
+        self.link.ping_if_quiet(now, interval)
 
 
 class QueueWriter:

@@ -63,22 +63,25 @@ class ExpiringCache(Generic[K, V]):
 class Admission:
     user: User
     claims: TokenClaims
-    canvas: Canvas
+    #: the canvas the socket is for; None for the user socket
+    canvas: Canvas | None = None
 
 
 class SocketAdmission:
     def __init__(self, db: Database, tokens: TokenService, ttl: float = CACHE_SECONDS) -> None:
         self.db = db
         self.tokens = tokens
-        self.accounts: ExpiringCache[tuple[int, str], User] = ExpiringCache(ttl, CACHE_ENTRIES)
+        clock = tokens.clock.monotonic
+        self.accounts: ExpiringCache[tuple[int, str], User] = ExpiringCache(
+            ttl, CACHE_ENTRIES, clock)
         self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
-            ttl, CACHE_ENTRIES)
+            ttl, CACHE_ENTRIES, clock)
         self.revoked: dict[str, float] = {}
 
     def note_revoked(self, jti: str, expires_at: float) -> None:
         self.revoked[jti] = expires_at
         self.accounts.drop(lambda key: key[1] == jti)
-        now = time.time()
+        now = self.tokens.clock.time()
         if len(self.revoked) > CACHE_ENTRIES:
             self.revoked = {j: exp for j, exp in self.revoked.items() if exp > now}
 
@@ -91,6 +94,18 @@ class SocketAdmission:
     async def admit(self, token: str, canvas_id: int) -> Admission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
         (missing or inactive canvas) or CanvasAccessDenied (private, not a member)."""
+        user, claims = await self.admit_user(token)
+        access = self.canvases.get((canvas_id, user.id))
+        if access is None:
+            access = await self._load_canvas(canvas_id, user)
+            self.canvases.put((canvas_id, user.id), access)
+        canvas, may_enter = access
+        if not may_enter:
+            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
+        return Admission(user, claims, canvas)
+
+    async def admit_user(self, token: str) -> tuple[User, TokenClaims]:
+        """The account a socket's token stands for; Unauthorized as ``admit``."""
         try:
             claims = self.tokens.decode(token)
         except InvalidTokenError as exc:
@@ -101,14 +116,7 @@ class SocketAdmission:
         if user is None:
             user = await self._load_account(claims)
             self.accounts.put((claims.user_id, claims.jti), user)
-        access = self.canvases.get((canvas_id, user.id))
-        if access is None:
-            access = await self._load_canvas(canvas_id, user)
-            self.canvases.put((canvas_id, user.id), access)
-        canvas, may_enter = access
-        if not may_enter:
-            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
-        return Admission(user, claims, canvas)
+        return user, claims
 
     async def _load_account(self, claims: TokenClaims) -> User:
         async with self.db.read() as session:

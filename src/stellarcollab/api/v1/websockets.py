@@ -1,13 +1,16 @@
-"""The canvas WebSocket endpoint and the one-time ticket route.
+"""The canvas and user WebSocket endpoints and the one-time ticket route.
 
 Flow (the guide's): credentials → canvas exists and is active → user may see it → accept
-→ register with the ConnectionManager → message loop. Rejections are closes after accept
-so browsers can read the code. No database session is held while the socket is open.
+→ register with the ConnectionManager → message loop. The user socket (``/ws/user``) skips
+the canvas steps: it carries the user's own topics (``user:{id}``, ``global``, ``admins``).
+Rejections are closes after accept so browsers can read the code. No database session is
+held while the socket is open.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -19,9 +22,10 @@ from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.ratelimit import TokenBucket
-from stellarcollab.realtime.transport import EXTENSION, StellarWebSocketProtocol
+from stellarcollab.realtime.transport import forget_handshake, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
+from stellarcollab.services.admission import Admission
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 
@@ -67,19 +71,29 @@ async def _reject(websocket: WebSocket, code: CloseCode) -> None:
     await websocket.close(int(code), CLOSE_REASONS[code])
 
 
-@router.websocket("/canvas/{canvas_id}")
+@router.websocket("/canvas/{canvas_id:int}")
 async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
-    """The route as FastAPI sees it; ``CanvasSocketDispatch`` usually answers first."""
+    """The route; ``SocketDispatch`` calls it directly, past the HTTP middleware."""
     await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
 
 
-async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
+@router.websocket("/user")
+async def websocket_user_route(websocket: WebSocket) -> None:
+    await websocket_user_endpoint(websocket, websocket.app.state.runtime)
+
+
+async def websocket_user_endpoint(websocket: WebSocket, runtime: Runtime) -> None:
+    """A socket of the user's own: direct messages, notifications, announcements."""
+    await websocket_canvas_endpoint(websocket, None, runtime)
+
+
+async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
                                     runtime: Runtime) -> None:
     connection = await _admit(websocket, canvas_id, runtime)
     if connection is None:
         return
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
-    _forget_handshake(websocket)
+    forget_handshake(websocket)
     manager = runtime.manager
     try:
         await manager.connect(connection, since=since, epoch=epoch)
@@ -89,44 +103,58 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
         await manager.disconnect(connection)
+        await _release(runtime, connection.user_id, connection.id)
         if isinstance(connection.writer, QueueWriter):
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
 
 
-async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Connection | None:
+async def _admit(websocket: WebSocket, canvas_id: int | None,
+                 runtime: Runtime) -> Connection | None:
     """Accept the socket, check it, and build its Connection; or close it and return None.
 
     A function of its own so that the token, claims and rows it reads die with its frame
     instead of living as long as the socket."""
-    settings = runtime.settings
-    manager = runtime.manager
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
-    if token is None:
-        await _reject(websocket, CloseCode.UNAUTHORIZED)
+    admission = await _checked(websocket, token, canvas_id, runtime)
+    if admission is None:
         return None
-    try:
-        admission = await runtime.admission.admit(token, canvas_id)
-    except Unauthorized:
-        await _reject(websocket, CloseCode.UNAUTHORIZED)
-        return None
-    except CanvasAccessDenied:
-        await _reject(websocket, CloseCode.FORBIDDEN)
-        return None
-    except NotFound:
-        await _reject(websocket, CloseCode.NOT_FOUND)
-        return None
-    user, claims, canvas = admission.user, admission.claims, admission.canvas
-    if manager.total_connections >= settings.websocket_max_connections:
+    if runtime.manager.total_connections >= runtime.settings.websocket_max_connections:
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
-    if manager.connections_of_user(user.id) >= settings.websocket_max_connections_per_user:
-        await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
+    connection_id = await _within_user_limits(websocket, runtime, admission.user.id)
+    if connection_id is None:
         return None
-    if not runtime.connect_limiter.allow(user.id):
-        await _reject(websocket, CloseCode.RATE_LIMITED)
-        return None
+    return _connection_for(websocket, runtime, admission, connection_id)
 
+
+async def _checked(websocket: WebSocket, token: str | None, canvas_id: int | None,
+                   runtime: Runtime) -> Admission | None:
+    """Who the socket is for (and its canvas), or None once the socket is closed with the
+    code of what failed."""
+    code = CloseCode.UNAUTHORIZED
+    try:
+        if token is None:
+            pass
+        elif canvas_id is None:
+            return Admission(*await runtime.admission.admit_user(token))
+        else:
+            return await runtime.admission.admit(token, canvas_id)
+    except Unauthorized:
+        code = CloseCode.UNAUTHORIZED
+    except CanvasAccessDenied:
+        code = CloseCode.FORBIDDEN
+    except NotFound:
+        code = CloseCode.NOT_FOUND
+    await _reject(websocket, code)
+    return None
+
+
+def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission,
+                    connection_id: str) -> Connection:
+    settings = runtime.settings
+    user, claims, canvas = admission.user, admission.claims, admission.canvas
+    bounds = CanvasBounds(canvas.id, canvas.width, canvas.height) if canvas else None
     connection_box: list[Connection] = []
 
     def on_overflow() -> None:
@@ -138,34 +166,46 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         websocket,
         writer,
         {"user_id": user.id, "username": user.username, "display_name": user.display_name},
-        CanvasBounds(canvas.id, canvas.width, canvas.height),
+        bounds,
         claims.jti,
         float(claims.expires_at),
         TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
                     time.monotonic),
+        connection_id,
+        is_admin=bool(user.is_admin),
     )
     connection_box.append(connection)
     return connection
 
 
-def _forget_handshake(websocket: WebSocket) -> None:
-    """Drop what only the handshake needed (headers, query string, their parsed forms):
-    a socket lives for hours, and thousands of them hold only what they use."""
-    scope = websocket.scope
-    scope["headers"] = []
-    scope["query_string"] = b""
-    scope["subprotocols"] = []
-    for unused in ("state", "extensions", "raw_path", "asgi"):
-        scope.pop(unused, None)
-    for cached in ("_headers", "_query_params", "_url", "_cookies"):
-        websocket.__dict__.pop(cached, None)
+async def _within_user_limits(websocket: WebSocket, runtime: Runtime,
+                              user_id: int) -> str | None:
+    """Count the new socket against the user's cap and connect rate (on every process);
+    its connection id when both allow it, else the socket is closed and None returned."""
+    limits = runtime.socket_limits
+    connection_id = secrets.token_hex(8)
+    if not await limits.admit(user_id, connection_id):
+        await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
+        return None
+    if not await limits.allow_connect(user_id):
+        await _release(runtime, user_id, connection_id)
+        await _reject(websocket, CloseCode.RATE_LIMITED)
+        return None
+    return connection_id
+
+
+async def _release(runtime: Runtime, user_id: int, connection_id: str) -> None:
+    try:
+        await runtime.socket_limits.release(user_id, connection_id)
+    except Exception:  # a Redis that is away: the count expires with this process's renewal
+        log.exception("releasing connection %s of user %s failed", connection_id, user_id)
 
 
 def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
                 on_overflow: Any) -> FrameWriter:
-    protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
-    if isinstance(protocol, StellarWebSocketProtocol):
-        return TransportWriter(protocol, runtime.flush_scheduler(), budget, on_overflow)
+    link = wire_socket(websocket)
+    if link is not None:
+        return TransportWriter(link, runtime.flush_scheduler(), budget, on_overflow)
     return QueueWriter(websocket, budget, on_overflow)
 
 
