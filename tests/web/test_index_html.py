@@ -22,3 +22,4 @@ def test_no_inline_script_handler_or_style() -> None:
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", INDEX) == []
     assert re.findall(r"\son[a-z]+\s*=", INDEX) == []
     assert re.findall(r"\sstyle\s*=", INDEX) == []
+    assert "data:" not in INDEX and "http" not in INDEX.replace("http://www.w3.org", "")

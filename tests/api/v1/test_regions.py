@@ -4,6 +4,7 @@ invalidation), region tile facts, compressed JSON, and the offline API docs."""
 from __future__ import annotations
 
 import io
+import re
 
 import httpx
 from PIL import Image
@@ -165,3 +166,12 @@ async def test_docs_work_offline(api: httpx.AsyncClient) -> None:
         assert "cdn." not in response.text and "fonts.googleapis" not in response.text
         script = await api.get(asset)
         assert script.status_code == 200 and len(script.content) > 100_000
+
+
+async def test_docs_pages_have_no_inline_script(api: httpx.AsyncClient) -> None:
+    for page in ("/docs", "/redoc"):
+        html = (await api.get(page)).text
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == [], page
+        assert " style=" not in html and " onload=" not in html, page
+    init = await api.get("/docs-init/swagger-init.js")
+    assert init.status_code == 200 and "SwaggerUIBundle" in init.text
