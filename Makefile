@@ -16,17 +16,25 @@ install: $(STAMP)
 install-test: $(TEST_STAMP)
 install-bench: $(BENCH_STAMP)
 
+# pip into the venv: the venv's own when it has one, else this Python's pip (--python),
+# which spares creating a pip inside the venv (seconds on a busy machine). Bytecode is
+# compiled on first import instead of for every installed file.
+PIP_FLAGS := -q --disable-pip-version-check --no-compile
+pip = if [ -x $(VENV)/bin/pip ]; then $(PY) -m pip install $(PIP_FLAGS) $(1); \
+	else $(PYTHON) -m pip --python $(PY) install $(PIP_FLAGS) $(1); fi
+
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e .
+	if $(PYTHON) -m pip --help 2>/dev/null | grep -q -- --python; then $(PYTHON) -m venv --without-pip $(VENV); \
+	else $(PYTHON) -m venv $(VENV); fi
+	$(call pip,-e .)
 	touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(call pip,-e '.[test]')
 	touch $(TEST_STAMP)
 
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[bench]'
+	$(call pip,-e '.[bench]')
 	touch $(BENCH_STAMP)
 
 run: install
