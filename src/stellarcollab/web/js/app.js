@@ -383,12 +383,14 @@ async function enterCanvas(canvasId) {
   byId('canvas-loading').hidden = false;
   chatPanel.clear();
   presencePanel.reset();
+  canvasImages.open(canvasId); // the overview loads while the canvas's facts do
   let canvas;
   try {
     canvas = await canvasManager.open(canvasId, { loadTiles: false });
   } catch (error) {
     if (generation !== canvasGeneration) return;
     openCanvasId = null;
+    canvasImages.close();
     const status = error instanceof ApiError ? error.status : 0;
     if (status === 404) showMissing('Canvas not found', 'This canvas does not exist or was deleted.');
     else if (status === 403) showMissing('No access', 'This canvas is private.');
@@ -396,7 +398,6 @@ async function enterCanvas(canvasId) {
     return;
   }
   if (generation !== canvasGeneration) return;
-  canvasImages.open(canvasId);
   renderer.reset();
   void chatManager.open(canvas, selfId()).catch((error) => chatPanel.showError(error?.detail ?? 'Could not load the chat.'));
   void webSocketManager.connect(canvasId);
