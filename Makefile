@@ -38,7 +38,9 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 run: install
-	$(VENV)/bin/stellarcollab serve --host $(HOST) --port $(PORT)
+	$(VENV)/bin/stellarcollab db upgrade
+	$(VENV)/bin/stellarcollab demo --if-empty
+	$(VENV)/bin/stellarcollab serve --host $(HOST) --port $(PORT) --no-migrate
 
 system-deps:
 	./scripts/ensure-system-deps.sh

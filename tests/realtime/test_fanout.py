@@ -32,6 +32,8 @@ def fanout_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
         websocket_max_connections_per_user=5000,
         rate_limit_messages_per_second=1_000_000,
         rate_limit_burst=1_000_000,
+        chat_per_second=1_000_000,
+        chat_burst=1_000_000,
     ).start()
     yield server
     server.stop()

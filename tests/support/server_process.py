@@ -27,6 +27,10 @@ def server_env(data_dir: Path, **settings: Any) -> dict[str, str]:
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
         "rate_limit_connects_per_minute": 100_000,
+        "registrations_per_ip_per_hour": 100_000,
+        "login_attempts_per_ip_per_minute": 100_000,
+        "websocket_connects_per_ip_per_minute": 100_000,
+        "websocket_connections_per_ip": 100_000,
         "log_level": "info",
     }
     values.update(settings)

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.protocol import CanvasBounds, encode_event, text_frame
 from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.recovery import Delivery
@@ -116,7 +117,9 @@ class Connection:
         """A message for this connection alone (no seq): state, pong, error."""
         if self.is_live:
             payload = encode_event(event)
-            self.writer.send(payload, text_frame(payload))
+            frame = text_frame(payload)
+            COUNTERS.sent(event["type"], len(frame))
+            self.writer.send(payload, frame)
 
     def replay(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:

@@ -9,8 +9,9 @@ nothing here awaits a subscriber, so one slow client never slows the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import text_frame
 from stellarcollab.realtime.recovery import Delivery
@@ -48,9 +49,12 @@ class Fanout:
     def _to_sockets(self, sockets: Iterable[Connection], delivery: Delivery) -> None:
         """Events of the user, admins and global topics: few sockets each, unnumbered."""
         frame = text_frame(delivery.payload)
+        delivered = 0
         for connection in sockets:
             if delivery.is_for(connection.user_id, connection.id) and connection.is_live:
                 connection.deliver(delivery, frame)
+                delivered += 1
+        COUNTERS.fanned_out(delivery.event_type, delivered, len(frame), delivery.published_at)
 
     def _to_canvas(self, delivery: Delivery) -> None:
         conns = self.registry.canvases.get(delivery.canvas_id)
@@ -59,17 +63,19 @@ class Fanout:
         if self.after_canvas_delivery is not None:
             self.after_canvas_delivery(delivery)
 
-    def _canvas_loop(self, conns: Iterable[Connection], delivery: Delivery) -> None:
+    def _canvas_loop(self, conns: Collection[Connection], delivery: Delivery) -> None:
         payload = delivery.payload
         frame = text_frame(payload)  # encoded once: the same bytes go to every subscriber
         seq = delivery.seq
         exclude_user, exclude_connection = delivery.exclude_user, delivery.exclude_connection
         scheduler = self.scheduler
         direct = scheduler is not None and scheduler.is_quiet()
+        skipped = 0  # counted on the rare branches only: the common one stays as it was
         # The hot loop: Connection.deliver inlined, one append (or, when the server is
         # quiet, one write) per subscriber, no await.
         for connection in conns:
             if connection.user_id == exclude_user or connection.id == exclude_connection:
+                skipped += 1
                 continue
             if connection.held is not None:
                 connection.held.append((delivery, frame))
@@ -79,5 +85,10 @@ class Fanout:
                     connection.writer.send_now(payload, frame)
                 else:
                     connection.writer.send(payload, frame)
+            else:
+                skipped += 1
         if direct and scheduler is not None:
             scheduler.note_busy()
+        # Once per event, not per frame: plain ints, exported when /metrics is scraped.
+        COUNTERS.fanned_out(delivery.event_type, len(conns) - skipped, len(frame),
+                            delivery.published_at)

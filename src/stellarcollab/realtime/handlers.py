@@ -1,7 +1,7 @@
 """Applies client messages: each parsed command goes to the same service a REST call uses.
 
 Errors become an ``error`` message to the sender and never close the socket; a client
-that keeps flooding past its rate limit is closed with 4029.
+that keeps flooding past its per-type limits (``MessageGuard``) is closed with 4029.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from typing import Any
 
 from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
-from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.message_limits import MessageGuard
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
@@ -38,8 +40,6 @@ from stellarcollab.wire.errors import ProtocolError, error
 
 log = logging.getLogger(__name__)
 
-RATE_LIMIT_STRIKES_BEFORE_CLOSE = 50
-
 
 class MessageHandler:
     def __init__(
@@ -50,7 +50,9 @@ class MessageHandler:
         locks: LockService,
         chat_max_length: int,
         socket_leases: SocketLeases,
+        guard: MessageGuard,
     ) -> None:
+        self.guard = guard
         self.manager = manager
         self.users = users
         self.chat = chat
@@ -59,26 +61,31 @@ class MessageHandler:
         self.socket_leases = socket_leases
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
-        if not connection.rate.allow():
-            connection.rate_strikes += 1
-            if connection.rate_strikes >= RATE_LIMIT_STRIKES_BEFORE_CLOSE:
-                connection.close(CloseCode.RATE_LIMITED, "rate limited")
-                return
-            connection.send_event(ProtocolError(
-                "rate_limited", "too many messages; slow down", None).to_event())
-            return
-        connection.rate_strikes = 0
-        request_type: str | None = None
         try:
             command = parse_client_message(raw, connection.bounds, self.chat_max_length)
-            request_type = command.request_type
+        except ProtocolError as exc:
+            if self.guard.admit(connection, exc.request_type):
+                self.guard.count(exc.code)
+                connection.send_event(exc.to_event())
+            return
+        request_type = command.request_type
+        COUNTERS.received(request_type)
+        if not self.guard.admit(connection, request_type):
+            return
+        try:
             await self._apply(connection, command)
         except ProtocolError as exc:
+            self.guard.count(exc.code)
             connection.send_event(exc.to_event())
         except DomainError as exc:
             connection.send_event(error(code=exc.ws_code, message=exc.detail,
                                         request_type=request_type,
                                         holder=exc.extra.get("holder")))
+        except PublishFailed:
+            # The broker's own log says once that it is away; not a line per message.
+            connection.send_event(error(
+                code="broker_unavailable", request_type=request_type,
+                message="the server cannot reach its message broker; try again shortly"))
         except Exception:
             log.exception("message from connection %s failed", connection.id)
             connection.send_event(ProtocolError(
@@ -104,8 +111,17 @@ class MessageHandler:
     async def _apply_on_canvas(self, connection: Connection, canvas_id: int,
                                command: ClientCommand) -> None:
         if isinstance(command, ChatCommand):
-            await self.chat.send(self._account(connection), canvas_id, command.text,
-                                 access_checked=True)
+            if self.guard.is_repeat(connection, f"canvas:{canvas_id}", command.text,
+                                    command.client_id):
+                raise ProtocolError("duplicate", "the same message was sent moments ago",
+                                    "canvas_chat")
+            sent = await self.chat.send(
+                self._account(connection), canvas_id, command.text,
+                client_id=command.client_id, access_checked=True,
+                exclude_connection=connection.id)
+            if not sent.broadcast or sent.replayed:
+                # Stored; the broadcast (the usual ack) is late or was sent before.
+                connection.send_event(sent.event)
         elif isinstance(command, TypingCommand):
             await self._broadcast_from(connection, canvas_id, presence.user_typing(
                 **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))

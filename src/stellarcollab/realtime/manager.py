@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stellarcollab.observability.metrics import COUNTERS, FAMILIES
 from stellarcollab.realtime import keepalive
 from stellarcollab.realtime.broker.base import (
     EPOCH_CHANGED,
     PRESENCE_EXPIRED,
     PRESENCE_RESTORED,
 )
+from stellarcollab.realtime.broker.errors import BROKER_UNAVAILABLE
 from stellarcollab.realtime.broker.events import EventBus
 from stellarcollab.realtime.broker.presence import PresenceStore
 from stellarcollab.realtime.closecodes import CloseCode
@@ -30,6 +33,7 @@ from stellarcollab.realtime.membership import LeaseReleaser, Membership
 from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.registry import ConnectionRegistry
 from stellarcollab.realtime.topics import canvas_of, canvas_topic
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import session
 
@@ -84,6 +88,26 @@ class ConnectionManager:
     def total_connections(self) -> int:
         return len(self.registry)
 
+    def connections_per_canvas(self) -> list[int]:
+        """How many local sockets each canvas has (the metrics' census)."""
+        return [len(conns) for conns in self.registry.canvases.values()]
+
+    # The guide's properties, as read-only views of the registry. Connections are keyed
+    # by connection id, not by user: a user with two tabs has two.
+    @property
+    def canvas_connections(self) -> dict[int, dict[str, Connection]]:
+        return self.registry.canvases
+
+    @property
+    def canvas_users(self) -> dict[int, set[int]]:
+        return {canvas_id: set(users) for canvas_id, users in self.registry.canvas_users.items()}
+
+    @property
+    def user_info(self) -> dict[int, dict[str, str]]:
+        return {user_id: {"username": c.username, "display_name": c.display_name}
+                for user_id, sockets in self.registry.users.items()
+                for c in list(sockets.values())[:1]}
+
     # ----- joining and leaving -------------------------------------------------------
 
     async def connect(
@@ -126,8 +150,10 @@ class ConnectionManager:
                        epoch: str | None, snapshot_seq: int) -> None:
         plan = await self.events.recover(canvas_id, since, epoch)
         if isinstance(plan, Replay):
+            COUNTERS.recovery_replays += 1
             connection.replay(plan.deliveries)
         else:
+            COUNTERS.recovery_resyncs += 1
             connection.send_event(session.resync_required(
                 canvas_id=canvas_id, seq=snapshot_seq, epoch=self.events.epoch,
                 reason=plan.reason))
@@ -174,14 +200,22 @@ class ConnectionManager:
         self, canvas_id: int, message: dict[str, Any], *, exclude_user: int | None = None,
         exclude_connection: str | None = None, meta: Mapping[str, Any] | None = None,
     ) -> int:
-        if message.get("type") in PRESENCE_EVENTS:
-            if message["type"] == "user_presence_update":
-                await self.membership.complete_update(canvas_id, message)
-            await self.presence.presence_apply(canvas_id, message)
-            self._notify_presence(canvas_id, message)
-        return await self.events.publish(
-            canvas_topic(canvas_id), message, exclude_user=exclude_user,
-            exclude_connection=exclude_connection, meta=meta)
+        """An unreachable broker raises PublishFailed (the services' word for it)."""
+        started = time.perf_counter()
+        try:
+            if message.get("type") in PRESENCE_EVENTS:
+                if message["type"] == "user_presence_update":
+                    await self.membership.complete_update(canvas_id, message)
+                await self.presence.presence_apply(canvas_id, message)
+                self._notify_presence(canvas_id, message)
+            seq = await self.events.publish(
+                canvas_topic(canvas_id), message, exclude_user=exclude_user,
+                exclude_connection=exclude_connection, meta=meta)
+        except BROKER_UNAVAILABLE as exc:
+            COUNTERS.broker_errors += 1
+            raise PublishFailed(f"broker unreachable: {exc}") from exc
+        FAMILIES.broker_seconds.observe(time.perf_counter() - started)
+        return seq
 
     async def publish(
         self,

@@ -127,7 +127,8 @@ class SocketAdmission:
             )).first()
         if account is None or not account[0].is_active:
             raise Unauthorized("Could not validate credentials")
-        if account[1] is not None:
+        if account[1] is not None or claims.stamp != self.tokens.stamp_for(
+                account[0].password_hash):
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
         user: User = account[0]

@@ -18,6 +18,11 @@ class Exclusion(TypedDict, total=False):
     exclude_connection: str | None
 
 
+class PublishFailed(RuntimeError):
+    """The event could not be published (the broker is unreachable). Whatever the service
+    stored before publishing stays stored."""
+
+
 class EventSink(Protocol):
     async def publish(
         self, canvas_id: int, event: dict[str, Any], *, meta: Mapping[str, Any] | None = None,

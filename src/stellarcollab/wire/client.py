@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from stellarcollab.security.json_depth import MAX_JSON_DEPTH, exceeds_depth
 from stellarcollab.wire import rules
 from stellarcollab.wire.errors import ProtocolError
 from stellarcollab.wire.registry import load_all
@@ -39,6 +40,7 @@ Command = ClientCommand
 class ChatCommand(ClientCommand):
     request_type = "canvas_chat"
     text: str
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +189,8 @@ def parse_client_message(raw: str | bytes, bounds: CanvasBounds | None,
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise ProtocolError("invalid_json", "message is not valid JSON") from None
+    if exceeds_depth(data, MAX_JSON_DEPTH):
+        raise ProtocolError("invalid_json", f"message nests deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(data, dict):
         raise ProtocolError("invalid_json", "message must be a JSON object")
     message_type = data.get("type")
@@ -204,7 +208,10 @@ def parse_chat(f: Fields) -> ClientCommand:
     canvas_id = f.data.get("canvas_id")
     if canvas_id is not None and canvas_id != f.canvas().canvas_id:
         raise f.fail("canvas_id does not match this connection's canvas", "wrong_canvas")
-    return ChatCommand(f.text("text", lambda text: rules.chat_text(text, f.chat_max_length)))
+    text = f.text("text", lambda text: rules.chat_text(text, f.chat_max_length))
+    if f.data.get("client_id") is None:
+        return ChatCommand(text)
+    return ChatCommand(text, f.text("client_id", rules.client_id))
 
 
 @client_message("user_presence")

@@ -18,6 +18,7 @@ from fastapi import APIRouter, WebSocket
 
 from stellarcollab.api.v1.deps import RuntimeDep, SessionUser
 from stellarcollab.api.v1.schemas import TicketOut
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
@@ -36,6 +37,7 @@ BEARER_SUBPROTOCOL = "bearer"
 
 @router.post("/ticket", response_model=TicketOut)
 async def issue_ticket(session: SessionUser, runtime: RuntimeDep) -> dict[str, Any]:
+    await runtime.throttle.before_ticket(session[0].id)
     return {"ticket": await runtime.tickets.issue(session[2]),
             "expires_in": runtime.settings.ticket_ttl_seconds}
 
@@ -68,6 +70,7 @@ def _int_param(websocket: WebSocket, name: str) -> int | None:
 
 
 async def _reject(websocket: WebSocket, code: CloseCode) -> None:
+    COUNTERS.closed(int(code))
     await websocket.close(int(code), CLOSE_REASONS[code])
 
 
@@ -95,17 +98,25 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
     forget_handshake(websocket)
     manager = runtime.manager
+    opened = time.monotonic()
+    fields = {"user_id": connection.user_id, "canvas_id": canvas_id,
+              "connection_id": connection.id}
+    log.info("socket opened", extra=fields)
+    close_code = int(CloseCode.INTERNAL_ERROR)
     try:
         await manager.connect(connection, since=since, epoch=epoch)
-        await _message_loop(websocket, connection, runtime)
+        close_code = await _message_loop(websocket, connection, runtime)
     except Exception:
-        log.exception("connection %s failed", connection.id)
+        log.exception("connection %s failed", connection.id, extra=fields)
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
         await manager.disconnect(connection)
         await _release(runtime, connection.user_id, connection.id)
         if isinstance(connection.writer, QueueWriter):
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
+        COUNTERS.closed(close_code)
+        log.info("socket closed", extra={**fields, "close_code": close_code,
+                                         "duration_ms": round((time.monotonic() - opened) * 1000)})
 
 
 async def _admit(websocket: WebSocket, canvas_id: int | None,
@@ -114,8 +125,17 @@ async def _admit(websocket: WebSocket, canvas_id: int | None,
 
     A function of its own so that the token, claims and rows it reads die with its frame
     instead of living as long as the socket."""
+    refusal = runtime.socket_guard.refusal(websocket.scope)  # origin, per-address limits
+    if refusal is not None:
+        await websocket.accept()
+        await _reject(websocket, refusal)
+        return None
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
+    COUNTERS.connects += 1
+    if runtime.draining:  # this process is going away: reconnect to another
+        await _reject(websocket, CloseCode.SERVICE_RESTART)
+        return None
     admission = await _checked(websocket, token, canvas_id, runtime)
     if admission is None:
         return None
@@ -158,6 +178,7 @@ def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission
     connection_box: list[Connection] = []
 
     def on_overflow() -> None:
+        COUNTERS.slow_consumer_closes += 1
         if connection_box:
             connection_box[0].close(int(CloseCode.POLICY), "slow consumer")
 
@@ -185,9 +206,11 @@ async def _within_user_limits(websocket: WebSocket, runtime: Runtime,
     limits = runtime.socket_limits
     connection_id = secrets.token_hex(8)
     if not await limits.admit(user_id, connection_id):
+        COUNTERS.closed(int(CloseCode.POLICY))
         await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
         return None
     if not await limits.allow_connect(user_id):
+        COUNTERS.limited("connect")
         await _release(runtime, user_id, connection_id)
         await _reject(websocket, CloseCode.RATE_LIMITED)
         return None
@@ -209,13 +232,17 @@ def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
     return QueueWriter(websocket, budget, on_overflow)
 
 
-async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> None:
+async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> int:
+    """Read until the socket closes; return the close code (the client's or the
+    server's, which a forced close puts in the receive queue)."""
     receive = websocket.receive
     handle = runtime.handler.handle
-    while connection.is_live:
+    while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
-            return
+            return int(message.get("code") or CloseCode.NORMAL)
+        if not connection.is_live:
+            continue  # closing: what the client sent after the server's close is dropped
         data = message.get("text")
         if data is None:
             data = message.get("bytes") or b""
