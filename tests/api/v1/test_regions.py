@@ -175,3 +175,11 @@ async def test_docs_pages_have_no_inline_script(api: httpx.AsyncClient) -> None:
         assert " style=" not in html and " onload=" not in html, page
     init = await api.get("/docs-init/swagger-init.js")
     assert init.status_code == 200 and "SwaggerUIBundle" in init.text
+
+
+async def test_only_redoc_may_apply_inline_styles(api: httpx.AsyncClient) -> None:
+    redoc = (await api.get("/redoc")).headers["content-security-policy"]
+    assert "style-src 'self' 'unsafe-inline'" in redoc and "script-src 'self';" in redoc
+    for page in ("/docs", "/", "/api/v1/health"):
+        policy = (await api.get(page)).headers["content-security-policy"]
+        assert "style-src 'self';" in policy and "unsafe-inline" not in policy, page
