@@ -17,6 +17,7 @@ from stellarcollab import __version__, logredact
 from stellarcollab.api import health as health_routes
 from stellarcollab.api.docs_pages import install_offline_docs
 from stellarcollab.api.v1 import auth, canvases, chat, locks, regions, tiles, websockets
+from stellarcollab.api.v1.social_routes import SOCIAL_ROUTERS
 from stellarcollab.clock import Clock
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api = APIRouter(prefix="/api/v1")
     for module in (auth, canvases, regions, tiles, locks, chat, websockets):
         api.include_router(module.router)
+    for router in SOCIAL_ROUTERS:
+        api.include_router(router)
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, object]:

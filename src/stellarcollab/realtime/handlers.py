@@ -21,6 +21,7 @@ from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.locks import LockService
+from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import presence, session
@@ -37,6 +38,8 @@ from stellarcollab.wire.client import (
     parse_client_message,
 )
 from stellarcollab.wire.errors import ProtocolError, error
+from stellarcollab.wire.rules import CUSTOM_STATUSES
+from stellarcollab.wire.social import DirectMessageCommand
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ class MessageHandler:
         chat_max_length: int,
         socket_leases: SocketLeases,
         guard: MessageGuard,
+        social: SocialLayer | None = None,
     ) -> None:
         self.guard = guard
         self.manager = manager
@@ -59,6 +63,7 @@ class MessageHandler:
         self.locks = locks
         self.chat_max_length = chat_max_length
         self.socket_leases = socket_leases
+        self.social = social
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         try:
@@ -69,7 +74,7 @@ class MessageHandler:
                 connection.send_event(exc.to_event())
             return
         request_type = command.request_type
-        COUNTERS.received(request_type)
+        COUNTERS.received(request_type)  # every parsed message, refused ones too
         if not self.guard.admit(connection, request_type):
             return
         try:
@@ -102,6 +107,16 @@ class MessageHandler:
                                                request_id=command.request_id))
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
+        elif self.social is not None and isinstance(command, DirectMessageCommand):
+            await self.social.direct_messages.send(self._account(connection),
+                                                   command.to_user_id, command.text)
+        elif (self.social is not None and isinstance(command, StatusCommand)
+              and command.status in CUSTOM_STATUSES):
+            # A stored status: persisted, then announced on every canvas the user is on
+            # (not back to this connection).
+            await self.social.statuses.set(
+                self._account(connection), command.status, command.status_message,
+                command.emoji, connection_id=connection.id)
         elif connection.canvas_id is None:
             raise ProtocolError("invalid_message", f"'{command.request_type}' is sent on a "
                                 "canvas socket, not the user socket", command.request_type)
@@ -123,6 +138,8 @@ class MessageHandler:
                 # Stored; the broadcast (the usual ack) is late or was sent before.
                 connection.send_event(sent.event)
         elif isinstance(command, TypingCommand):
+            if connection.user_id in self.manager.membership.hidden:
+                return  # an invisible user's typing would show them
             await self._broadcast_from(connection, canvas_id, presence.user_typing(
                 **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
         elif isinstance(command, EditingCommand):

@@ -17,6 +17,7 @@ from stellarcollab.services.chat_outbox import ChatOutbox
 from stellarcollab.services.chat_writer import ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink, PublishFailed
+from stellarcollab.services.mentions import MentionService
 from stellarcollab.services.views import chat_event, message_view
 from stellarcollab.wire import rules
 
@@ -41,10 +42,12 @@ class ChatSent:
 
 
 class ChatService:
-    def __init__(self, db: Database, events: EventSink, max_length: int) -> None:
+    def __init__(self, db: Database, events: EventSink, max_length: int,
+                 mentions: MentionService | None = None) -> None:
         self.db = db
         self.events = events
         self.max_length = max_length
+        self.mentions = mentions
         self.writer = ChatWriter(db)
         self.outbox = ChatOutbox(events)
 
@@ -76,7 +79,10 @@ class ChatService:
             if client_id is None or not (stored := await self._stored(user, client_id)):
                 raise
             return _replayed(stored, user)
-        return await self._broadcast(message, user, exclude_connection)
+        sent = await self._broadcast(message, user, exclude_connection)
+        if self.mentions is not None:
+            await self.mentions.notify(user, canvas_id, message.id, cleaned)
+        return sent
 
     async def _broadcast(self, message: ChatMessage, user: User,
                          exclude_connection: str | None) -> ChatSent:

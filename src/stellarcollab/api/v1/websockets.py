@@ -105,6 +105,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
     close_code = int(CloseCode.INTERNAL_ERROR)
     try:
         await manager.connect(connection, since=since, epoch=epoch)
+        await runtime.social.on_socket_open(canvas_id, connection.brief(), connection.send_event)
         close_code = await _message_loop(websocket, connection, runtime)
     except Exception:
         log.exception("connection %s failed", connection.id, extra=fields)

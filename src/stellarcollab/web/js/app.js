@@ -21,6 +21,9 @@
  *     #typing-indicator, #presence-list ([data-user-id]), #tile-info, #tile-like-button,
  *     #tile-edit-button, #tile-editor, #editor-save, #editor-close, #conflict-banner,
  *     #hover-info, #toast.
+ *   Social (js/modules/social): window.stellar.social (the SocialManager), #social-bar,
+ *     #dm-button/#dm-unread, #notification-button/#notification-unread, #status-button,
+ *     #social-drawer, #announcement-banner, #activity-list, #tile-comments.
  */
 
 import { ApiClient } from './api.js';
@@ -36,6 +39,7 @@ import { CanvasManager } from './modules/managers/canvas-manager.js';
 import { ChatManager } from './modules/managers/chat-manager.js';
 import { PresenceManager } from './modules/managers/presence-manager.js';
 import { WebSocketManager } from './modules/managers/websocket-manager.js';
+import { SocialUi } from './modules/social/social-ui.js';
 import { AuthView } from './modules/ui/auth-view.js';
 import { CanvasListView } from './modules/ui/canvas-list-view.js';
 import { CanvasRenderer } from './modules/ui/canvas-renderer.js';
@@ -120,7 +124,18 @@ const state = {
     return chatManager.messages;
   },
 };
-/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state };
+const socialUi = new SocialUi({
+  eventManager,
+  api,
+  toast: (text) => notifier.show(text),
+  getSelfId: selfId,
+  getCanvasId: () => canvasManager.canvas?.id ?? null,
+  getPeople: () => listUsers(presenceManager.state, selfId()),
+  userSocket: { WebSocketImpl: WebSocket, url: `${wsBase}/ws/user`, credentials: socketCredentials },
+});
+/** @type {number | null} whose social state is loaded */
+let socialUserId = null;
+/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state, social: socialUi.social };
 /** @type {any} */ (window).stellar.images = canvasImages;
 /** @type {any} */ (window).stellar.canvasManager = canvasManager;
 
@@ -161,7 +176,14 @@ const renderer = new CanvasRenderer({
   }),
   onSelect: (cell) => {
     tileInfo.show(cell);
-    if (cell) void loadCell(cell.x, cell.y);
+    socialUi.selectTile(cell ? canvasManager.tiles.get(cell.x, cell.y)?.id ?? null : null);
+    if (cell) {
+      void loadCell(cell.x, cell.y).then(() => {
+        if (tileInfo.cell?.x === cell.x && tileInfo.cell?.y === cell.y) {
+          socialUi.selectTile(canvasManager.tiles.get(cell.x, cell.y)?.id ?? null);
+        }
+      });
+    }
   },
   onHover: (cell) => {
     if (cell) void canvasManager.ensureRegionFacts(cell.x, cell.y).catch(() => {});
@@ -187,7 +209,10 @@ const tileInfo = new TileInfoPanel({
     selectTab('chat');
     chatPanel.insert(`@${x},${y} `);
   },
-  onClose: () => renderer.select(null),
+  onClose: () => {
+    renderer.select(null);
+    socialUi.selectTile(null);
+  },
 });
 
 const chatPanel = new ChatPanel({
@@ -218,7 +243,10 @@ const editor = new TileEditor({
 
 eventManager.on(EVENTS.TILE_CHANGED, ({ x, y, cause }) => {
   renderer.invalidateTile(x, y);
-  if (tileInfo.cell?.x === x && tileInfo.cell?.y === y) tileInfo.render();
+  if (tileInfo.cell?.x === x && tileInfo.cell?.y === y) {
+    tileInfo.render();
+    socialUi.selectTile(canvasManager.tiles.get(x, y)?.id ?? null);
+  }
   if (editing && editing.x === x && editing.y === y && String(cause).startsWith('tile_')) {
     const name = lastEditorName(x, y);
     editor.showConflict({
@@ -256,7 +284,13 @@ eventManager.on(EVENTS.QUEUE_OVERFLOW, () => {
   notifier.show('Offline for a while: the oldest unsent messages were dropped.', { kind: 'error' });
 });
 eventManager.on(EVENTS.AUTH_FAILED, () => signedOut('Your session has ended. Please sign in again.'));
-eventManager.on(EVENTS.AUTH_CHANGED, ({ user }) => renderUser(user));
+eventManager.on(EVENTS.AUTH_CHANGED, ({ user }) => {
+  renderUser(user);
+  if (!user) {
+    socialUserId = null;
+    socialUi.signedOut();
+  }
+});
 
 eventManager.on(EVENTS.CONNECTION_STATE_CHANGED, (change) => {
   if (change.state === 'connected' && change.reason === 'joined') {
@@ -296,6 +330,7 @@ byId('canvas-grid-toggle').addEventListener('change', (event) => {
 });
 byId('tab-chat').addEventListener('click', () => selectTab('chat'));
 byId('tab-people').addEventListener('click', () => selectTab('people'));
+byId('tab-activity').addEventListener('click', () => selectTab('activity'));
 byId('logout-button').addEventListener('click', async () => {
   await auth.logout();
   router.navigate('#/login');
@@ -359,6 +394,7 @@ function route(current) {
     router.navigate('#/login');
     return;
   }
+  startSocial();
   if (current.name === 'canvases') {
     leaveCanvas();
     showView('canvases');
@@ -399,6 +435,7 @@ async function enterCanvas(canvasId) {
   }
   if (generation !== canvasGeneration) return;
   renderer.reset();
+  socialUi.enterCanvas(canvasId);
   void chatManager.open(canvas, selfId()).catch((error) => chatPanel.showError(error?.detail ?? 'Could not load the chat.'));
   void webSocketManager.connect(canvasId);
   // Normally the tiles load when the socket joins; do not leave the page empty if it cannot.
@@ -424,6 +461,7 @@ function leaveCanvas() {
   canvasImages.close();
   renderer.reset();
   tileInfo.show(null);
+  socialUi.leaveCanvas();
   byId('header-canvas').hidden = true;
   byId('canvas-loading').textContent = 'Loading canvas…';
 }
@@ -458,12 +496,21 @@ function signedOut(message) {
   if (parseRoute(location.hash).name !== 'signup') router.navigate('#/login');
 }
 
-/** @param {'chat' | 'people'} tab */
+/** @param {'chat' | 'people' | 'activity'} tab */
 function selectTab(tab) {
   const sidebar = /** @type {HTMLElement} */ (document.querySelector('.sidebar'));
   sidebar.dataset.tab = tab;
   byId('tab-chat').setAttribute('aria-selected', String(tab === 'chat'));
   byId('tab-people').setAttribute('aria-selected', String(tab === 'people'));
+  byId('tab-activity').setAttribute('aria-selected', String(tab === 'activity'));
+}
+
+/** Loads the signed-in user's messages, notifications and status once per user. */
+function startSocial() {
+  const id = auth.user?.id !== undefined ? Number(auth.user.id) : null;
+  if (id === null || id === socialUserId) return;
+  socialUserId = id;
+  void socialUi.signedIn(id).catch(() => {});
 }
 
 /** Centres a tile and flashes it (a clicked mention, someone's edit). @param {number} x @param {number} y */

@@ -84,8 +84,9 @@ export class PresencePanel {
     avatar.style.background = colourForUser(user.user_id);
 
     const details = [];
+    const status = user.emoji ? `${user.emoji} ${user.status}` : user.status;
     if (this._offline) details.push('reconnecting…');
-    else details.push(user.status_message ? `${user.status} — ${user.status_message}` : user.status);
+    else details.push(user.status_message ? `${status} — ${user.status_message}` : status);
     if (user.is_typing && !this._offline) details.push('typing…');
     const detail = el('span', { className: 'presence-detail', text: details.join(' · ') });
 
