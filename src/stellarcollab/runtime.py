@@ -39,6 +39,9 @@ from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
+from stellarcollab.services.region_chunk_store import ChunkStore
+from stellarcollab.services.region_images import RegionImageService
+from stellarcollab.services.region_tiles import RegionTileService
 from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.tiles import TileService
 from stellarcollab.services.user_channel import UserChannel
@@ -106,6 +109,10 @@ class Runtime:
         self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
         hooks.control_listeners.append(self.access.on_control)
         self.moderation = ModerationSuite(self.db, self.manager, self.access)
+        self.region_images = RegionImageService(
+            self.db, ChunkStore(settings.data_dir / "cache" / "regions")
+        )
+        self.region_tiles = RegionTileService(self.db)
         self.message_guard = policies.message_guard(settings)
         self.socket_guard = policies.socket_guard(settings)
         self.throttle = policies.auth_throttle(settings, self.brokers.limits)
