@@ -17,6 +17,7 @@ from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
+from stellarcollab.realtime.admitting import Admitting
 from stellarcollab.realtime.broker import create_broker
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
@@ -57,6 +58,7 @@ class Runtime:
             self.broker, naive_broadcast=settings.broadcast_mode == "naive"
         )
         self.users = UserService(self.db, self.hasher, self.tokens)
+        self.admitting = Admitting(self.manager)
         self.canvases = CanvasService(self.db, self.manager)
         self.tiles = TileService(self.db, self.manager)
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)

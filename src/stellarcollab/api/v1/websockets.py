@@ -83,11 +83,13 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
     manager = runtime.manager
     try:
         await manager.connect(connection, since=since, epoch=epoch)
+        runtime.admitting.release(connection)  # the manager counts it now
         await _message_loop(websocket, connection, runtime)
     except Exception:
         log.exception("connection %s failed", connection.id)
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
+        runtime.admitting.release(connection)  # if connect failed
         await manager.disconnect(connection)
         if isinstance(connection.writer, QueueWriter):
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
@@ -99,7 +101,6 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     A function of its own so that the token, claims and rows it reads die with its frame
     instead of living as long as the socket."""
     settings = runtime.settings
-    manager = runtime.manager
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
@@ -117,10 +118,13 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         await _reject(websocket, CloseCode.NOT_FOUND)
         return None
     user, claims, canvas = admission.user, admission.claims, admission.canvas
-    if manager.total_connections >= settings.websocket_max_connections:
+    # From these checks until the connection is held, nothing awaits: simultaneous
+    # handshakes are counted one by one.
+    admitting = runtime.admitting
+    if admitting.total() >= settings.websocket_max_connections:
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
-    if manager.connections_of_user(user.id) >= settings.websocket_max_connections_per_user:
+    if admitting.of_user(user.id) >= settings.websocket_max_connections_per_user:
         await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
         return None
     if not runtime.connect_limiter.allow(user.id):
@@ -145,6 +149,7 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
                     time.monotonic),
     )
     connection_box.append(connection)
+    admitting.hold(connection)
     return connection
 
 
