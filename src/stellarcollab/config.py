@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     #: above within seconds instead of megabytes of kernel memory later.
     websocket_socket_send_buffer: int | None = 64 * 1024
     websocket_token_check_interval: float = 1.0
+    #: serve /api/v1/ws/echo (conformance runs only: it answers anyone)
+    websocket_echo_endpoint: bool = False
     ticket_ttl_seconds: float = 30
     broadcast_mode: Literal["fast", "naive"] = "fast"
 

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
-from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
+from stellarcollab.api.v1 import auth, canvases, chat, echo, locks, tiles, websockets
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.errors import DomainError
@@ -58,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     for module in (auth, canvases, tiles, locks, chat, websockets):
         api.include_router(module.router)
+    if settings.websocket_echo_endpoint:
+        api.include_router(echo.router)
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, object]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 import types
 from collections.abc import Iterator
@@ -292,4 +293,33 @@ async def test_a_ping_is_answered_and_the_pong_counts_as_activity(
     while live_server.call(lambda: protocol.last_seen) == seen:
         assert time.monotonic() < deadline, "no pong arrived"
         await asyncio.sleep(0.01)  # polling the server's state, bounded by the deadline
+    await socket.close()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_invalid_utf8_is_answered_1007_and_leaves_no_traceback(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, _connection, _protocol = await only_socket(live_server, alice)
+    records = _Records()
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(records)
+    try:
+        for _ in range(3):  # a client repeating its mistake fills nothing
+            await socket.ws.send(b"{\"type\": \"ping\", \"id\": \"\xed\xa0\x80\"}", text=True)
+            assert await socket.closed() == 1007
+            socket, _connection, _protocol = await only_socket(live_server, alice)
+    finally:
+        logger.removeHandler(records)
+    assert not [r for r in records.records if r.exc_info or r.levelno >= logging.ERROR]
+    await socket.send({"type": "ping", "id": "ok"})
+    assert (await socket.expect("pong"))["id"] == "ok"
     await socket.close()

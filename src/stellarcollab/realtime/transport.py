@@ -18,6 +18,7 @@ it is uvicorn's sans-I/O WebSocket protocol with what the fast path needs:
 from __future__ import annotations
 
 import asyncio
+import codecs
 import random
 import socket
 import struct
@@ -27,7 +28,9 @@ from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
+from websockets.server import ServerProtocol
 
 EXTENSION = "stellarcollab.transport"
 FORCED_CLOSE_GRACE_SECONDS = 2.0
@@ -128,6 +131,19 @@ class WriteGate:
         return True
 
 
+class ServerConnection(ServerProtocol):
+    """websockets' server protocol, answering a close that interrupts a fragmented
+    message like any other close. websockets fails the connection there (1002, "incomplete
+    fragmented message"), but RFC 6455 allows control frames between fragments (5.4) and
+    asks for the close to be echoed (5.5.1): the unfinished message is simply dropped
+    (Autobahn case 7.1.5)."""
+
+    def recv_frame(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.CLOSE:
+            self.current_size = None
+        super().recv_frame(frame)
+
+
 class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     #: Kernel send buffer per socket in bytes (None: the kernel's autotuning, up to
     #: net.ipv4.tcp_wmem's maximum). Smaller bounds kernel memory per connection and
@@ -137,12 +153,14 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._close_sent = False
         super().__init__(*args, **kwargs)
+        self.conn.__class__ = ServerConnection  # the same object, with the one change
         self.queue = ReceiveQueue(self.loop)  # type: ignore[assignment]
         self.writable = WriteGate(self.loop)  # type: ignore[assignment]
         self.last_seen = self.loop.time()
         self.write: Callable[[bytes], None] = _not_connected
         self.buffered_bytes: Callable[[], int] = _not_connected
         self.is_closing: Callable[[], bool] = _CLOSED
+        self.text_decoder: codecs.IncrementalDecoder | None = None
 
     @property
     def close_sent(self) -> bool:
@@ -173,6 +191,61 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     def data_received(self, data: bytes) -> None:
         self.last_seen = self.loop.time()
         super().data_received(data)
+
+    # Text is checked as UTF-8 frame by frame, so a bad fragment fails the connection at
+    # once (1007), and a client's bad text is answered, never logged with a traceback
+    # (uvicorn decodes whole messages and logs each failure as an exception).
+
+    def handle_text(self, event: Frame) -> None:
+        if self.close_sent:
+            return  # frames parsed in the same read as a failure, or past a close
+        self.curr_msg_data_type = "text"
+        if event.fin:  # the usual case: one frame, one decode
+            try:
+                text = str(event.data, "utf-8")
+            except UnicodeDecodeError:
+                self.fail_invalid_text()
+                return
+            self.frames = []
+            self.deliver({"type": "websocket.receive", "text": text})
+            return
+        self.text_decoder = codecs.getincrementaldecoder("utf-8")()
+        self.frames = []
+        self.take_text(event)
+
+    def handle_cont(self, event: Frame) -> None:
+        if self.curr_msg_data_type != "text":
+            super().handle_cont(event)
+        elif not self.close_sent:
+            self.take_text(event)
+
+    def take_text(self, event: Frame) -> None:
+        decoder = self.text_decoder
+        if decoder is None:
+            return
+        try:
+            self.frames.append(decoder.decode(event.data, final=event.fin))  # type: ignore[arg-type]
+        except UnicodeDecodeError:
+            self.fail_invalid_text()
+            return
+        if event.fin:
+            text = "".join(self.frames)  # type: ignore[arg-type]
+            self.frames, self.text_decoder = [], None
+            self.deliver({"type": "websocket.receive", "text": text})
+
+    def fail_invalid_text(self) -> None:
+        self.frames, self.text_decoder = [], None
+        self.conn.fail(1007, "invalid UTF-8")
+        self.handle_parser_exception()
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """uvicorn's hand-over of a message to the app, reads paused until it is taken."""
+        if self.close_sent:
+            return  # past the app's close: dropped, reading goes on for the close reply
+        self.queue.put_nowait(message)  # type: ignore[arg-type]
+        if not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
