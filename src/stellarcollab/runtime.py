@@ -9,20 +9,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
+from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
-from stellarcollab.realtime.admitting import Admitting
-from stellarcollab.realtime.broker import create_broker
+from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.manager import ConnectionManager
-from stellarcollab.realtime.ratelimit import KeyedBuckets
+from stellarcollab.realtime.process_slots import ProcessSlots
+from stellarcollab.realtime.socket_limits import SocketLimits
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 
 
 class Runtime:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock or SystemClock()
         self.db = Database(settings.resolved_database_url())
         self.hasher = PasswordHasher(
             settings.password_hash_time_cost,
@@ -47,18 +48,19 @@ class Runtime:
             settings.password_hash_concurrency,
         )
         self.tokens = TokenService(
-            settings.resolved_secret_key(), settings.access_token_expire_seconds
+            settings.resolved_secret_key(), settings.access_token_expire_seconds, self.clock
         )
-        self.broker = create_broker(
-            settings.broker_url, settings.recovery_history, settings.recovery_ttl_seconds,
-            presence_ttl=settings.presence_ttl_seconds,
+        self.brokers = create_brokers(
+            settings.broker_url, history=settings.recovery_history,
+            history_ttl=settings.recovery_ttl_seconds,
+            presence_ttl=settings.presence_ttl_seconds, clock=self.clock,
         )
-        self.tickets = TicketService(self.broker, settings.ticket_ttl_seconds)
+        self.tickets = TicketService(self.brokers.tickets, settings.ticket_ttl_seconds)
         self.manager = ConnectionManager(
-            self.broker, naive_broadcast=settings.broadcast_mode == "naive"
+            self.brokers, naive_broadcast=settings.broadcast_mode == "naive"
         )
         self.users = UserService(self.db, self.hasher, self.tokens)
-        self.admitting = Admitting(self.manager)
+        self.process_slots = ProcessSlots(settings.websocket_max_connections)
         self.canvases = CanvasService(self.db, self.manager)
         self.tiles = TileService(self.db, self.manager)
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
@@ -75,9 +77,11 @@ class Runtime:
         self.manager.presence_listeners.append(self.presence_records.note)
         self.manager.control_listeners.append(self._on_control)
         self.canvases.on_change.append(self.admission.forget_canvas)
-        self.connect_limiter = KeyedBuckets(
-            settings.rate_limit_connects_per_minute / 60, settings.rate_limit_connects_per_minute,
-            time.monotonic,
+        #: connect rate and per-user socket cap, counted across every process
+        self.socket_limits = SocketLimits(
+            self.brokers.limits, self.brokers.presence,
+            connects_per_minute=settings.rate_limit_connects_per_minute,
+            max_per_user=settings.websocket_max_connections_per_user,
         )
         self._flush_scheduler: FlushScheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -89,7 +93,7 @@ class Runtime:
         return self._flush_scheduler
 
     async def start(self) -> None:
-        await self.broker.start()
+        await self.brokers.start()
         self._tasks = [
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
@@ -106,12 +110,12 @@ class Runtime:
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
-        await self.broker.stop()
+        await self.brokers.stop()
         await self.db.dispose()
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)
-        await self.broker.publish_control(
+        await self.brokers.events.publish_control(
             {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
 
     def _on_control(self, message: dict[str, Any]) -> None:
@@ -133,7 +137,7 @@ class Runtime:
 
     async def _close_expired(self) -> None:
         self.manager.close_expired(
-            time.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
+            self.clock.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
             self.settings.websocket_ping_interval,
         )
 

@@ -65,13 +65,15 @@ async def crowd(live_server: LiveServer, api: httpx.AsyncClient, size: int) -> l
 
 
 async def current_seq(live_server: LiveServer, canvas_id: int) -> int:
-    return await on_server(live_server, live_server.runtime.broker.current_seq(canvas_id))
+    events = live_server.runtime.brokers.events
+    return await on_server(live_server, events.current_seq(canvas_id))
 
 
 async def published(live_server: LiveServer, canvas_id: int, since: int) -> list[dict[str, Any]]:
     """Every event published on the canvas after ``since``, as the sockets would get it,
     with who it excludes under ``_exclude_user`` / ``_exclude_connection``."""
-    plan = await on_server(live_server, live_server.runtime.broker.recover(canvas_id, since, None))
+    events = live_server.runtime.brokers.events
+    plan = await on_server(live_server, events.recover(canvas_id, since, None))
     assert isinstance(plan, Replay), plan
     events = []
     for delivery in plan.deliveries:

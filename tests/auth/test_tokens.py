@@ -8,7 +8,8 @@ import jwt
 import pytest
 
 from stellarcollab.auth.tokens import ALGORITHM, InvalidTokenError, TicketService, TokenService
-from stellarcollab.realtime.broker import MemoryBroker
+from stellarcollab.clock import ManualClock
+from stellarcollab.realtime.broker.memory_tickets import MemoryTicketStore
 
 SECRET = "a-test-secret-key-of-enough-length"
 
@@ -39,9 +40,38 @@ def test_expired_foreign_and_unsigned_tokens_are_refused() -> None:
 
 
 async def test_ticket_service_issues_unguessable_tickets_through_its_store() -> None:
-    service = TicketService(MemoryBroker(), ttl_seconds=30)
+    service = TicketService(MemoryTicketStore(), ttl_seconds=30)
     first, second = await service.issue("token-a"), await service.issue("token-a")
     assert first != second and len(first) >= 32
     assert await service.redeem(first) == "token-a"
     assert await service.redeem(first) is None
     assert await service.redeem(second) == "token-a"
+
+
+def test_a_token_expires_when_the_clock_passes_its_lifetime() -> None:
+    clock = ManualClock(start=1_000_000.0)  # long ago for the real clock: only ours counts
+    tokens = TokenService(SECRET, 60, clock)
+    token, claims = tokens.issue(3)
+    assert claims.issued_at == 1_000_000 and claims.expires_at == 1_000_060
+    clock.advance(59.5)
+    assert tokens.decode(token) == claims
+    clock.advance(0.5)
+    with pytest.raises(InvalidTokenError, match="expired"):
+        tokens.decode(token)
+
+
+def test_a_token_issued_in_the_clocks_future_is_refused() -> None:
+    clock = ManualClock(start=1_000_000.0)
+    token, _ = TokenService(SECRET, 60, ManualClock(start=1_000_030.0)).issue(3)
+    with pytest.raises(InvalidTokenError, match="not yet valid"):
+        TokenService(SECRET, 60, clock).decode(token)
+
+
+async def test_a_ticket_expires_when_the_clock_passes_its_ttl() -> None:
+    clock = ManualClock()
+    service = TicketService(MemoryTicketStore(clock), ttl_seconds=30)
+    early, late = await service.issue("token-a"), await service.issue("token-b")
+    clock.advance(29)
+    assert await service.redeem(early) == "token-a"
+    clock.advance(1)
+    assert await service.redeem(late) is None

@@ -161,15 +161,17 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(
 
         def leftovers() -> dict[str, int]:
             manager = roomy_server.runtime.manager
-            broker = roomy_server.runtime.broker
+            brokers = roomy_server.runtime.brokers
             return {
                 "connections": manager.total_connections,
                 "canvases": len(manager.canvas_connections),
                 "users": len(manager.user_info),
                 "canvas_users": len(manager.canvas_users),
                 "tokens": len(manager.connections_by_jti),
-                "presence": broker.stats()["canvases_with_presence"],  # type: ignore[attr-defined]
-                "subscriptions": broker.stats()["subscriptions"],  # type: ignore[attr-defined]
+                "presence": brokers.presence.stats()[  # type: ignore[attr-defined]
+                    "canvases_with_presence"],
+                "admitted": brokers.presence.stats()["admission_keys"],  # type: ignore[attr-defined]
+                "subscriptions": brokers.events.stats()["subscriptions"],  # type: ignore[attr-defined]
                 "leases": sum(len(roomy_server.run(roomy_server.runtime.locks.leases(c["id"])))
                               for c in canvases),
             }

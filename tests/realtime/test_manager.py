@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any, cast
 
-from stellarcollab.realtime.broker import MemoryBroker
+from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import CanvasBounds
@@ -37,20 +37,21 @@ def subscribe(manager: ConnectionManager, scheduler: FlushScheduler,
 
 
 async def test_quiet_server_writes_at_once_and_a_burst_is_coalesced() -> None:
-    broker = MemoryBroker()
-    manager = ConnectionManager(broker)
+    brokers = create_brokers("memory://")
+    broker = brokers.events
+    manager = ConnectionManager(brokers)
     clock = FakeClock()
     manager.flush_scheduler = scheduler = FlushScheduler(asyncio.get_running_loop(), clock)
     protocols = subscribe(manager, scheduler, 3)
-    await broker.subscribe(1)
+    await broker.subscribe("canvas:1")
 
-    await broker.publish(1, {"type": "first"})
+    await broker.publish("canvas:1", {"type": "first"})
     # quiet: every subscriber's socket got its frame before publish returned
     assert all(len(p.writes) == 1 for p in protocols)
 
     # a burst right after: nothing is written until the iteration's flush, then once
     for index in range(3):
-        await broker.publish(1, {"type": f"burst{index}"})
+        await broker.publish("canvas:1", {"type": f"burst{index}"})
     assert all(len(p.writes) == 1 for p in protocols)
     await next_iteration()
     for protocol in protocols:
@@ -60,5 +61,5 @@ async def test_quiet_server_writes_at_once_and_a_burst_is_coalesced() -> None:
         assert burst.index(b"burst0") < burst.index(b"burst1") < burst.index(b"burst2")
 
     clock.now += 1.0  # a pause: the next message goes straight out again
-    await broker.publish(1, {"type": "later"})
+    await broker.publish("canvas:1", {"type": "later"})
     assert all(len(p.writes) == 3 for p in protocols)

@@ -1,5 +1,6 @@
 """Two server processes on one PostgreSQL database and one Redis behave as one server:
-shared presence, one numbering of each canvas's events, recovery on either process."""
+shared presence, one numbering of each canvas's events, recovery on either process, and
+per-user limits that count sockets on both."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stellarcollab.config import Settings
 from tests.support.clients import Account, Socket, join, open_socket, register
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
@@ -244,3 +246,39 @@ async def test_a_crashed_processs_users_are_announced_gone(
     assert [u["user_id"] for u in users.json()] == [alice.id]
     await on_a.expect_nothing("user_left", within=PRESENCE_TTL)  # announced once
     await on_a.close()
+
+
+async def _join_once_admitted(ws_base: str, canvas_id: int, account: Account,
+                              timeout: float = 10) -> Socket:
+    """Join, retrying while a just-closed socket still counts against the user's cap
+    (its process releases it after the close handshake)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + scaled(timeout)
+    while True:
+        socket = await open_socket(ws_base, canvas_id, account.token)
+        try:
+            await socket.expect("canvas_state")
+            return socket
+        except Exception:
+            if socket.ws.close_code != 4008 or loop.time() > deadline:
+                raise
+
+
+async def test_the_per_user_connection_cap_counts_sockets_on_every_process(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+) -> None:
+    a, b = cluster
+    cap = Settings.model_fields["websocket_max_connections_per_user"].default
+    alice = await register(apis[0])
+    canvas = await alice.create_canvas()
+    sockets = [await join((a, b)[n % 2].ws_base, canvas["id"], alice) for n in range(cap)]
+    for process in (a, b):  # half of the cap is open on each: both are full
+        refused = await open_socket(process.ws_base, canvas["id"], alice.token)
+        assert await refused.closed() == 4008
+    await sockets.pop(1).close()  # one on b
+    sockets.append(await _join_once_admitted(a.ws_base, canvas["id"], alice))
+    refused = await open_socket(b.ws_base, canvas["id"], alice.token)
+    assert await refused.closed() == 4008
+    for socket in sockets:
+        await socket.close()

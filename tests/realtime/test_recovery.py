@@ -147,7 +147,7 @@ async def test_a_broker_that_lost_its_numbering_closes_sockets_1012_then_resyncs
     canvas = await alice.create_canvas()
     socket = await join(small_history_server.ws_base, canvas["id"], alice)
     state = socket.received[0]
-    broker = small_history_server.runtime.broker
+    broker = small_history_server.runtime.brokers.events
     await on_server(small_history_server,
                     broker.publish_control({"type": EPOCH_CHANGED}))
     assert await socket.closed() == 1012

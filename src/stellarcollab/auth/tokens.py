@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import jwt
+
+from stellarcollab.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from stellarcollab.realtime.broker.tickets import TicketStore
 
 ALGORITHM = "HS256"
 
@@ -26,12 +30,16 @@ class TokenClaims:
 
 
 class TokenService:
-    def __init__(self, secret_key: str, lifetime_seconds: int) -> None:
+    """Issues and checks access tokens; expiry is judged by the injected clock."""
+
+    def __init__(self, secret_key: str, lifetime_seconds: int,
+                 clock: Clock | None = None) -> None:
         self._secret = secret_key
         self.lifetime_seconds = lifetime_seconds
+        self.clock = clock or SystemClock()
 
     def issue(self, user_id: int) -> tuple[str, TokenClaims]:
-        now = int(time.time())
+        now = int(self.clock.time())
         claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds)
         payload = {
             "sub": str(user_id),
@@ -48,30 +56,30 @@ class TokenService:
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
-                options={"require": ["sub", "jti", "iat", "exp"]},
+                # Times are judged below, by the injected clock rather than PyJWT's.
+                options={"require": ["sub", "jti", "iat", "exp"], "verify_exp": False,
+                         "verify_iat": False, "verify_nbf": False},
             )
             if payload.get("typ") != "access":
                 raise InvalidTokenError("not an access token")
-            return TokenClaims(
+            claims = TokenClaims(
                 int(payload["sub"]), str(payload["jti"]), int(payload["iat"]), int(payload["exp"])
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc
-
-
-class TicketStore(Protocol):
-    """Where tickets live: the broker (in memory, or in Redis for a cluster)."""
-
-    async def put_ticket(self, ticket: str, token: str, ttl_seconds: float) -> None: ...
-
-    async def take_ticket(self, ticket: str) -> str | None: ...
+        now = self.clock.time()
+        if claims.expires_at <= now:
+            raise InvalidTokenError("Signature has expired")
+        if claims.issued_at > now:
+            raise InvalidTokenError("The token is not yet valid (iat)")
+        return claims
 
 
 class TicketService:
     """One-time tickets that stand for a token on a WebSocket URL for a few seconds.
 
-    Kept by the broker, so with Redis a ticket issued by one process is redeemed by any
-    process, and only once."""
+    Kept by the broker's ticket store, so with Redis a ticket issued by one process is
+    redeemed by any process, and only once; expiry is judged by the store's clock."""
 
     def __init__(self, store: TicketStore, ttl_seconds: float) -> None:
         self.store = store
@@ -79,8 +87,8 @@ class TicketService:
 
     async def issue(self, token: str) -> str:
         ticket = secrets.token_urlsafe(24)
-        await self.store.put_ticket(ticket, token, self.ttl_seconds)
+        await self.store.put(ticket, token, self.ttl_seconds)
         return ticket
 
     async def redeem(self, ticket: str) -> str | None:
-        return await self.store.take_ticket(ticket)
+        return await self.store.take(ticket)

@@ -50,8 +50,9 @@ class Connection:
         jti: str,
         expires_at: float,
         rate: TokenBucket,
+        connection_id: str | None = None,
     ) -> None:
-        self.id = secrets.token_hex(8)
+        self.id = connection_id or secrets.token_hex(8)
         self.websocket = websocket
         self.writer = writer
         self.user_id: int = user["user_id"]

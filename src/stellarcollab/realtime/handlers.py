@@ -15,23 +15,25 @@ from stellarcollab.db.types import isoformat_z
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
-from stellarcollab.realtime.protocol import (
-    AuthCommand,
-    ChatCommand,
-    Command,
-    EditingCommand,
-    MentionCommand,
-    PingCommand,
-    ProtocolError,
-    StatusCommand,
-    TypingCommand,
-    parse_client_message,
-)
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
+from stellarcollab.wire import presence, session
+from stellarcollab.wire.client import (
+    AuthCommand,
+    ChatCommand,
+    ClientCommand,
+    EditingCommand,
+    HeartbeatCommand,
+    MentionCommand,
+    PingCommand,
+    StatusCommand,
+    TypingCommand,
+    parse_client_message,
+)
+from stellarcollab.wire.errors import ProtocolError, error
 
 log = logging.getLogger(__name__)
 
@@ -66,51 +68,52 @@ class MessageHandler:
         request_type: str | None = None
         try:
             command = parse_client_message(raw, connection.bounds, self.chat_max_length)
-            request_type = _type_of(command)
+            request_type = command.request_type
             await self._apply(connection, command)
         except ProtocolError as exc:
             connection.send_event(exc.to_event())
         except DomainError as exc:
-            error = ProtocolError(exc.ws_code, exc.detail, request_type).to_event()
-            error.update({k: v for k, v in exc.extra.items() if k == "holder"})
-            connection.send_event(error)
+            connection.send_event(error(code=exc.ws_code, message=exc.detail,
+                                        request_type=request_type,
+                                        holder=exc.extra.get("holder")))
         except Exception:
             log.exception("message from connection %s failed", connection.id)
             connection.send_event(ProtocolError(
                 "internal_error", "the server failed; the message was not applied",
                 request_type).to_event())
 
-    async def _apply(self, connection: Connection, command: Command) -> None:
+    async def _apply(self, connection: Connection, command: ClientCommand) -> None:
         if isinstance(command, ChatCommand):
             await self.chat.send(self._account(connection), connection.canvas_id, command.text,
                                  access_checked=True)
         elif isinstance(command, TypingCommand):
-            await self.manager.broadcast_to_canvas(connection.canvas_id, {
-                "type": "user_typing", **connection.brief(), "is_typing": command.is_typing,
-                "timestamp": now_iso(),
-            }, exclude_connection=connection.id)
+            await self._broadcast_from(connection, presence.user_typing(
+                **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
         elif isinstance(command, EditingCommand):
             await self._editing(connection, command)
         elif isinstance(command, StatusCommand):
-            await self.manager.broadcast_to_canvas(connection.canvas_id, {
-                "type": "user_presence_update", **connection.brief(),
-                "status": command.status, "status_message": command.status_message,
-                "timestamp": now_iso(),
-            }, exclude_connection=connection.id)
+            await self._broadcast_from(connection, presence.status_changed(
+                **connection.brief(), status=command.status,
+                status_message=command.status_message, timestamp=now_iso()))
         elif isinstance(command, MentionCommand):
-            await self.manager.broadcast_to_canvas(connection.canvas_id, {
-                "type": "tile_highlight", **connection.brief(),
-                "tile_x": command.tile_x, "tile_y": command.tile_y,
-                "highlight_type": command.highlight_type, "message": command.message,
-                "duration": command.duration, "timestamp": now_iso(),
-            }, exclude_connection=connection.id)
+            await self._broadcast_from(connection, presence.tile_highlight(
+                **connection.brief(), tile_x=command.tile_x, tile_y=command.tile_y,
+                highlight_type=command.highlight_type, message=command.message,
+                duration=command.duration, timestamp=now_iso()))
+        elif isinstance(command, HeartbeatCommand):
+            # Its arrival already counted as the socket's activity (keepalive); presence
+            # lives as long as the socket, so there is nothing to answer or announce.
+            return
         elif isinstance(command, PingCommand):
-            pong: dict[str, Any] = {"type": "pong", "timestamp": now_iso()}
-            if command.request_id is not None:
-                pong["id"] = command.request_id
-            connection.send_event(pong)
+            connection.send_event(session.pong(timestamp=now_iso(),
+                                               request_id=command.request_id))
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
+
+    async def _broadcast_from(self, connection: Connection, event: dict[str, Any]) -> None:
+        """To everyone on the canvas but the sending connection."""
+        await self.manager.broadcast_to_canvas(connection.canvas_id, event,
+                                               exclude_connection=connection.id)
 
     async def _editing(self, connection: Connection, command: EditingCommand) -> None:
         user = self._account(connection)
@@ -132,17 +135,9 @@ class MessageHandler:
             raise ProtocolError("forbidden", "token belongs to another user", "auth")
         self.manager.rebind_token(connection, claims.jti, claims.expires_at)
         expires = isoformat_z(datetime.fromtimestamp(claims.expires_at, UTC))
-        connection.send_event({"type": "auth_ok", "expires_at": expires})
+        connection.send_event(session.auth_ok(expires_at=expires))
 
     def _account(self, connection: Connection) -> User:
         """Who the socket was admitted as; no database read per message."""
         return account_stub(connection.user_id, connection.username, connection.display_name)
-
-
-def _type_of(command: Command) -> str:
-    return {
-        ChatCommand: "canvas_chat", TypingCommand: "user_presence",
-        EditingCommand: "user_presence", StatusCommand: "user_presence",
-        MentionCommand: "tile_mention", PingCommand: "ping", AuthCommand: "auth",
-    }[type(command)]
 

@@ -18,19 +18,21 @@ from typing import Any
 
 import orjson
 
+from stellarcollab.realtime.broker import Brokers
 from stellarcollab.realtime.broker.base import (
     EPOCH_CHANGED,
     PRESENCE_EXPIRED,
     PRESENCE_RESTORED,
-    Broker,
 )
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.presence import UserPresence
 from stellarcollab.realtime.protocol import text_frame
 from stellarcollab.realtime.recovery import Delivery, Replay
+from stellarcollab.realtime.topics import canvas_topic
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.services.views import now_iso
+from stellarcollab.wire import canvas, presence, session
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,9 @@ async def _no_release(_canvas_id: int, _user: dict[str, Any]) -> None:
 
 
 class ConnectionManager:
-    def __init__(self, broker: Broker, *, naive_broadcast: bool = False) -> None:
-        self.broker = broker
+    def __init__(self, brokers: Brokers, *, naive_broadcast: bool = False) -> None:
+        self.events = brokers.events
+        self.presence = brokers.presence
         self.naive_broadcast = naive_broadcast
         self.canvas_connections: dict[int, dict[str, Connection]] = {}
         self.user_info: dict[int, dict[str, str]] = {}
@@ -66,7 +69,7 @@ class ConnectionManager:
         #: the writers' flush scheduler: tells the fan-out when it may write at once
         self.flush_scheduler: FlushScheduler | None = None
         self._background: set[asyncio.Task[None]] = set()
-        broker.set_receivers(self._on_delivery, self._on_control)
+        self.events.set_receivers(self._on_delivery, self._on_control)
 
     # ----- joining and leaving -------------------------------------------------------
 
@@ -82,7 +85,7 @@ class ConnectionManager:
         conns = self.canvas_connections.get(canvas_id)
         if conns is None:
             conns = self.canvas_connections[canvas_id] = {}
-            await self.broker.subscribe(canvas_id)
+            await self.events.subscribe(canvas_topic(canvas_id))
             # Subscribed from here on, so every lease change reaches _on_delivery: load the
             # leases once and keep them current from the events.
             self.leases[canvas_id] = {
@@ -97,21 +100,21 @@ class ConnectionManager:
         users = self.canvas_users.setdefault(canvas_id, {})
         users[connection.user_id] = users.get(connection.user_id, 0) + 1
         self.connections_by_jti.setdefault(connection.jti, set()).add(connection)
-        first = await self.broker.presence_join(canvas_id, connection.brief(), connection.id)
+        first = await self.presence.presence_join(canvas_id, connection.brief(), connection.id)
         self._notify_presence(canvas_id, {"type": "connection_opened",
                                           "user_id": connection.user_id})
 
-        snapshot_seq = await self.broker.current_seq(canvas_id)
+        snapshot_seq = await self.events.current_seq(canvas_id)
         connection.send_event(await self._canvas_state(connection, snapshot_seq))
         if since is not None:
-            plan = await self.broker.recover(canvas_id, since, epoch)
+            plan = await self.events.recover(canvas_id, since, epoch)
             if isinstance(plan, Replay):
                 connection.replay(plan.deliveries)
             else:
-                connection.send_event({
-                    "type": "resync_required", "canvas_id": canvas_id, "seq": snapshot_seq,
-                    "epoch": self.broker.epoch, "reason": plan.reason,
-                })
+                connection.send_event(session.resync_required(
+                    canvas_id=canvas_id, seq=snapshot_seq, epoch=self.events.epoch,
+                    reason=plan.reason,
+                ))
         if connection.state is ConnectionState.JOINING:
             connection.open(snapshot_seq)
         if first:
@@ -134,7 +137,7 @@ class ConnectionManager:
             self.total_connections -= 1
             if not conns:
                 del self.canvas_connections[canvas_id]
-                await self.broker.unsubscribe(canvas_id)
+                await self.events.unsubscribe(canvas_topic(canvas_id))
                 self.leases.pop(canvas_id, None)
         users = self.canvas_users.get(canvas_id, {})
         remaining = users.get(connection.user_id, 0) - 1
@@ -151,7 +154,7 @@ class ConnectionManager:
             by_jti.discard(connection)
             if not by_jti:
                 del self.connections_by_jti[connection.jti]
-        last = await self.broker.presence_leave(canvas_id, connection.user_id, connection.id)
+        last = await self.presence.presence_leave(canvas_id, connection.user_id, connection.id)
         self._notify_presence(canvas_id, {"type": "connection_closed",
                                           "user_id": connection.user_id, "last": last})
         if last:
@@ -166,14 +169,12 @@ class ConnectionManager:
     async def _membership(self, kind: str, canvas_id: int,
                           user: dict[str, Any]) -> dict[str, Any]:
         # active_users counts the canvas's users in every process (the broker's presence).
-        return {
-            "type": kind,
-            "user_id": user["user_id"],
-            "username": user["username"],
-            "display_name": user["display_name"],
-            "active_users": len(await self.broker.presence(canvas_id)),
-            "timestamp": now_iso(),
-        }
+        build = presence.user_joined if kind == "user_joined" else presence.user_left
+        return build(
+            user_id=user["user_id"], username=user["username"],
+            display_name=user["display_name"],
+            active_users=len(await self.presence.presence(canvas_id)), timestamp=now_iso(),
+        )
 
     async def _announce_presence_change(self, kind: str, canvas_id: int,
                                         users: list[dict[str, Any]]) -> None:
@@ -193,18 +194,12 @@ class ConnectionManager:
                 log.exception("announcing %s of user %s failed", kind, user.get("user_id"))
 
     async def _canvas_state(self, connection: Connection, seq: int) -> dict[str, Any]:
-        users = [p.view() for p in await self.broker.presence(connection.canvas_id)]
-        return {
-            "type": "canvas_state",
-            "canvas_id": connection.canvas_id,
-            "seq": seq,
-            "epoch": self.broker.epoch,
-            "connection_id": connection.id,
-            "you": connection.brief(),
-            "active_users": len(users),
-            "users": users,
-            "locks": list(self.leases.get(connection.canvas_id, {}).values()),
-        }
+        users = [p.view() for p in await self.presence.presence(connection.canvas_id)]
+        return canvas.canvas_state(
+            canvas_id=connection.canvas_id, seq=seq, epoch=self.events.epoch,
+            connection_id=connection.id, you=connection.brief(), users=users,
+            locks=list(self.leases.get(connection.canvas_id, {}).values()),
+        )
 
     # ----- broadcasting (the guide's methods) ------------------------------------------
 
@@ -219,9 +214,11 @@ class ConnectionManager:
         if message.get("type") in PRESENCE_EVENTS:
             if message["type"] == "user_presence_update" and "status" not in message:
                 await self._fill_status(canvas_id, message)
-            await self.broker.presence_apply(canvas_id, message)
+            await self.presence.presence_apply(canvas_id, message)
             self._notify_presence(canvas_id, message)
-        seq = await self.broker.publish(canvas_id, message, exclude_user, exclude_connection)
+        seq = await self.events.publish(canvas_topic(canvas_id), message,
+                                        exclude_user=exclude_user,
+                                        exclude_connection=exclude_connection)
         if self.naive_broadcast:
             await self._naive_fanout(canvas_id, message, exclude_user, exclude_connection)
         return seq
@@ -230,7 +227,7 @@ class ConnectionManager:
         """Lease events come from the lock service, which knows nothing of status."""
         status: str = "online"
         status_message: str | None = None
-        for entry in await self.broker.presence(canvas_id):
+        for entry in await self.presence.presence(canvas_id):
             if entry.user_id == message.get("user_id"):
                 status, status_message = entry.status, entry.status_message
         message["status"], message["status_message"] = status, status_message
@@ -282,7 +279,7 @@ class ConnectionManager:
         return await self.broadcast_to_canvas(canvas_id, event)
 
     async def get_canvas_active_users(self, canvas_id: int) -> list[dict[str, Any]]:
-        presence: list[UserPresence] = await self.broker.presence(canvas_id)
+        presence: list[UserPresence] = await self.presence.presence(canvas_id)
         return [p.view() for p in sorted(presence, key=lambda p: p.connected_at)]
 
     # ----- delivery (broker receivers; synchronous, never block) -------------------------

@@ -4,12 +4,17 @@ what was missed, or ask the client to resync. Pure; the clock is passed in."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One numbered event as it travels: its JSON payload, who must not get it."""
+    """One event as it travels: its JSON payload, who must not get it, the topic it was
+    published on and typed ``meta`` about what it did (so receivers never decode the
+    payload). Canvas events are numbered; events of other topics have ``seq`` and
+    ``canvas_id`` 0."""
 
     canvas_id: int
     seq: int
@@ -18,6 +23,8 @@ class Delivery:
     exclude_user: int | None = None
     exclude_connection: str | None = None
     published_at: float = 0.0
+    topic: str = ""
+    meta: Mapping[str, Any] | None = None
 
     def is_for(self, user_id: int, connection_id: str) -> bool:
         return self.exclude_user != user_id and self.exclude_connection != connection_id
@@ -37,7 +44,8 @@ class Resync:
 #: a thousand events for minutes; tuples of plain values are left out of the garbage
 #: collector's passes, so the history adds nothing to its pauses (a slotted dataclass
 #: would be walked by every full collection).
-StoredDelivery = tuple[int, int, str, bytes, int | None, str | None, float]
+StoredDelivery = tuple[
+    int, int, str, bytes, int | None, str | None, float, str, Mapping[str, Any] | None]
 
 
 class EventHistory:
@@ -51,7 +59,8 @@ class EventHistory:
     def append(self, delivery: Delivery) -> None:
         self._items.append((delivery.canvas_id, delivery.seq, delivery.event_type,
                             delivery.payload, delivery.exclude_user,
-                            delivery.exclude_connection, delivery.published_at))
+                            delivery.exclude_connection, delivery.published_at,
+                            delivery.topic, delivery.meta))
 
     def after(self, seq: int) -> list[Delivery]:
         """The kept deliveries numbered above ``seq``, oldest first."""

@@ -70,15 +70,17 @@ class SocketAdmission:
     def __init__(self, db: Database, tokens: TokenService, ttl: float = CACHE_SECONDS) -> None:
         self.db = db
         self.tokens = tokens
-        self.accounts: ExpiringCache[tuple[int, str], User] = ExpiringCache(ttl, CACHE_ENTRIES)
+        clock = tokens.clock.monotonic
+        self.accounts: ExpiringCache[tuple[int, str], User] = ExpiringCache(
+            ttl, CACHE_ENTRIES, clock)
         self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
-            ttl, CACHE_ENTRIES)
+            ttl, CACHE_ENTRIES, clock)
         self.revoked: dict[str, float] = {}
 
     def note_revoked(self, jti: str, expires_at: float) -> None:
         self.revoked[jti] = expires_at
         self.accounts.drop(lambda key: key[1] == jti)
-        now = time.time()
+        now = self.tokens.clock.time()
         if len(self.revoked) > CACHE_ENTRIES:
             self.revoked = {j: exp for j, exp in self.revoked.items() if exp > now}
 

@@ -16,6 +16,7 @@ from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.errors import Forbidden, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.views import canvas_view
+from stellarcollab.wire import canvas as wire_canvas
 
 CANVAS_NOT_FOUND = "Canvas not found"
 NOT_CANVAS_OWNER = "Only the canvas owner can do this"
@@ -136,7 +137,7 @@ class CanvasService:
             canvas.updated_at = utcnow()
             view = await self._view(session, canvas)
         self._changed(canvas_id)
-        await self.events.publish(canvas_id, {"type": "canvas_updated", "canvas": view})
+        await self.events.publish(canvas_id, wire_canvas.canvas_updated(canvas=view))
         return view
 
     async def delete(self, user: User, canvas_id: int) -> None:
@@ -146,7 +147,7 @@ class CanvasService:
             canvas.is_active = False
             canvas.updated_at = utcnow()
         self._changed(canvas_id)
-        await self.events.publish(canvas_id, {"type": "canvas_deleted"})
+        await self.events.publish(canvas_id, wire_canvas.canvas_deleted())
 
     async def add_member(self, user: User, canvas_id: int, username: str) -> dict[str, Any]:
         async with self.db.transaction() as session:

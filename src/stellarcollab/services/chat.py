@@ -15,18 +15,14 @@ from stellarcollab.services.chat_writer import ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.views import chat_event, message_view
+from stellarcollab.wire import rules
 
 
 def clean_chat_text(text: str, max_length: int) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        raise Invalid("Message text must not be empty")
-    if len(cleaned) > max_length:
-        raise Invalid(f"Message text must be at most {max_length} characters")
-    if "\x00" in cleaned:
-        # PostgreSQL text cannot hold NUL; stored, it would fail its whole commit batch.
-        raise Invalid("Message text must not contain NUL characters")
-    return cleaned
+    try:
+        return rules.chat_text(text, max_length)
+    except rules.RuleViolation as violation:
+        raise Invalid(f"Message text {violation.problem}") from None
 
 
 class ChatService:

@@ -21,6 +21,8 @@ from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import NotFound, OutOfBounds, TileLocked
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.views import now_iso, user_brief
+from stellarcollab.wire import rules
+from stellarcollab.wire.presence import lease_changed
 
 TILE_BEING_EDITED = "Tile is being edited by another user"
 
@@ -48,11 +50,10 @@ class Lease:
 
 
 def check_cell(canvas: Canvas, x: int, y: int) -> None:
-    if not (0 <= x < canvas.width and 0 <= y < canvas.height):
-        raise OutOfBounds(
-            f"Tile position ({x}, {y}) is outside the canvas "
-            f"({canvas.width}x{canvas.height})"
-        )
+    try:
+        rules.cell_in_bounds(x, y, canvas.width, canvas.height)
+    except rules.RuleViolation as violation:
+        raise OutOfBounds(f"Tile position {violation.problem}") from None
 
 
 async def lock_cell(session: AsyncSession, canvas_id: int, x: int, y: int) -> None:
@@ -83,21 +84,12 @@ def lease_event(
     user: User, canvas_id: int, x: int, y: int, is_editing: bool, reason: str,
     expires_at: datetime | None = None,
 ) -> dict[str, Any]:
-    event = {
-        "type": "user_presence_update",
-        "user_id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "canvas_id": canvas_id,
-        "tile_x": x,
-        "tile_y": y,
-        "is_editing": is_editing,
-        "reason": reason,
-        "timestamp": now_iso(),
-    }
-    if expires_at is not None:
-        event["expires_at"] = isoformat_z(expires_at)
-    return event
+    return lease_changed(
+        user_id=user.id, username=user.username, display_name=user.display_name,
+        canvas_id=canvas_id, tile_x=x, tile_y=y, is_editing=is_editing, reason=reason,
+        timestamp=now_iso(),
+        expires_at=isoformat_z(expires_at) if expires_at is not None else None,
+    )
 
 
 class LockService:

@@ -22,7 +22,14 @@ from stellarcollab.services.canvases import CanvasAccessDenied, load_canvas
 from stellarcollab.services.errors import Conflict, Forbidden, Invalid, NotFound, OutOfBounds
 from stellarcollab.services.events import EventSink, Origin
 from stellarcollab.services.locks import check_cell, ensure_not_leased_by_other
-from stellarcollab.services.views import tile_event, tile_view
+from stellarcollab.services.views import now_iso, pixels_text, tile_facts, tile_view
+from stellarcollab.wire.tiles import (
+    tile_created,
+    tile_deleted,
+    tile_liked,
+    tile_unliked,
+    tile_updated,
+)
 
 TILE_NOT_FOUND = "Tile not found"
 CELL_TAKEN = "Tile position already occupied"
@@ -68,11 +75,10 @@ class TileService:
                 await session.flush()
         except IntegrityError as exc:
             raise Conflict(CELL_TAKEN) from exc
-        await self.events.publish(
-            canvas_id,
-            tile_event("tile_created", tile, user.username, user.id, with_pixels=True),
-            **origin.exclusion(),
-        )
+        await self.events.publish(canvas_id, tile_created(
+            tile=tile_facts(tile, user.username), pixels=pixels_text(tile), user_id=user.id,
+            timestamp=now_iso(),
+        ), **origin.exclusion())
         return tile_view(tile, user.username)
 
     async def _check_limit(self, session: AsyncSession, canvas: Canvas, user: User) -> None:
@@ -126,11 +132,10 @@ class TileService:
             await session.refresh(tile)
             creator = await session.get(User, tile.creator_id)
             creator_name = creator.username if creator else ""
-        await self.events.publish(
-            canvas.id,
-            tile_event("tile_updated", tile, creator_name, user.id, with_pixels=True),
-            **origin.exclusion(),
-        )
+        await self.events.publish(canvas.id, tile_updated(
+            tile=tile_facts(tile, creator_name), pixels=pixels_text(tile), user_id=user.id,
+            timestamp=now_iso(),
+        ), **origin.exclusion())
         return tile_view(tile, creator_name)
 
     async def delete(self, user: User, tile_id: int, origin: Origin) -> None:
@@ -149,12 +154,10 @@ class TileService:
             )
             if removed is None:
                 raise NotFound(TILE_NOT_FOUND)
-        await self.events.publish(
-            canvas.id,
-            tile_event("tile_deleted", tile, creator.username if creator else "", user.id,
-                       with_pixels=False),
-            **origin.exclusion(),
-        )
+        await self.events.publish(canvas.id, tile_deleted(
+            tile=tile_facts(tile, creator.username if creator else ""), user_id=user.id,
+            timestamp=now_iso(),
+        ), **origin.exclusion())
 
     async def like(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         try:
@@ -168,7 +171,7 @@ class TileService:
                 creator = await session.get(User, tile.creator_id)
         except IntegrityError as exc:
             raise Conflict("Tile already liked") from exc
-        return await self._announce_like("tile_liked", tile, creator, user, count, origin)
+        return await self._announce_like(True, tile, creator, user, count, origin)
 
     async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
@@ -184,7 +187,7 @@ class TileService:
                 raise NotFound("Like not found")
             count = await self._bump_likes(session, tile, -1)
             creator = await session.get(User, tile.creator_id)
-        return await self._announce_like("tile_unliked", tile, creator, user, count, origin)
+        return await self._announce_like(False, tile, creator, user, count, origin)
 
     async def _bump_likes(self, session: AsyncSession, tile: Tile, delta: int) -> int:
         result = await session.execute(
@@ -198,16 +201,16 @@ class TileService:
         return count
 
     async def _announce_like(
-        self, event_type: str, tile: Tile, creator: User | None, user: User, count: int,
+        self, liked: bool, tile: Tile, creator: User | None, user: User, count: int,
         origin: Origin,
     ) -> dict[str, Any]:
-        creator_name = creator.username if creator else ""
+        build = tile_liked if liked else tile_unliked
+        facts = tile_facts(tile, creator.username if creator else "")
         await self.events.publish(
-            tile.canvas_id,
-            tile_event(event_type, tile, creator_name, user.id, with_pixels=False),
+            tile.canvas_id, build(tile=facts, user_id=user.id, timestamp=now_iso()),
             **origin.exclusion(),
         )
-        return {"tile_id": tile.id, "like_count": count, "liked": event_type == "tile_liked"}
+        return {"tile_id": tile.id, "like_count": count, "liked": liked}
 
     async def region(
         self, user: User, canvas_id: int, bounds: tuple[int, int, int, int] | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,7 +96,7 @@ class UserService:
                 session.add(RevokedToken(jti=claims.jti, expires_at=expires))
             await session.execute(
                 delete(RevokedToken).where(
-                    RevokedToken.expires_at < datetime.fromtimestamp(time.time(), UTC)
+                    RevokedToken.expires_at < datetime.fromtimestamp(self.tokens.clock.time(), UTC)
                 )
             )
 

@@ -1,4 +1,5 @@
-"""Plain-dict views of the models, shared by REST responses and realtime events."""
+"""Plain-dict views of the models, shared by REST responses and realtime events (whose
+shapes are the wire constructors')."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from stellarcollab.db.models import Canvas, ChatMessage, Tile, User
 from stellarcollab.db.types import isoformat_z, utcnow
+from stellarcollab.wire.canvas import canvas_chat_message
+from stellarcollab.wire.tiles import TileFacts
 
 
 def now_iso() -> str:
@@ -54,7 +57,7 @@ def tile_view(tile: Tile, creator_username: str) -> dict[str, Any]:
         "canvas_id": tile.canvas_id,
         "x": tile.x,
         "y": tile.y,
-        "pixels": base64.b64encode(tile.pixels).decode("ascii"),
+        "pixels": pixels_text(tile),
         "version": tile.version,
         "like_count": tile.like_count,
         "creator_id": tile.creator_id,
@@ -64,12 +67,9 @@ def tile_view(tile: Tile, creator_username: str) -> dict[str, Any]:
     }
 
 
-def tile_event(
-    event_type: str, tile: Tile, creator_username: str, actor_id: int, *, with_pixels: bool
-) -> dict[str, Any]:
-    """The guide's flat tile event, plus what a client needs to draw without refetching."""
-    event: dict[str, Any] = {
-        "type": event_type,
+def tile_facts(tile: Tile, creator_username: str) -> TileFacts:
+    """What every tile message says about ``tile``."""
+    return {
         "tile_id": tile.id,
         "canvas_id": tile.canvas_id,
         "creator_id": tile.creator_id,
@@ -78,12 +78,11 @@ def tile_event(
         "y": tile.y,
         "like_count": tile.like_count,
         "version": tile.version,
-        "user_id": actor_id,
-        "timestamp": now_iso(),
     }
-    if with_pixels:
-        event["pixels"] = base64.b64encode(tile.pixels).decode("ascii")
-    return event
+
+
+def pixels_text(tile: Tile) -> str:
+    return base64.b64encode(tile.pixels).decode("ascii")
 
 
 def message_view(message: ChatMessage, sender: User) -> dict[str, Any]:
@@ -99,13 +98,12 @@ def message_view(message: ChatMessage, sender: User) -> dict[str, Any]:
 
 
 def chat_event(message: ChatMessage, sender: User) -> dict[str, Any]:
-    return {
-        "type": "canvas_chat_message",
-        "message_id": message.id,
-        "canvas_id": message.canvas_id,
-        "sender_id": sender.id,
-        "sender_username": sender.username,
-        "sender_display_name": sender.display_name,
-        "message_text": message.text,
-        "created_at": isoformat_z(message.created_at),
-    }
+    return canvas_chat_message(
+        message_id=message.id,
+        canvas_id=message.canvas_id,
+        sender_id=sender.id,
+        sender_username=sender.username,
+        sender_display_name=sender.display_name,
+        message_text=message.text,
+        created_at=isoformat_z(message.created_at),
+    )

@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, EmailStr, Field, StringConstraints
 
+from stellarcollab.wire import rules
+
 
 def _refuse_nul(value: str | None) -> str | None:
-    # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
+    # A RuleViolation is a ValueError: pydantic reports it as a 422.
+    return None if value is None else rules.refuse_nul(value)
 
 
 NoNul = AfterValidator(_refuse_nul)
@@ -55,8 +55,8 @@ class CanvasCreate(BaseModel):
         str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), NoNul
     ]
     description: Annotated[str, StringConstraints(max_length=2000), NoNul] = ""
-    width: int = Field(32, ge=1, le=256)
-    height: int = Field(32, ge=1, le=256)
+    width: int = Field(32, ge=1, le=rules.CANVAS_MAX_SIDE)
+    height: int = Field(32, ge=1, le=rules.CANVAS_MAX_SIDE)
     tile_size: Literal[16, 32, 64] = 32
     max_tiles_per_user: int = Field(10, ge=1, le=65536)
     collaboration_mode: Literal["free", "owner"] = "free"
@@ -113,8 +113,8 @@ class MemberOut(BaseModel):
 
 class TileCreate(BaseModel):
     canvas_id: int
-    x: int = Field(ge=0, le=255)
-    y: int = Field(ge=0, le=255)
+    x: int = Field(ge=0, le=rules.CANVAS_MAX_SIDE - 1)
+    y: int = Field(ge=0, le=rules.CANVAS_MAX_SIDE - 1)
     pixels: str = Field(description="base64 of tile_size*tile_size*4 RGBA bytes, row by row")
 
 

@@ -8,6 +8,7 @@ so browsers can read the code. No database session is held while the socket is o
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -83,14 +84,14 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
     manager = runtime.manager
     try:
         await manager.connect(connection, since=since, epoch=epoch)
-        runtime.admitting.release(connection)  # the manager counts it now
         await _message_loop(websocket, connection, runtime)
     except Exception:
         log.exception("connection %s failed", connection.id)
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
-        runtime.admitting.release(connection)  # if connect failed
+        runtime.process_slots.give_back()
         await manager.disconnect(connection)
+        await _release(runtime, connection.user_id, connection.id)
         if isinstance(connection.writer, QueueWriter):
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
 
@@ -118,17 +119,19 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         await _reject(websocket, CloseCode.NOT_FOUND)
         return None
     user, claims, canvas = admission.user, admission.claims, admission.canvas
-    # From these checks until the connection is held, nothing awaits: simultaneous
-    # handshakes are counted one by one.
-    admitting = runtime.admitting
-    if admitting.total() >= settings.websocket_max_connections:
+    # Taken at once (no await between the check and the count), so simultaneous
+    # handshakes are counted one by one; the endpoint gives it back when it ends.
+    slots = runtime.process_slots
+    if not slots.take():
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
-    if admitting.of_user(user.id) >= settings.websocket_max_connections_per_user:
-        await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
-        return None
-    if not runtime.connect_limiter.allow(user.id):
-        await _reject(websocket, CloseCode.RATE_LIMITED)
+    try:
+        connection_id = await _within_user_limits(websocket, runtime, user.id)
+    except BaseException:
+        slots.give_back()
+        raise
+    if connection_id is None:
+        slots.give_back()
         return None
 
     connection_box: list[Connection] = []
@@ -147,10 +150,33 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         float(claims.expires_at),
         TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
                     time.monotonic),
+        connection_id,
     )
     connection_box.append(connection)
-    admitting.hold(connection)
     return connection
+
+
+async def _within_user_limits(websocket: WebSocket, runtime: Runtime,
+                              user_id: int) -> str | None:
+    """Count the new socket against the user's cap and connect rate (on every process);
+    its connection id when both allow it, else the socket is closed and None returned."""
+    limits = runtime.socket_limits
+    connection_id = secrets.token_hex(8)
+    if not await limits.admit(user_id, connection_id):
+        await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
+        return None
+    if not await limits.allow_connect(user_id):
+        await _release(runtime, user_id, connection_id)
+        await _reject(websocket, CloseCode.RATE_LIMITED)
+        return None
+    return connection_id
+
+
+async def _release(runtime: Runtime, user_id: int, connection_id: str) -> None:
+    try:
+        await runtime.socket_limits.release(user_id, connection_id)
+    except Exception:  # a Redis that is away: the count expires with this process's renewal
+        log.exception("releasing connection %s of user %s failed", connection_id, user_id)
 
 
 def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,

@@ -1,8 +1,11 @@
 """The Redis broker's wire format (pure): events encoded once with a stand-in for their
-seq, the envelope a stored or published event travels in, and a user's presence entry."""
+seq, the envelope a stored or published event travels in, a user's presence entry, and
+how long Redis keeps a key after its logical TTL (a garbage-collection backstop only)."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,18 +33,40 @@ def split_payload(event: dict[str, Any], canvas_id: int) -> tuple[bytes, bytes]:
     return head + b'"seq":', tail
 
 
-def encode_meta(event_type: str, exclude_user: int | None,
-                exclude_connection: str | None) -> bytes:
-    return orjson.dumps([event_type, exclude_user, exclude_connection])
+# A stored or published event is "<seq> <published at> <meta JSON>\n<payload>": the meta
+# JSON (event type, exclusions, the publisher's typed meta) has no raw newline.
+def encode_meta(event_type: str, exclude_user: int | None, exclude_connection: str | None,
+                meta: Mapping[str, Any] | None = None) -> bytes:
+    typed = meta if meta is None or isinstance(meta, dict) else dict(meta)
+    return orjson.dumps([event_type, exclude_user, exclude_connection, typed])
 
 
-def decode_envelope(canvas_id: int, data: bytes) -> Delivery:
+def encode_time(seconds: float) -> str:
+    return f"{seconds:.6f}"
+
+
+def encode_envelope(published_at: float, meta: bytes, payload: bytes) -> bytes:
+    """An unnumbered event (seq 0); numbered ones are put together by the publish script."""
+    return b"0 " + encode_time(published_at).encode() + b" " + meta + b"\n" + payload
+
+
+def decode_envelope(topic: str, canvas_id: int, data: bytes) -> Delivery:
     """A stored or published message as the Delivery every receiver gets."""
     head, _, payload = data.partition(b"\n")
     seq, published_at, meta = head.split(b" ", 2)
-    event_type, exclude_user, exclude_connection = orjson.loads(meta)
+    event_type, exclude_user, exclude_connection, typed = orjson.loads(meta)
     return Delivery(canvas_id, int(seq), str(event_type), payload, exclude_user,
-                    exclude_connection, float(published_at))
+                    exclude_connection, float(published_at), topic, typed)
+
+
+def backstop_ms(ttl_seconds: float) -> int:
+    """Redis's own expiry for a key whose logical TTL the injected clock decides: far
+    beyond it, so it only collects what no process will ever look at again."""
+    return math.ceil((10 * ttl_seconds + 3600) * 1000)
+
+
+def to_ms(seconds: float) -> int:
+    return math.floor(seconds * 1000)
 
 
 def encode_entry(entry: UserPresence) -> bytes:

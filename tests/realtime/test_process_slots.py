@@ -1,5 +1,5 @@
-"""Connection caps hold exactly under simultaneous handshakes: each admitted socket is
-counted from the moment it passes the checks, not from when the manager registers it."""
+"""Connection caps hold exactly under simultaneous handshakes: the process's slot is taken
+synchronously at admission, the user's count atomically in the presence store."""
 
 from __future__ import annotations
 
