@@ -13,6 +13,10 @@ it is uvicorn's sans-I/O WebSocket protocol with what the fast path needs:
    (``ping_if_quiet``), by one sweep instead of a timer each.
 3. ``close`` sends a close frame without waiting for the write buffer to drain (a slow
    consumer's never does) and aborts the socket if the peer does not answer.
+4. Text is checked as UTF-8 frame by frame (1007, nothing logged), and a close between
+   the fragments of a message is answered like any close (RFC 6455 conformance).
+The behaviour relied on is pinned by tests/realtime/test_transport.py and the Autobahn
+cases of tests/realtime/test_conformance.py; pyproject.toml pins the versions they ran on.
 """
 
 from __future__ import annotations
