@@ -153,18 +153,26 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     #: net.ipv4.tcp_wmem's maximum). Smaller bounds kernel memory per connection and
     #: makes a stalled reader overflow its budget sooner.
     socket_send_buffer: int | None = None
+    #: the UTF-8 state of a fragmented text message; an attribute of the socket only
+    #: while it receives one (most never do: nothing to keep per socket)
+    text_decoder: codecs.IncrementalDecoder | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._close_sent = False
         super().__init__(*args, **kwargs)
-        self.conn.__class__ = ServerConnection  # the same object, with the one change
+        built = self.conn  # uvicorn's, rebuilt as ours with the same settings (assigning
+        # __class__ instead would give every socket's parser a dict of its own)
+        self.conn = ServerConnection(
+            extensions=built.available_extensions,
+            max_size=(built.max_message_size, built.max_fragment_size),
+            logger=built.logger,
+        )
         self.queue = ReceiveQueue(self.loop)  # type: ignore[assignment]
         self.writable = WriteGate(self.loop)  # type: ignore[assignment]
         self.last_seen = self.loop.time()
         self.write: Callable[[bytes], None] = _not_connected
         self.buffered_bytes: Callable[[], int] = _not_connected
         self.is_closing: Callable[[], bool] = _CLOSED
-        self.text_decoder: codecs.IncrementalDecoder | None = None
 
     @property
     def close_sent(self) -> bool:
