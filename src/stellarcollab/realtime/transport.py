@@ -7,8 +7,7 @@ it is uvicorn's sans-I/O WebSocket protocol with what the fast path needs:
 
 1. It is exposed to the app as the ASGI scope extension ``stellarcollab.transport``, so
    pre-encoded frames go straight to the transport (server frames are unmasked: one
-   encoding serves every subscriber). ``write``, ``buffered_bytes`` and ``is_closing`` are
-   the asyncio transport's own methods, bound once per socket: no call in between.
+   encoding serves every subscriber), with one flag (``closed``) to check first.
 2. ``last_seen`` is stamped on every read, so idle sockets can be found, and pinged
    (``ping_if_quiet``), by one sweep instead of a timer each.
 3. ``close`` sends a close frame without waiting for the write buffer to drain (a slow
@@ -27,7 +26,6 @@ import random
 import socket
 import struct
 from asyncio import BaseTransport
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
@@ -41,30 +39,21 @@ FORCED_CLOSE_GRACE_SECONDS = 2.0
 
 
 class WireSocket(Protocol):
-    """An open WebSocket as the writers see it. The three callables are attributes, not
-    methods, so that the fan-out calls the transport itself, once per frame."""
+    """An open WebSocket as the writers see it. Framed bytes go to ``transport`` through
+    asyncio's public transport API (``write``, ``get_write_buffer_size``, ``is_closing``),
+    so the fan-out calls the transport itself, once per frame, with nothing in between."""
 
     #: the event loop's time when bytes last arrived from the peer
     last_seen: float
-    #: write bytes that are already WebSocket frames; no check, no copy
-    write: Callable[[bytes], None]
-    #: bytes written and not yet taken by the kernel
-    buffered_bytes: Callable[[], int]
-    #: true once a close frame went out or the socket is gone: write nothing more
-    is_closing: Callable[[], bool]
+    #: a close frame went out, or the connection is gone: write nothing more
+    closed: bool
+
+    @property
+    def transport(self) -> asyncio.WriteTransport: ...
 
     def close(self, code: int, reason: str) -> None: ...
 
     def ping_if_quiet(self, now: float, interval: float) -> bool: ...
-
-
-#: ``is_closing`` once the socket must not be written to: a constant, called like the
-#: transport's own method
-_CLOSED: Callable[[], bool] = True.__bool__
-
-
-def _not_connected(*_args: Any) -> Any:
-    raise RuntimeError("the socket is not connected yet")
 
 
 class ReceiveQueue:
@@ -159,6 +148,7 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._close_sent = False
+        self.closed = False
         super().__init__(*args, **kwargs)
         built = self.conn  # uvicorn's, rebuilt as ours with the same settings (assigning
         # __class__ instead would give every socket's parser a dict of its own)
@@ -170,9 +160,6 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         self.queue = ReceiveQueue(self.loop)  # type: ignore[assignment]
         self.writable = WriteGate(self.loop)  # type: ignore[assignment]
         self.last_seen = self.loop.time()
-        self.write: Callable[[bytes], None] = _not_connected
-        self.buffered_bytes: Callable[[], int] = _not_connected
-        self.is_closing: Callable[[], bool] = _CLOSED
 
     @property
     def close_sent(self) -> bool:
@@ -183,21 +170,17 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         # uvicorn sets this wherever a close frame goes out: no data frame may follow it
         self._close_sent = sent
         if sent:
-            self.is_closing = _CLOSED
+            self.closed = True
 
     def connection_made(self, transport: BaseTransport) -> None:
         super().connection_made(transport)
-        self.write = self.transport.write
-        self.buffered_bytes = self.transport.get_write_buffer_size
-        if not self._close_sent:
-            self.is_closing = self.transport.is_closing
         if self.socket_send_buffer:
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.socket_send_buffer)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.is_closing = _CLOSED
+        self.closed = True
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
