@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from stellarcollab.wire import rules
+
 PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "your-secret-key", "your-secret-key-here",
      "development", "dev", "test", "insecure", "please-change-me"}
@@ -69,8 +71,8 @@ class Settings(BaseSettings):
     rate_limit_burst: int = 40
     rate_limit_connects_per_minute: int = 120
 
-    chat_max_length: int = 2000
-    mention_max_length: int = 280
+    chat_max_length: int = rules.CHAT_MAX_LENGTH
+    mention_max_length: int = rules.MENTION_MAX_LENGTH
     presence_flush_interval: float = 2.0
     log_level: str = "info"
 

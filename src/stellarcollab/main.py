@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
 from stellarcollab.api.v1 import auth, canvases, chat, echo, locks, tiles, websockets
+from stellarcollab.clock import Clock
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.errors import DomainError
@@ -21,10 +22,11 @@ from stellarcollab.services.errors import DomainError
 WEB_DIR = Path(__file__).with_name("web")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+    """``clock``: what every TTL is measured with (the system's unless a test injects one)."""
     settings = settings or get_settings()
     logredact.install()
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

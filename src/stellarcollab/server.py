@@ -11,13 +11,15 @@ from typing import Any
 
 import uvicorn
 
+from stellarcollab.clock import Clock
 from stellarcollab.config import Settings
 from stellarcollab.dispatch import SocketDispatch
 from stellarcollab.main import create_app
 from stellarcollab.realtime.transport import protocol_class
 
 
-def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -> uvicorn.Config:
+def uvicorn_config(settings: Settings, host: str, port: int, *, clock: Clock | None = None,
+                   **overrides: Any) -> uvicorn.Config:
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -33,7 +35,7 @@ def uvicorn_config(settings: Settings, host: str, port: int, **overrides: Any) -
         "lifespan": "on",
     }
     options.update(overrides)
-    return uvicorn.Config(SocketDispatch(create_app(settings)), **options)
+    return uvicorn.Config(SocketDispatch(create_app(settings, clock=clock)), **options)
 
 
 GC_THRESHOLDS = (20_000, 10, 100)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stellarcollab.realtime.ratelimit import KeyedBuckets, TokenBucket
+from stellarcollab.realtime.ratelimit import TokenBucket
 
 
 class Clock:
@@ -22,12 +22,3 @@ def test_bucket_allows_burst_then_refills_at_rate() -> None:
     clock.now = 100  # never more than the burst
     assert [bucket.allow() for _ in range(4)] == [True, True, True, False]
 
-
-def test_keyed_buckets_are_independent_and_pruned() -> None:
-    clock = Clock()
-    buckets = KeyedBuckets(rate=1, burst=1, clock=clock, max_keys=2)
-    assert buckets.allow("a") and not buckets.allow("a")
-    assert buckets.allow("b")
-    clock.now = 10  # both full again: pruned when a third key arrives
-    assert buckets.allow("c")
-    assert len(buckets._buckets) <= 2

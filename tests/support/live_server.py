@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
+from stellarcollab.clock import Clock
 from stellarcollab.config import Settings
 from stellarcollab.db.migrate import upgrade
 from stellarcollab.runtime import Runtime
@@ -39,10 +40,10 @@ test_settings.__test__ = False  # type: ignore[attr-defined]  # a factory, not a
 
 
 class LiveServer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         upgrade(settings.resolved_database_url())
-        config = uvicorn_config(settings, "127.0.0.1", 0, access_log=True)
+        config = uvicorn_config(settings, "127.0.0.1", 0, clock=clock, access_log=True)
         self.server = uvicorn.Server(config)
         self.app = config.app
         self.runtime: Runtime = self.app.state.runtime

@@ -1,4 +1,5 @@
-"""Token-bucket rate limiting with an injected clock; pure and synchronous."""
+"""Token-bucket rate limiting with an injected clock; pure and synchronous. (Limits shared
+by every process live in the broker's limit store.)"""
 
 from __future__ import annotations
 
@@ -29,26 +30,3 @@ class TokenBucket:
             return True
         return False
 
-
-class KeyedBuckets:
-    """One bucket per key (e.g. per user for connection attempts), pruned when full."""
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float],
-                 max_keys: int = 100_000) -> None:
-        self.rate, self.burst, self.clock, self.max_keys = rate, burst, clock, max_keys
-        self._buckets: dict[object, TokenBucket] = {}
-
-    def allow(self, key: object) -> bool:
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= self.max_keys:
-                self._prune()
-            bucket = self._buckets[key] = TokenBucket(self.rate, self.burst, self.clock)
-        return bucket.allow()
-
-    def _prune(self) -> None:
-        now = self.clock()
-        full = [k for k, b in self._buckets.items()
-                if b.tokens + (now - b.updated) * b.rate >= b.burst]
-        for key in full:
-            del self._buckets[key]

@@ -37,7 +37,7 @@ class Topic:
 
 
 def _checked_id(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if type(value) is not int or value < 1:  # bool, a subclass of int, is no id
         raise InvalidTopic(f"a topic id is a positive integer, not {value!r}")
     return value
 

@@ -6,17 +6,19 @@ other processes). Nothing here knows about sockets.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
+
+
+class Exclusion(TypedDict, total=False):
+    """Who an event skips: every connection of a user, or one connection."""
+
+    exclude_user: int | None
+    exclude_connection: str | None
 
 
 class EventSink(Protocol):
     async def publish(
-        self,
-        canvas_id: int,
-        event: dict[str, Any],
-        *,
-        exclude_user: int | None = None,
-        exclude_connection: str | None = None,
+        self, canvas_id: int, event: dict[str, Any], **exclusion: Unpack[Exclusion]
     ) -> None: ...
 
 
@@ -27,14 +29,10 @@ class RecordingSink:
         self.events: list[tuple[int, dict[str, Any], int | None, str | None]] = []
 
     async def publish(
-        self,
-        canvas_id: int,
-        event: dict[str, Any],
-        *,
-        exclude_user: int | None = None,
-        exclude_connection: str | None = None,
+        self, canvas_id: int, event: dict[str, Any], **exclusion: Unpack[Exclusion]
     ) -> None:
-        self.events.append((canvas_id, event, exclude_user, exclude_connection))
+        self.events.append((canvas_id, event, exclusion.get("exclude_user"),
+                            exclusion.get("exclude_connection")))
         del self.events[:-1000]
 
 
@@ -47,7 +45,7 @@ class Origin:
         self.user_id = user_id
         self.connection_id = connection_id
 
-    def exclusion(self) -> dict[str, Any]:
+    def exclusion(self) -> Exclusion:
         if self.connection_id:
             return {"exclude_connection": self.connection_id}
         return {"exclude_user": self.user_id}

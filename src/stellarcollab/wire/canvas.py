@@ -16,10 +16,11 @@ _SARAH = {"user_id": 123, "username": "stellarsarah", "display_name": "Sarah Joh
 })
 def canvas_state(
     *, canvas_id: int, seq: int, epoch: str, connection_id: str, you: Mapping[str, Any],
-    users: Sequence[Mapping[str, Any]], locks: Sequence[Mapping[str, Any]],
+    users: Sequence[dict[str, Any]], locks: Sequence[dict[str, Any]],
 ) -> dict[str, Any]:
     """The snapshot a socket gets first: who is here, the leases, and the ``seq`` it
-    covers (live events after it follow)."""
+    covers (live events after it follow). The entries are taken as they are (no copy:
+    a canvas may have thousands)."""
     return {
         "type": "canvas_state",
         "canvas_id": canvas_id,
@@ -28,8 +29,8 @@ def canvas_state(
         "connection_id": connection_id,
         "you": dict(you),
         "active_users": len(users),
-        "users": [dict(user) for user in users],
-        "locks": [dict(lock) for lock in locks],
+        "users": list(users),
+        "locks": list(locks),
     }
 
 

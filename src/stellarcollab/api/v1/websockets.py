@@ -23,6 +23,7 @@ from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.transport import forget_handshake, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
+from stellarcollab.services.admission import Admission
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 
@@ -101,7 +102,6 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
 
     A function of its own so that the token, claims and rows it reads die with its frame
     instead of living as long as the socket."""
-    settings = runtime.settings
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
     if token is None:
@@ -118,7 +118,6 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     except NotFound:
         await _reject(websocket, CloseCode.NOT_FOUND)
         return None
-    user, claims, canvas = admission.user, admission.claims, admission.canvas
     # Taken at once (no await between the check and the count), so simultaneous
     # handshakes are counted one by one; the endpoint gives it back when it ends.
     slots = runtime.process_slots
@@ -126,14 +125,20 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
     try:
-        connection_id = await _within_user_limits(websocket, runtime, user.id)
+        connection_id = await _within_user_limits(websocket, runtime, admission.user.id)
     except BaseException:
         slots.give_back()
         raise
     if connection_id is None:
         slots.give_back()
         return None
+    return _connection_for(websocket, runtime, admission, connection_id)
 
+
+def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission,
+                    connection_id: str) -> Connection:
+    settings = runtime.settings
+    user, claims, canvas = admission.user, admission.claims, admission.canvas
     connection_box: list[Connection] = []
 
     def on_overflow() -> None:

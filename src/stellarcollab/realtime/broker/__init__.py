@@ -51,9 +51,11 @@ class Brokers:
         """Stop the reader and the renewal, withdraw this process's presence, close."""
         try:
             await self.events.stop()
-            await self.presence.stop()
         finally:
-            await self.close()
+            try:
+                await self.presence.stop()
+            finally:
+                await self.close()
 
 
 def create_brokers(url: str, *, history: int = 1000, history_ttl: float = 300.0,

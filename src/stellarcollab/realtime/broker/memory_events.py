@@ -36,6 +36,7 @@ class MemoryEventBus:
         self.history_size = history
         self.history_ttl = history_ttl
         self.clock = clock or SystemClock()
+        self._monotonic = self.clock.monotonic
         self._deliver: DeliveryReceiver = ignore_delivery
         self._control: ControlReceiver = ignore_control
         self._seq: dict[int, int] = {}
@@ -80,32 +81,27 @@ class MemoryEventBus:
         exclude_connection: str | None = None,
         meta: Mapping[str, Any] | None = None,
     ) -> int:
-        canvas_id = self._canvas_of(topic)
-        now = self.clock.monotonic()
+        # One function, no helper calls but the clock: this runs for every event.
+        canvas_id = self._canvas_ids.get(topic) or self._canvas_of(topic)
+        now = self._monotonic()
         if canvas_id is None:
             delivery = Delivery(0, 0, str(event.get("type")), encode_event(event),
                                 exclude_user, exclude_connection, now, topic, meta)
         else:
-            delivery = self._numbered(canvas_id, topic, event, exclude_user,
-                                      exclude_connection, meta, now)
+            seq = self._seq.get(canvas_id, 0) + 1
+            self._seq[canvas_id] = seq
+            event["seq"] = seq
+            event.setdefault("canvas_id", canvas_id)
+            delivery = Delivery(canvas_id, seq, str(event.get("type")), encode_event(event),
+                                exclude_user, exclude_connection, now, topic, meta)
+            history = self._history.get(canvas_id)
+            if history is None:
+                history = self._history[canvas_id] = EventHistory(self.history_size,
+                                                                  self.history_ttl)
+            history.append(delivery)
         if topic in self._subscriptions:
             self._deliver(delivery)
         return delivery.seq
-
-    def _numbered(self, canvas_id: int, topic: str, event: dict[str, Any],
-                  exclude_user: int | None, exclude_connection: str | None,
-                  meta: Mapping[str, Any] | None, now: float) -> Delivery:
-        seq = self._seq.get(canvas_id, 0) + 1
-        self._seq[canvas_id] = seq
-        event["seq"] = seq
-        event.setdefault("canvas_id", canvas_id)
-        delivery = Delivery(canvas_id, seq, str(event.get("type")), encode_event(event),
-                            exclude_user, exclude_connection, now, topic, meta)
-        history = self._history.get(canvas_id)
-        if history is None:
-            history = self._history[canvas_id] = EventHistory(self.history_size, self.history_ttl)
-        history.append(delivery)
-        return delivery
 
     async def publish_control(self, message: dict[str, Any]) -> None:
         self._control(message)

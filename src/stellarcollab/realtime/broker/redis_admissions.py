@@ -54,6 +54,8 @@ class RedisAdmissions:
             await pipe.execute()
 
     async def withdraw(self) -> None:
+        if not self._own:
+            return
         async with self._client.redis.pipeline(transaction=False) as pipe:
             for key, connections in self._own.items():
                 pipe.zrem(self._key(key), *connections)
