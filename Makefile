@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(VENV)/bin/stellarcollab db upgrade
+	$(VENV)/bin/stellarcollab demo --if-empty
 	$(VENV)/bin/stellarcollab serve --host $(HOST) --port $(PORT) --no-migrate
 
 system-deps:

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.clients import Account, register
 from tests.support.live_server import LiveServer, test_settings
+from tests.support.secret_guard import SecretGuard
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +35,17 @@ async def alice(api: httpx.AsyncClient) -> Account:
 @pytest.fixture
 async def bob(api: httpx.AsyncClient) -> Account:
     return await register(api)
+
+
+SECRET_GUARD = SecretGuard()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    SECRET_GUARD.install()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The logs of the whole run held no token, password or secret key."""
+    if SECRET_GUARD.leaks:
+        print("\ncredentials reached the log:\n  " + "\n  ".join(SECRET_GUARD.leaks[:20]))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

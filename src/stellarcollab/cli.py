@@ -1,35 +1,84 @@
-"""The ``stellarcollab`` command: serve, db upgrade, bench."""
+"""The stellarcollab command: serve the app, maintain the database, seed a demo
+canvas, grant admin rights, run the benchmark."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from stellarcollab.config import InsecureSecretError, Settings
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _migrate(settings: Settings, revision: str = "head") -> None:
+    """Apply migrations, printing each one as it starts (a big database takes a while)."""
+    import logging
+
     from stellarcollab.db.migrate import upgrade
-    from stellarcollab.server import serve
+    from stellarcollab.observability.logging import configure
+
+    configure(settings.log_format, "warning")
+    log = logging.getLogger("stellarcollab.db.migrate")
+    for name in ("alembic.runtime.migration", log.name):
+        logging.getLogger(name).setLevel(logging.INFO)
+    started = time.monotonic()
+    upgrade(settings.resolved_database_url(), revision)
+    log.info("database is at %s (%.1f s)", revision, time.monotonic() - started)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from stellarcollab.workers import ClusterSettingsError, check_cluster_settings
 
     settings = Settings()
     try:
         settings.resolved_secret_key()
-    except InsecureSecretError as exc:
+        check_cluster_settings(settings, args.workers)
+    except (InsecureSecretError, ClusterSettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.no_migrate:
-        upgrade(settings.resolved_database_url())
+        _migrate(settings)
+    if args.workers > 1:
+        from stellarcollab.observability.logging import configure
+        from stellarcollab.workers import serve_workers
+
+        configure(settings.log_format, settings.log_level)
+        return serve_workers(settings, args.host, args.port, args.workers,
+                             access_log=not args.no_access_log)
+    from stellarcollab.server import serve
+
     serve(settings, args.host, args.port, access_log=not args.no_access_log)
     return 0
 
 
 def _db(args: argparse.Namespace) -> int:
-    from stellarcollab.db.migrate import upgrade
-
-    upgrade(Settings().resolved_database_url(), args.revision)
-    print("database is at", args.revision)
+    _migrate(Settings(), args.revision)
     return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from stellarcollab.demo import DemoServices, database_is_empty, seed
+
+    settings = Settings()
+    if args.if_empty and not settings.demo:
+        return 0
+
+    def progress(line: str) -> None:
+        print(f"demo: {line}", file=sys.stderr, flush=True)
+
+    async def run() -> int:
+        services = DemoServices.open(settings)
+        try:
+            if args.if_empty and not await database_is_empty(services.db):
+                return 0
+            await seed(services, progress)
+        finally:
+            await services.close()
+        return 0
+
+    return asyncio.run(run())
 
 
 def _admin(args: argparse.Namespace) -> int:
@@ -69,23 +118,30 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:
         return _bench(argv[1:])
     parser = argparse.ArgumentParser(prog="stellarcollab", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the API, the WebSocket hub and the web page")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", help="serve the API, the WebSocket hub and the web page",
+                                description="Migrate, then serve until SIGTERM (which drains).")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="N processes on one port (needs PostgreSQL and Redis)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(run=_serve)
-    db = commands.add_parser("db", help="database maintenance")
+    db = commands.add_parser("db", help="apply database migrations (db upgrade [REVISION])")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     db_upgrade.add_argument("revision", nargs="?", default="head")
     db_upgrade.set_defaults(run=_db)
+    demo = commands.add_parser("demo", help="create (or complete) the demo canvas; idempotent")
+    demo.add_argument("--if-empty", action="store_true",
+                      help="only on a database without users, and not when STELLAR_DEMO=0")
+    demo.set_defaults(run=_demo)
     admin = commands.add_parser("admin", help="grant or revoke admin rights")
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("username")
     admin.set_defaults(run=_admin)
-    commands.add_parser("bench", help="run the benchmark (stellarcollab bench --help)")
+    commands.add_parser("bench", help="run the load benchmark (stellarcollab bench --help)")
     args = parser.parse_args(argv)
     result: int = args.run(args)
     return result

@@ -34,10 +34,18 @@ class Settings(BaseSettings):
     database_url: str = ""
     broker_url: str = "memory://"
     secret_key: str = ""
-    # NoDecode: read as plain text (comma separated), not as JSON, from the environment
-    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
+    # NoDecode: read as plain text (comma separated), not as JSON, from the environment.
+    #: Browser origins allowed to open sockets and to call the API cross-origin; empty
+    #: (the default) means the server's own origin only; "*" allows any.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: honour X-Forwarded-For/-Proto/-Host (only behind a proxy that sets them)
+    trust_proxy: bool = False
+    #: the proxies whose X-Forwarded-* headers are believed when trust_proxy is on
+    trusted_proxies: str = "127.0.0.1"
 
-    access_token_expire_seconds: int = 3600
+    access_token_expire_seconds: int = 900
+    #: how long refreshing may extend a session past its sign-in
+    session_max_seconds: int = 7 * 24 * 3600
     password_hash_time_cost: int = 2
     password_hash_memory_kib: int = 19456
     password_hash_parallelism: int = 1
@@ -71,10 +79,50 @@ class Settings(BaseSettings):
     rate_limit_burst: int = 40
     rate_limit_connects_per_minute: int = 120
 
+    # Security limits (docs/SECURITY.md lists each with its default).
+    max_request_body_bytes: int = 1024 * 1024
+    max_error_echo_chars: int = 200
+    login_failures_per_account: int = 10
+    login_lockout_seconds: float = 300
+    login_attempts_per_ip_per_minute: int = 60
+    registrations_per_ip_per_hour: int = 20
+    tickets_per_user_per_minute: int = 60
+    refreshes_per_user_per_minute: int = 30
+    websocket_connections_per_ip: int = 200
+    websocket_connects_per_ip_per_minute: int = 600
+    chat_per_second: float = 5
+    chat_burst: int = 10
+    presence_per_second: float = 20
+    presence_burst: int = 40
+    mentions_per_second: float = 1
+    mentions_burst: int = 3
+    direct_messages_per_second: float = 2
+    direct_messages_burst: int = 5
+    reports_per_minute: float = 6
+    reports_burst: int = 3
+    #: refusals in a row (over any limit) before the socket is closed with 4029
+    rate_limit_strikes_before_close: int = 50
+    duplicate_window_seconds: float = 10
+    #: how many identical log lines one client may cause per minute
+    client_log_lines_per_minute: int = 10
+
     chat_max_length: int = rules.CHAT_MAX_LENGTH
     mention_max_length: int = rules.MENTION_MAX_LENGTH
     presence_flush_interval: float = 2.0
     log_level: str = "info"
+    #: ``text`` (for people) or ``json`` (one object per line, for log collectors)
+    log_format: Literal["text", "json"] = "text"
+
+    #: on SIGTERM: how long closing the sockets (in jittered batches) may take
+    drain_seconds: float = Field(default=10, ge=0)
+    #: ``host:port`` of a separate listener serving only /metrics; empty: /metrics on the
+    #: main port, for an admin's token or ``metrics_token`` only
+    metrics_bind: str = ""
+    metrics_token: str = ""
+    #: how long /readyz waits for the database and the broker
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+    #: ``stellarcollab demo --if-empty`` (as ``make run`` calls it) does nothing when off
+    demo: bool = True
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NamedTuple
 
 from fastapi import FastAPI
@@ -82,7 +83,14 @@ class SocketDispatch:
                 if match is Match.FULL:
                     scope["app"] = self.app
                     websocket = WebSocket(scope, receive, send)
-                    await route.endpoint(**{route.socket_parameter: websocket},
-                                         **child_scope["path_params"])
+                    with self._held(scope):
+                        await route.endpoint(**{route.socket_parameter: websocket},
+                                             **child_scope["path_params"])
                     return
         await self.app(scope, receive, send)
+
+    def _held(self, scope: Scope) -> AbstractContextManager[None]:
+        """Counts the client address's open sockets while one is served (the server's
+        security guard caps them); an app without a runtime counts nothing."""
+        runtime = getattr(self.state, "runtime", None)
+        return runtime.socket_guard.hold(scope) if runtime is not None else nullcontext()

@@ -13,11 +13,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
+from stellarcollab.api import health as health_routes
 from stellarcollab.api.v1 import auth, canvases, chat, echo, locks, tiles, websockets
 from stellarcollab.clock import Clock
 from stellarcollab.config import Settings, get_settings
 from stellarcollab.runtime import Runtime
+from stellarcollab.security import error_bodies, log_guard
+from stellarcollab.security.body_limit import BodyLimit
+from stellarcollab.security.headers import SecurityHeaders
+from stellarcollab.security.policies import origin_policy
 from stellarcollab.services.errors import DomainError
+from stellarcollab.services.events import PublishFailed
 
 WEB_DIR = Path(__file__).with_name("web")
 
@@ -26,6 +32,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """``clock``: what every TTL is measured with (the system's unless a test injects one)."""
     settings = settings or get_settings()
     logredact.install()
+    flood_guard = log_guard.install(settings.client_log_lines_per_minute)
     runtime = Runtime(settings, clock)
 
     @asynccontextmanager
@@ -39,18 +46,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app = FastAPI(title="StellarCollab", version=__version__, lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.runtime = runtime
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.allowed_origins,
-        allow_methods=["*"],
-        allow_headers=["*"],
-    )
+    app.add_middleware(CORSMiddleware, **origin_policy(settings).cors_options())
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy)
+    error_bodies.install(app, settings.max_error_echo_chars)
 
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         body = {"detail": exc.detail, **exc.extra}
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if "retry_after" in exc.extra:
+            headers = {"Retry-After": str(exc.extra["retry_after"])}
         return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(PublishFailed)
+    async def publish_failed(_request: Request, _exc: PublishFailed) -> JSONResponse:
+        return JSONResponse({"detail": "Message broker unavailable; try again shortly"},
+                            status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -65,9 +77,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, object]:
-        return {"status": "ok", "version": __version__, **runtime.manager.stats()}
+        return {"status": "ok", "version": __version__, **runtime.manager.stats(),
+                "client_errors": {**runtime.message_guard.client_errors,
+                                  **flood_guard.client_mistake_counts()}}
 
     app.include_router(api)
+    app.include_router(health_routes.router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

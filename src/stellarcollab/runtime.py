@@ -17,16 +17,21 @@ from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
 from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.config import Settings
 from stellarcollab.db.engine import Database
+from stellarcollab.observability import metrics
+from stellarcollab.observability.exposition import start_metrics_listener
 from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.handlers import MessageHandler
-from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.leases import SocketLeases
+from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
 from stellarcollab.realtime.process_slots import ProcessSlots
 from stellarcollab.realtime.socket_limits import SocketLimits
 from stellarcollab.realtime.writers import FlushScheduler
+from stellarcollab.security import policies, revocation
 from stellarcollab.services.admission import SocketAdmission
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
+from stellarcollab.services.errors import NotFound
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.presence import PresenceRecorder
@@ -34,6 +39,17 @@ from stellarcollab.services.tiles import TileService
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
+#: how often chat stored during a broker outage is offered to the broker again
+CHAT_OUTBOX_INTERVAL = 0.5
+
+
+def manager_class(settings: Settings) -> type[ConnectionManager]:
+    """The fast fan-out; the benchmark's naive baseline only when asked for."""
+    if settings.broadcast_mode == "naive":
+        from stellarcollab.bench.naive import NaiveConnectionManager
+
+        return NaiveConnectionManager
+    return ConnectionManager
 
 
 class Runtime:
@@ -56,26 +72,31 @@ class Runtime:
             presence_ttl=settings.presence_ttl_seconds, clock=self.clock,
         )
         self.tickets = TicketService(self.brokers.tickets, settings.ticket_ttl_seconds)
-        self.manager = ConnectionManager(
-            self.brokers, naive_broadcast=settings.broadcast_mode == "naive"
+        self.socket_leases = SocketLeases(self._renew_leases, self._release_lease,
+                                          settings.lock_ttl_seconds, self.clock)
+        self.presence_records = PresenceRecorder(self.db)
+        self.admission = SocketAdmission(self.db, self.tokens)
+        hooks = ManagerHooks(
+            list_leases=self._lease_views, release_leases=self._release_leases,
+            presence_listeners=[self.presence_records.note],
+            control_listeners=[self._on_control, revocation.listener(self.admission)],
+            socket_leases=self.socket_leases,
         )
+        self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.process_slots = ProcessSlots(settings.websocket_max_connections)
         self.canvases = CanvasService(self.db, self.manager)
         self.tiles = TileService(self.db, self.manager)
-        self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds)
+        self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds, self.clock)
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
         self.images = CanvasImageService(self.db)
-        self.admission = SocketAdmission(self.db, self.tokens)
-        self.presence_records = PresenceRecorder(self.db)
+        self.message_guard = policies.message_guard(settings)
+        self.socket_guard = policies.socket_guard(settings)
+        self.throttle = policies.auth_throttle(settings, self.brokers.limits)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
-            settings.chat_max_length,
+            settings.chat_max_length, self.socket_leases, self.message_guard,
         )
-        self.manager.list_leases = self._lease_views
-        self.manager.release_leases = self._release_leases
-        self.manager.presence_listeners.append(self.presence_records.note)
-        self.manager.control_listeners.append(self._on_control)
         self.canvases.on_change.append(self.admission.forget_canvas)
         #: connect rate and per-user socket cap, counted across every process
         self.socket_limits = SocketLimits(
@@ -85,42 +106,87 @@ class Runtime:
         )
         self._flush_scheduler: FlushScheduler | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        #: set by the drain on SIGTERM: not ready, no new sockets
+        self.draining = False
+        self._metrics_listener: asyncio.Server | None = None
+        metrics.instrument_engine(self.db.engine.sync_engine)
+        # The clock the broker stamps ``published_at`` with: wall time when it crosses
+        # processes, the monotonic clock within one.
+        metrics.COUNTERS.publish_clock = (
+            self.clock.time if settings.broker_url.startswith(("redis://", "rediss://"))
+            else self.clock.monotonic)
 
     def flush_scheduler(self) -> FlushScheduler:
         if self._flush_scheduler is None:
             self._flush_scheduler = FlushScheduler(asyncio.get_running_loop())
-            self.manager.flush_scheduler = self._flush_scheduler
+            self.manager.fanout.scheduler = self._flush_scheduler
         return self._flush_scheduler
 
     async def start(self) -> None:
         await self.brokers.start()
         self._tasks = [
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
-            self._every(self.settings.lock_sweep_interval, self.locks.sweep_expired),
+            self._every(self.settings.lock_sweep_interval, self.lease_upkeep),
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
+            self._every(CHAT_OUTBOX_INTERVAL, self.chat.outbox.flush),
+            asyncio.get_running_loop().create_task(metrics.watch_loop_lag()),
         ]
+        metrics.EXPORTER.census.append(self.manager)
+        if metrics.MULTIPROCESS:
+            self._tasks.append(asyncio.get_running_loop().create_task(metrics.sync_forever()))
+        elif self.settings.metrics_bind:
+            self._metrics_listener = await start_metrics_listener(self.settings.metrics_bind)
 
     async def stop(self) -> None:
         self.manager.close_all(CloseCode.SERVICE_RESTART, "server restarting")
+        if self._metrics_listener is not None:
+            self._metrics_listener.close()
+        with contextlib.suppress(ValueError):
+            metrics.EXPORTER.census.remove(self.manager)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.chat.writer.drain(), 10)
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
         await self.brokers.stop()
         await self.db.dispose()
+        metrics.mark_process_dead()
+
+    async def flush_write_behind(self) -> None:
+        """Commit the chat messages queued so far, offer the held ones to the broker once
+        more, and write the presence records."""
+        await self.chat.writer.drain()
+        await self.chat.outbox.flush()
+        try:
+            await self.presence_records.flush()
+        except Exception:
+            log.exception("presence records not flushed")
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)
         await self.brokers.events.publish_control(
             {"type": "token_revoked", "jti": claims.jti, "expires_at": claims.expires_at})
 
+    async def revoke_user(self, user_id: int, reason: str) -> None:
+        """Every token of this user so far is dead: close their sockets on every process
+        (the tokens themselves are refused by their stale credential stamp, or by the
+        account being inactive)."""
+        await revocation.revoke(self.manager, user_id, reason)
+
+    async def deactivate_user(self, user_id: int) -> None:
+        await self.users.set_active(user_id, False)
+        await self.revoke_user(user_id, "account deactivated")
+
     def _on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token_revoked":
             self.admission.note_revoked(str(message["jti"]), float(message["expires_at"]))
+        elif message.get("type") == ACCESS_CHANGED:
+            self.admission.forget_canvas(int(message["canvas_id"]))
 
     def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
         async def loop() -> None:
@@ -154,3 +220,20 @@ class Runtime:
     async def _release_leases(self, canvas_id: int, user: dict[str, Any]) -> None:
         holder = account_stub(user["user_id"], user["username"], user["display_name"])
         await self.locks.release_all(holder, canvas_id)
+
+    async def _renew_leases(self, user_id: int, canvas_id: int,
+                            cells: list[tuple[int, int]]) -> int:
+        return await self.locks.renew(user_id, canvas_id, cells)
+
+    async def _release_lease(self, canvas_id: int, user: dict[str, Any],
+                             cell: tuple[int, int]) -> None:
+        holder = account_stub(user["user_id"], user["username"], user["display_name"])
+        with contextlib.suppress(NotFound):
+            await self.locks.release(holder, canvas_id, *cell)
+
+    async def lease_upkeep(self) -> None:
+        """Renew the leases open sockets hold, then expire the rest (in that order, so a
+        socket's lease is never swept while it is open)."""
+        await self.socket_leases.upkeep()
+        await self.locks.sweep_expired()
+

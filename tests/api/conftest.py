@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from stellarcollab.clock import Clock
 from tests.support.clients import Account, register
 from tests.support.live_server import LiveServer, test_settings
 from tests.support.postgres import PostgresServer, postgres_server, prestart
@@ -55,10 +56,17 @@ def server_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def server_clock() -> Clock | None:
+    """The server's clock: the system's, unless a test module moves time itself."""
+    return None
+
+
+@pytest.fixture(scope="module")
 def live_server(
     request: pytest.FixtureRequest,
     backend: str,
     server_overrides: dict[str, Any],
+    server_clock: Clock | None,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp(f"server-{backend}")
@@ -66,7 +74,7 @@ def live_server(
     if backend == "postgres":
         postgres: PostgresServer = request.getfixturevalue("postgres_server")
         overrides["database_url"] = postgres.create_database()
-    server = LiveServer(test_settings(data_dir, **overrides)).start()
+    server = LiveServer(test_settings(data_dir, **overrides), server_clock).start()
     yield server
     server.stop()
 

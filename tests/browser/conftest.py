@@ -60,3 +60,21 @@ async def browser() -> AsyncIterator[Browser]:
 async def rest(server: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server.base_url, timeout=scaled(30)) as client:
         yield client
+
+
+def csp_violations(messages: list[str]) -> list[str]:
+    return [text for text in messages if "Content Security Policy" in text]
+
+
+@pytest.fixture(autouse=True)
+async def no_csp_violation(browser: Browser) -> AsyncIterator[None]:
+    """Fails a test whose pages logged a Content-Security-Policy violation."""
+    for context in browser.contexts:
+        for page in context.pages:
+            await page.clear_console_messages()
+    yield
+    found = []
+    for context in browser.contexts:
+        for page in context.pages:
+            found += csp_violations([m.text for m in await page.console_messages()])
+    assert found == [], f"CSP violations in the console: {found}"

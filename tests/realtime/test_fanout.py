@@ -32,6 +32,8 @@ def fanout_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
         websocket_max_connections_per_user=5000,
         rate_limit_messages_per_second=1_000_000,
         rate_limit_burst=1_000_000,
+        chat_per_second=1_000_000,
+        chat_burst=1_000_000,
     ).start()
     yield server
     server.stop()
@@ -160,14 +162,16 @@ async def test_thousands_of_abrupt_disconnects_leave_nothing_behind(
         await observer.close()
 
         def leftovers() -> dict[str, int]:
-            manager = roomy_server.runtime.manager
+            registry = roomy_server.runtime.manager.registry
             brokers = roomy_server.runtime.brokers
             return {
-                "connections": manager.total_connections,
-                "canvases": len(manager.canvas_connections),
-                "users": len(manager.user_info),
-                "canvas_users": len(manager.canvas_users),
-                "tokens": len(manager.connections_by_jti),
+                "connections": len(registry),
+                "canvases": len(registry.canvases),
+                "users": len(registry.users),
+                "admins": len(registry.admins),
+                "canvas_users": len(registry.canvas_users),
+                "tokens": len(registry.by_jti),
+                "socket_leases": len(roomy_server.runtime.socket_leases.holders),
                 "presence": brokers.presence.stats()[  # type: ignore[attr-defined]
                     "canvases_with_presence"],
                 "admitted": brokers.presence.stats()["admission_keys"],  # type: ignore[attr-defined]

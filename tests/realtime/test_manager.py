@@ -20,18 +20,17 @@ from tests.realtime.test_writers import FakeClock, FakeSocket, next_iteration
 def subscribe(manager: ConnectionManager, scheduler: FlushScheduler,
               count: int) -> list[FakeSocket]:
     protocols = []
-    conns = manager.canvas_connections.setdefault(1, {})
     for index in range(count):
         protocol = FakeSocket()
         writer = TransportWriter(protocol, scheduler, 1 << 20, lambda: None)
         connection = Connection(
             cast(Any, None), writer,
-            {"user_id": index, "username": f"u{index}", "display_name": f"U{index}"},
+            {"user_id": index + 1, "username": f"u{index}", "display_name": f"U{index}"},
             CanvasBounds(1, 8, 8), f"jti{index}", time.time() + 60,
             TokenBucket(10, 10, time.monotonic),
         )
         connection.open(snapshot_seq=0)
-        conns[connection.id] = connection
+        manager.registry.add(connection)
         protocols.append(protocol)
     return protocols
 
@@ -39,9 +38,9 @@ def subscribe(manager: ConnectionManager, scheduler: FlushScheduler,
 async def test_quiet_server_writes_at_once_and_a_burst_is_coalesced() -> None:
     brokers = create_brokers("memory://")
     broker = brokers.events
-    manager = ConnectionManager(brokers)
+    manager = ConnectionManager(brokers.events, brokers.presence)
     clock = FakeClock()
-    manager.flush_scheduler = scheduler = FlushScheduler(asyncio.get_running_loop(), clock)
+    manager.fanout.scheduler = scheduler = FlushScheduler(asyncio.get_running_loop(), clock)
     protocols = subscribe(manager, scheduler, 3)
     await broker.subscribe("canvas:1")
 

@@ -13,7 +13,9 @@ import httpx
 import pytest
 
 from stellarcollab.config import Settings
-from tests.support.clients import Account, Socket, join, open_socket, register
+from stellarcollab.realtime.broker import create_brokers
+from stellarcollab.realtime.topics import GLOBAL, user_topic
+from tests.support.clients import Account, Socket, join, open_socket, open_user_socket, register
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.server_process import ServerProcess
@@ -246,6 +248,40 @@ async def test_a_crashed_processs_users_are_announced_gone(
     assert [u["user_id"] for u in users.json()] == [alice.id]
     await on_a.expect_nothing("user_left", within=PRESENCE_TTL)  # announced once
     await on_a.close()
+
+
+async def test_user_and_global_topics_reach_sockets_on_both_processes(
+    cluster: tuple[ServerProcess, ServerProcess],
+    apis: tuple[httpx.AsyncClient, httpx.AsyncClient],
+    redis_server: RedisServer,
+) -> None:
+    """A user's canvas socket on A and user socket on B both get a ``user:`` event; a
+    ``global`` event reaches every socket of both; another user's events stay theirs."""
+    a, b = cluster
+    alice, bob = await register(apis[0]), await register(apis[1])
+    canvas = await alice.create_canvas()
+    alice_canvas_a = await join(a.ws_base, canvas["id"], alice)
+    alice_own_b = await open_user_socket(b.user_ws_url, alice)
+    bob_own_a = await open_user_socket(a.user_ws_url, bob)
+    bob_canvas_b = await join(b.ws_base, canvas["id"], bob)
+    publisher = create_brokers(redis_server.url)  # a third process, publishing only
+    await publisher.start()
+    try:
+        await publisher.events.publish(user_topic(alice.id), {"type": "notification", "n": 1})
+        await publisher.events.publish(GLOBAL, {"type": "announcement", "text": "all"})
+    finally:
+        await publisher.stop()
+    for socket in (alice_canvas_a, alice_own_b):
+        await socket.expect("notification", n=1)
+    everyone = (alice_canvas_a, alice_own_b, bob_own_a, bob_canvas_b)
+    for socket in everyone:
+        await socket.expect("announcement", text="all")
+    for socket in (bob_own_a, bob_canvas_b):
+        await socket.send({"type": "ping", "id": "fence"})
+        await socket.expect("pong", id="fence")
+        assert not [m for m in socket.received if m["type"] == "notification"]
+    for socket in everyone:
+        await socket.close()
 
 
 async def _join_once_admitted(ws_base: str, canvas_id: int, account: Account,

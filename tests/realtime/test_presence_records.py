@@ -46,7 +46,8 @@ async def test_presence_changes_are_persisted_and_cleared_on_leave(
     await socket.send({"type": "user_presence", "presence_type": "typing", "is_typing": True})
     await socket.send({"type": "user_presence", "presence_type": "editing_tile",
                        "tile_x": 2, "tile_y": 3, "is_editing": True})
-    await socket.expect("user_presence_update", is_editing=True)
+    await socket.send({"type": "ping", "id": "applied"})  # the three were applied by then
+    await socket.expect("pong", id="applied")
     await _eventually(live_server, canvas["id"], alice.id, status="busy",
                       status_message="drawing", is_typing=True, editing_x=2, editing_y=3)
     await socket.close()

@@ -16,7 +16,7 @@ from tests.support.live_server import LiveServer, test_settings
 @pytest.fixture(scope="module")
 def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     server = LiveServer(test_settings(tmp_path_factory.mktemp("recovery"),
-                                      recovery_history=20)).start()
+                                      recovery_history=20, mentions_burst=100)).start()
     yield server
     server.stop()
 

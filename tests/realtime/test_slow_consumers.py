@@ -33,6 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         websocket_send_buffer_bytes=BUDGET,
         rate_limit_messages_per_second=1_000_000,
         rate_limit_burst=1_000_000,
+        chat_per_second=1_000_000,
+        chat_burst=1_000_000,
     ).start()
     yield process
     process.stop()

@@ -63,7 +63,7 @@ async def only_socket(live_server: LiveServer, alice: Account
     canvas = await alice.create_canvas()
     socket = await open_socket(live_server.ws_base, canvas["id"], alice.token)
     await socket.expect("canvas_state")
-    [connection] = live_server.runtime.manager.canvas_connections[canvas["id"]].values()
+    [connection] = live_server.runtime.manager.registry.on_canvas(canvas["id"]).values()
     assert isinstance(connection.writer, TransportWriter)
     protocol = connection.writer.link
     assert isinstance(protocol, StellarWebSocketProtocol)
@@ -202,7 +202,7 @@ async def wait_for_connections(server: LiveServer, canvas_id: int,
     deadline = time.monotonic() + scaled(10)
     while True:
         connections = server.call(lambda: list(
-            server.runtime.manager.canvas_connections.get(canvas_id, {}).values()))
+            server.runtime.manager.registry.on_canvas(canvas_id).values()))
         if len(connections) >= count:
             return connections
         assert time.monotonic() < deadline, f"{len(connections)} of {count} connections"

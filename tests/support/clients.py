@@ -154,6 +154,16 @@ async def open_socket(ws_base: str, canvas_id: int, token: str | None = None,
     return Socket(ws)
 
 
+async def open_user_socket(url: str, account: Account) -> Socket:
+    """The user's own socket (``/ws/user``), registered once a ping is answered."""
+    ws = await connect(f"{url}?token={account.token}", open_timeout=scaled(10),
+                       max_size=2**24)
+    socket = Socket(ws)
+    await socket.send({"type": "ping", "id": "ready"})
+    await socket.expect("pong", id="ready")
+    return socket
+
+
 async def join(ws_base: str, canvas_id: int, account: Account, query: str = "") -> Socket:
     """Open a socket and wait for its canvas_state."""
     socket = await open_socket(ws_base, canvas_id, account.token, query)

@@ -30,6 +30,11 @@ def test_settings(data_dir: Path, **overrides: Any) -> Settings:
         "lock_sweep_interval": 0.2,
         "presence_flush_interval": 0.2,
         "rate_limit_connects_per_minute": 100_000,
+        # many accounts and sockets come from 127.0.0.1 in one test module
+        "registrations_per_ip_per_hour": 100_000,
+        "login_attempts_per_ip_per_minute": 100_000,
+        "websocket_connects_per_ip_per_minute": 100_000,
+        "websocket_connections_per_ip": 100_000,
         "log_level": "warning",
     }
     values.update(overrides)
@@ -84,6 +89,10 @@ class LiveServer:
     @property
     def ws_base(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/ws/canvas"
+
+    @property
+    def user_ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/ws/user"
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 10) -> T:
         """Await ``coroutine`` on the server's loop and return its result."""

@@ -27,6 +27,10 @@ def server_env(data_dir: Path, **settings: Any) -> dict[str, str]:
         "password_hash_time_cost": 1,
         "password_hash_memory_kib": 1024,
         "rate_limit_connects_per_minute": 100_000,
+        "registrations_per_ip_per_hour": 100_000,
+        "login_attempts_per_ip_per_minute": 100_000,
+        "websocket_connects_per_ip_per_minute": 100_000,
+        "websocket_connections_per_ip": 100_000,
         "log_level": "info",
     }
     values.update(settings)
@@ -100,3 +104,7 @@ class ServerProcess:
     @property
     def ws_base(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/ws/canvas"
+
+    @property
+    def user_ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/ws/user"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ class TokenClaims:
     jti: str
     issued_at: int
     expires_at: int
+    #: the account's credential stamp when issued: a password change makes it stale
+    stamp: str = ""
+    #: when the password was last presented (kept across refreshes); 0: at issue
+    auth_time: int = 0
 
 
 class TokenService:
@@ -38,15 +43,25 @@ class TokenService:
         self.lifetime_seconds = lifetime_seconds
         self.clock = clock or SystemClock()
 
-    def issue(self, user_id: int) -> tuple[str, TokenClaims]:
+    def stamp_for(self, password_hash: str) -> str:
+        """A short keyed digest of the password hash: equal until the password changes,
+        and saying nothing about the hash to whoever reads the token."""
+        key = hashlib.sha256(self._secret.encode()).digest()
+        return hashlib.blake2b(password_hash.encode(), key=key, digest_size=8).hexdigest()
+
+    def issue(self, user_id: int, stamp: str = "",
+              auth_time: int | None = None) -> tuple[str, TokenClaims]:
         now = int(self.clock.time())
-        claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds)
+        claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds,
+                             stamp, now if auth_time is None else auth_time)
         payload = {
             "sub": str(user_id),
             "jti": claims.jti,
             "iat": claims.issued_at,
             "exp": claims.expires_at,
             "typ": "access",
+            "stp": stamp,
+            "auth_time": claims.auth_time,
         }
         return jwt.encode(payload, self._secret, algorithm=ALGORITHM), claims
 
@@ -63,7 +78,9 @@ class TokenService:
             if payload.get("typ") != "access":
                 raise InvalidTokenError("not an access token")
             claims = TokenClaims(
-                int(payload["sub"]), str(payload["jti"]), int(payload["iat"]), int(payload["exp"])
+                int(payload["sub"]), str(payload["jti"]), int(payload["iat"]),
+                int(payload["exp"]), str(payload.get("stp", "")),
+                int(payload.get("auth_time", payload["iat"])),
             )
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise InvalidTokenError(str(exc)) from exc

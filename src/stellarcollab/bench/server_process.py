@@ -41,6 +41,16 @@ class ProcSample:
     wall_s: float
 
 
+#: security limits lifted for the bench server (docs/SECURITY.md)
+BENCH_UNLIMITED = (
+    "CHAT_PER_SECOND", "CHAT_BURST", "PRESENCE_PER_SECOND", "PRESENCE_BURST",
+    "MENTIONS_PER_SECOND", "MENTIONS_BURST", "RATE_LIMIT_STRIKES_BEFORE_CLOSE",
+    "REGISTRATIONS_PER_IP_PER_HOUR", "LOGIN_ATTEMPTS_PER_IP_PER_MINUTE",
+    "TICKETS_PER_USER_PER_MINUTE", "WEBSOCKET_CONNECTIONS_PER_IP",
+    "WEBSOCKET_CONNECTS_PER_IP_PER_MINUTE",
+)
+
+
 def read_proc(pid: int) -> ProcSample:
     """utime + stime from ``/proc/<pid>/stat`` (they include every thread, live or gone)
     and VmRSS from ``/proc/<pid>/status``."""
@@ -148,6 +158,8 @@ def bench_server_env(data_dir: Path, *, mode: str, max_connections: int,
         "STELLAR_RATE_LIMIT_MESSAGES_PER_SECOND": "1000000",
         "STELLAR_RATE_LIMIT_BURST": "1000000",
         "STELLAR_RATE_LIMIT_CONNECTS_PER_MINUTE": "100000000",
+        # the load comes from one address and floods on purpose: no abuse limits
+        **{f"STELLAR_{name}": "1000000000" for name in BENCH_UNLIMITED},
         "STELLAR_LOG_LEVEL": "warning",
         "PYTHONUNBUFFERED": "1",
     })

@@ -110,7 +110,11 @@ class TileLock(Base):
 
 class ChatMessage(Base):
     __tablename__ = "chat_messages"
-    __table_args__ = (Index("ix_chat_messages_canvas_pk", "canvas_id", "pk"),)
+    __table_args__ = (
+        Index("ix_chat_messages_canvas_pk", "canvas_id", "pk"),
+        # A sender's retry with the same client id finds the stored message (NULLs differ).
+        UniqueConstraint("sender_id", "client_id", name="uq_chat_messages_sender_client"),
+    )
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -118,6 +122,7 @@ class ChatMessage(Base):
     sender_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
 
 
 class PresenceRecord(Base):

@@ -1,4 +1,5 @@
-"""One WebSocket connection of one user to one canvas, and its explicit lifecycle."""
+"""One WebSocket connection of one user, to one canvas or to the user's own topics, and
+its explicit lifecycle."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.protocol import CanvasBounds, encode_event, text_frame
 from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.recovery import Delivery
@@ -36,9 +38,9 @@ _ALLOWED = {
 
 class Connection:
     __slots__ = (
-        "bounds", "canvas_id", "display_name", "expires_at", "held", "id", "jti",
-        "last_seq", "rate", "rate_strikes", "state", "user_id", "username", "websocket",
-        "writer",
+        "bounds", "canvas_id", "display_name", "expires_at", "held", "id", "is_admin", "jti",
+        "last_seq", "rate", "rate_strikes", "socket_leases", "state", "user_id", "username",
+        "websocket", "writer",
     )
 
     def __init__(
@@ -46,11 +48,13 @@ class Connection:
         websocket: WebSocket,
         writer: FrameWriter,
         user: dict[str, Any],
-        bounds: CanvasBounds,
+        bounds: CanvasBounds | None,
         jti: str,
         expires_at: float,
         rate: TokenBucket,
         connection_id: str | None = None,
+        *,
+        is_admin: bool = False,
     ) -> None:
         self.id = connection_id or secrets.token_hex(8)
         self.websocket = websocket
@@ -58,8 +62,10 @@ class Connection:
         self.user_id: int = user["user_id"]
         self.username: str = user["username"]
         self.display_name: str = user["display_name"]
+        self.is_admin = is_admin
+        #: the canvas this socket is on; None for a user socket (``/ws/user``)
         self.bounds = bounds
-        self.canvas_id = bounds.canvas_id
+        self.canvas_id: int | None = bounds.canvas_id if bounds is not None else None
         self.jti = jti
         self.expires_at = expires_at
         self.rate = rate
@@ -67,6 +73,20 @@ class Connection:
         self.state = ConnectionState.JOINING
         self.held: list[tuple[Delivery, bytes]] | None = []
         self.last_seq = 0
+        #: cells whose editing lease this socket took, with the expiry last set: such a
+        #: lease lives as long as the socket does (a guide client never renews it)
+        self.socket_leases: dict[tuple[int, int], float] | None = None
+
+    def hold_lease(self, cell: tuple[int, int], expires_at: float) -> None:
+        if self.socket_leases is None:
+            self.socket_leases = {}
+        self.socket_leases[cell] = expires_at
+
+    def drop_lease(self, cell: tuple[int, int]) -> None:
+        if self.socket_leases is not None:
+            self.socket_leases.pop(cell, None)
+            if not self.socket_leases:
+                self.socket_leases = None
 
     def brief(self) -> dict[str, Any]:
         return {"user_id": self.user_id, "username": self.username,
@@ -82,12 +102,14 @@ class Connection:
         return self.state in (ConnectionState.JOINING, ConnectionState.OPEN)
 
     def deliver(self, delivery: Delivery, frame: bytes) -> None:
-        """One event for this connection; never blocks. ConnectionManager._on_delivery
-        inlines these lines in its fan-out loop for speed: keep the two in step."""
+        """One event for this connection; never blocks. ``Fanout._canvas_loop`` inlines
+        these lines for canvas events, for speed: keep the two in step."""
         if self.held is not None:
             self.held.append((delivery, frame))
             return
-        if delivery.seq > self.last_seq:
+        if not delivery.seq:  # not a canvas event: unnumbered, nothing to order against
+            self.writer.send(delivery.payload, frame)
+        elif delivery.seq > self.last_seq:
             self.last_seq = delivery.seq
             self.writer.send(delivery.payload, frame)
 
@@ -95,7 +117,9 @@ class Connection:
         """A message for this connection alone (no seq): state, pong, error."""
         if self.is_live:
             payload = encode_event(event)
-            self.writer.send(payload, text_frame(payload))
+            frame = text_frame(payload)
+            COUNTERS.sent(event["type"], len(frame))
+            self.writer.send(payload, frame)
 
     def replay(self, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:

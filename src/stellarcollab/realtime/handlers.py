@@ -1,7 +1,7 @@
 """Applies client messages: each parsed command goes to the same service a REST call uses.
 
 Errors become an ``error`` message to the sender and never close the socket; a client
-that keeps flooding past its rate limit is closed with 4029.
+that keeps flooding past its per-type limits (``MessageGuard``) is closed with 4029.
 """
 
 from __future__ import annotations
@@ -12,11 +12,14 @@ from typing import Any
 
 from stellarcollab.db.models import User
 from stellarcollab.db.types import isoformat_z
-from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.connection import Connection
+from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
+from stellarcollab.realtime.message_limits import MessageGuard
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
@@ -37,8 +40,6 @@ from stellarcollab.wire.errors import ProtocolError, error
 
 log = logging.getLogger(__name__)
 
-RATE_LIMIT_STRIKES_BEFORE_CLOSE = 50
-
 
 class MessageHandler:
     def __init__(
@@ -48,34 +49,43 @@ class MessageHandler:
         chat: ChatService,
         locks: LockService,
         chat_max_length: int,
+        socket_leases: SocketLeases,
+        guard: MessageGuard,
     ) -> None:
+        self.guard = guard
         self.manager = manager
         self.users = users
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
+        self.socket_leases = socket_leases
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
-        if not connection.rate.allow():
-            connection.rate_strikes += 1
-            if connection.rate_strikes >= RATE_LIMIT_STRIKES_BEFORE_CLOSE:
-                connection.close(CloseCode.RATE_LIMITED, "rate limited")
-                return
-            connection.send_event(ProtocolError(
-                "rate_limited", "too many messages; slow down", None).to_event())
-            return
-        connection.rate_strikes = 0
-        request_type: str | None = None
         try:
             command = parse_client_message(raw, connection.bounds, self.chat_max_length)
-            request_type = command.request_type
+        except ProtocolError as exc:
+            if self.guard.admit(connection, exc.request_type):
+                self.guard.count(exc.code)
+                connection.send_event(exc.to_event())
+            return
+        request_type = command.request_type
+        COUNTERS.received(request_type)
+        if not self.guard.admit(connection, request_type):
+            return
+        try:
             await self._apply(connection, command)
         except ProtocolError as exc:
+            self.guard.count(exc.code)
             connection.send_event(exc.to_event())
         except DomainError as exc:
             connection.send_event(error(code=exc.ws_code, message=exc.detail,
                                         request_type=request_type,
                                         holder=exc.extra.get("holder")))
+        except PublishFailed:
+            # The broker's own log says once that it is away; not a line per message.
+            connection.send_event(error(
+                code="broker_unavailable", request_type=request_type,
+                message="the server cannot reach its message broker; try again shortly"))
         except Exception:
             log.exception("message from connection %s failed", connection.id)
             connection.send_event(ProtocolError(
@@ -83,45 +93,74 @@ class MessageHandler:
                 request_type).to_event())
 
     async def _apply(self, connection: Connection, command: ClientCommand) -> None:
-        if isinstance(command, ChatCommand):
-            await self.chat.send(self._account(connection), connection.canvas_id, command.text,
-                                 access_checked=True)
-        elif isinstance(command, TypingCommand):
-            await self._broadcast_from(connection, presence.user_typing(
-                **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
-        elif isinstance(command, EditingCommand):
-            await self._editing(connection, command)
-        elif isinstance(command, StatusCommand):
-            await self._broadcast_from(connection, presence.status_changed(
-                **connection.brief(), status=command.status,
-                status_message=command.status_message, timestamp=now_iso()))
-        elif isinstance(command, MentionCommand):
-            await self._broadcast_from(connection, presence.tile_highlight(
-                **connection.brief(), tile_x=command.tile_x, tile_y=command.tile_y,
-                highlight_type=command.highlight_type, message=command.message,
-                duration=command.duration, timestamp=now_iso()))
-        elif isinstance(command, HeartbeatCommand):
+        if isinstance(command, HeartbeatCommand):
             # Its arrival already counted as the socket's activity (keepalive); presence
             # lives as long as the socket, so there is nothing to answer or announce.
             return
-        elif isinstance(command, PingCommand):
+        if isinstance(command, PingCommand):
             connection.send_event(session.pong(timestamp=now_iso(),
                                                request_id=command.request_id))
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
+        elif connection.canvas_id is None:
+            raise ProtocolError("invalid_message", f"'{command.request_type}' is sent on a "
+                                "canvas socket, not the user socket", command.request_type)
+        else:
+            await self._apply_on_canvas(connection, connection.canvas_id, command)
 
-    async def _broadcast_from(self, connection: Connection, event: dict[str, Any]) -> None:
-        """To everyone on the canvas but the sending connection."""
-        await self.manager.broadcast_to_canvas(connection.canvas_id, event,
+    async def _apply_on_canvas(self, connection: Connection, canvas_id: int,
+                               command: ClientCommand) -> None:
+        if isinstance(command, ChatCommand):
+            if self.guard.is_repeat(connection, f"canvas:{canvas_id}", command.text,
+                                    command.client_id):
+                raise ProtocolError("duplicate", "the same message was sent moments ago",
+                                    "canvas_chat")
+            sent = await self.chat.send(
+                self._account(connection), canvas_id, command.text,
+                client_id=command.client_id, access_checked=True,
+                exclude_connection=connection.id)
+            if not sent.broadcast or sent.replayed:
+                # Stored; the broadcast (the usual ack) is late or was sent before.
+                connection.send_event(sent.event)
+        elif isinstance(command, TypingCommand):
+            await self._broadcast_from(connection, canvas_id, presence.user_typing(
+                **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
+        elif isinstance(command, EditingCommand):
+            await self._editing(connection, canvas_id, command)
+        elif isinstance(command, StatusCommand):
+            await self._broadcast_from(connection, canvas_id, presence.status_changed(
+                **connection.brief(), status=command.status,
+                status_message=command.status_message, timestamp=now_iso()))
+        elif isinstance(command, MentionCommand):
+            await self._broadcast_from(connection, canvas_id, presence.tile_highlight(
+                **connection.brief(), tile_x=command.tile_x, tile_y=command.tile_y,
+                highlight_type=command.highlight_type, message=command.message,
+                duration=command.duration, timestamp=now_iso()))
+
+    async def _broadcast_from(self, connection: Connection, canvas_id: int,
+                              event: dict[str, Any]) -> None:
+        """To everyone on the canvas but the sending connection: a socket is not sent
+        back the presence changes it made (the user's other sockets are)."""
+        await self.manager.broadcast_to_canvas(canvas_id, event,
                                                exclude_connection=connection.id)
 
-    async def _editing(self, connection: Connection, command: EditingCommand) -> None:
-        user = self._account(connection)
+    async def _editing(self, connection: Connection, canvas_id: int,
+                       command: EditingCommand) -> None:
+        """A lease taken here lives as long as this socket (``SocketLeases``)."""
+        user, cell = self._account(connection), (command.tile_x, command.tile_y)
         if command.is_editing:
-            await self.locks.acquire(user, connection.canvas_id, command.tile_x, command.tile_y)
+            # Bound to the socket before the lease is announced, so nobody can hear of a
+            # lease that is not yet kept alive.
+            self.socket_leases.taken(connection, cell)
+            try:
+                await self.locks.acquire(user, canvas_id, *cell, connection_id=connection.id)
+            except BaseException:
+                self.socket_leases.dropped(connection, cell)
+                raise
             return
+        self.socket_leases.dropped(connection, cell)
         try:
-            await self.locks.release(user, connection.canvas_id, command.tile_x, command.tile_y)
+            await self.locks.release(user, canvas_id, *cell, connection_id=connection.id)
         except NotFound:
             return  # not holding it is already the state asked for
 

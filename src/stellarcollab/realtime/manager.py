@@ -1,45 +1,52 @@
-"""ConnectionManager: this process's connections grouped by canvas, and the fan-out.
+"""ConnectionManager: the guide's facade over this process's realtime parts.
 
-Keyed per connection (a user with two tabs has two entries and gets everything in both)
-while presence is per user (one entry, ``user_joined`` on the first connection,
-``user_left`` after the last). Broadcasting goes through the broker, which numbers each
-event and hands it back encoded once; delivering it to N local connections is N
-non-blocking appends. Nothing on that path awaits a subscriber.
+It wires the registry (who is connected here), the fan-out (who gets a delivery), the
+membership (what is announced when people come and go) and the lease book, and keeps the
+guide's method names as the public API. Publishing goes through the event bus, which
+numbers canvas events and hands each back encoded once; nothing here awaits a subscriber.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
-from stellarcollab.realtime.broker import Brokers
+from stellarcollab.observability.metrics import COUNTERS, FAMILIES
+from stellarcollab.realtime import keepalive
 from stellarcollab.realtime.broker.base import (
     EPOCH_CHANGED,
     PRESENCE_EXPIRED,
     PRESENCE_RESTORED,
 )
+from stellarcollab.realtime.broker.errors import BROKER_UNAVAILABLE
+from stellarcollab.realtime.broker.events import EventBus
+from stellarcollab.realtime.broker.presence import PresenceStore
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection, ConnectionState
-from stellarcollab.realtime.presence import UserPresence
-from stellarcollab.realtime.protocol import text_frame
+from stellarcollab.realtime.fanout import Fanout
+from stellarcollab.realtime.leases import LeaseBook, SocketLeases
+from stellarcollab.realtime.membership import LeaseReleaser, Membership
 from stellarcollab.realtime.recovery import Delivery, Replay
-from stellarcollab.realtime.topics import canvas_topic
-from stellarcollab.realtime.writers import FlushScheduler
+from stellarcollab.realtime.registry import ConnectionRegistry
+from stellarcollab.realtime.topics import canvas_of, canvas_topic
+from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.views import now_iso
-from stellarcollab.wire import canvas, presence, session
+from stellarcollab.wire import session
 
 log = logging.getLogger(__name__)
 
 PRESENCE_EVENTS = frozenset({"user_typing", "user_presence_update"})
-LeaseReleaser = Callable[[int, dict[str, Any]], Awaitable[None]]
+#: the control message that closes a user's sockets on every process
+CLOSE_SOCKETS = "close_sockets"
+#: the control message that tells every process who may be on a canvas now
+ACCESS_CHANGED = "canvas_access_changed"
 LeaseLister = Callable[[int], Awaitable[list[dict[str, Any]]]]
 PresenceListener = Callable[[int, dict[str, Any]], None]
+ControlListener = Callable[[dict[str, Any]], None]
 
 
 async def _no_leases(_canvas_id: int) -> list[dict[str, Any]]:
@@ -50,26 +57,56 @@ async def _no_release(_canvas_id: int, _user: dict[str, Any]) -> None:
     return None
 
 
+@dataclass
+class ManagerHooks:
+    """What the manager asks of the rest of the server, given at construction."""
+
+    list_leases: LeaseLister = _no_leases
+    release_leases: LeaseReleaser = _no_release
+    presence_listeners: list[PresenceListener] = field(default_factory=list)
+    control_listeners: list[ControlListener] = field(default_factory=list)
+    #: leases taken over sockets, released with them (none when nothing takes leases)
+    socket_leases: SocketLeases | None = None
+
+
 class ConnectionManager:
-    def __init__(self, brokers: Brokers, *, naive_broadcast: bool = False) -> None:
-        self.events = brokers.events
-        self.presence = brokers.presence
-        self.naive_broadcast = naive_broadcast
-        self.canvas_connections: dict[int, dict[str, Connection]] = {}
-        self.user_info: dict[int, dict[str, str]] = {}
-        self.canvas_users: dict[int, dict[int, int]] = {}
-        self.connections_by_jti: dict[str, set[Connection]] = {}
-        self.total_connections = 0
-        self.list_leases: LeaseLister = _no_leases
-        self.release_leases: LeaseReleaser = _no_release
-        self.presence_listeners: list[PresenceListener] = []
-        self.control_listeners: list[Callable[[dict[str, Any]], None]] = []
-        #: live editing leases of the canvases with local connections, by cell
-        self.leases: dict[int, dict[tuple[int, int], dict[str, Any]]] = {}
-        #: the writers' flush scheduler: tells the fan-out when it may write at once
-        self.flush_scheduler: FlushScheduler | None = None
+    def __init__(self, events: EventBus, presence: PresenceStore,
+                 hooks: ManagerHooks | None = None) -> None:
+        self.events = events
+        self.presence = presence
+        self.hooks = hooks or ManagerHooks()
+        self.registry = ConnectionRegistry()
+        self.leases = LeaseBook()
+        self.fanout = Fanout(self.registry)
+        self.fanout.after_canvas_delivery = self._after_canvas_delivery
+        self.membership = Membership(events, presence, self.leases, self._publish_canvas,
+                                     self.hooks.release_leases)
         self._background: set[asyncio.Task[None]] = set()
-        self.events.set_receivers(self._on_delivery, self._on_control)
+        events.set_receivers(self.fanout.deliver, self._on_control)
+
+    @property
+    def total_connections(self) -> int:
+        return len(self.registry)
+
+    def connections_per_canvas(self) -> list[int]:
+        """How many local sockets each canvas has (the metrics' census)."""
+        return [len(conns) for conns in self.registry.canvases.values()]
+
+    # The guide's properties, as read-only views of the registry. Connections are keyed
+    # by connection id, not by user: a user with two tabs has two.
+    @property
+    def canvas_connections(self) -> dict[int, dict[str, Connection]]:
+        return self.registry.canvases
+
+    @property
+    def canvas_users(self) -> dict[int, set[int]]:
+        return {canvas_id: set(users) for canvas_id, users in self.registry.canvas_users.items()}
+
+    @property
+    def user_info(self) -> dict[int, dict[str, str]]:
+        return {user_id: {"username": c.username, "display_name": c.display_name}
+                for user_id, sockets in self.registry.users.items()
+                for c in list(sockets.values())[:1]}
 
     # ----- joining and leaving -------------------------------------------------------
 
@@ -81,49 +118,45 @@ class ConnectionManager:
         Live events that arrive while the snapshot is built are held on the connection
         and released after it, minus those the snapshot already covers (by ``seq``).
         """
+        change = self.registry.add(connection)
+        await self._subscribe(change.topics)
         canvas_id = connection.canvas_id
-        conns = self.canvas_connections.get(canvas_id)
-        if conns is None:
-            conns = self.canvas_connections[canvas_id] = {}
-            await self.events.subscribe(canvas_topic(canvas_id))
-            # Subscribed from here on, so every lease change reaches _on_delivery: load the
-            # leases once and keep them current from the events.
-            self.leases[canvas_id] = {
-                (lease["tile_x"], lease["tile_y"]): lease
-                for lease in await self.list_leases(canvas_id)
-            }
-        conns[connection.id] = connection
-        self.total_connections += 1
-        self.user_info[connection.user_id] = {
-            "username": connection.username, "display_name": connection.display_name
-        }
-        users = self.canvas_users.setdefault(canvas_id, {})
-        users[connection.user_id] = users.get(connection.user_id, 0) + 1
-        self.connections_by_jti.setdefault(connection.jti, set()).add(connection)
+        if canvas_id is None:
+            connection.open(0)
+            return
         first = await self.presence.presence_join(canvas_id, connection.brief(), connection.id)
         self._notify_presence(canvas_id, {"type": "connection_opened",
                                           "user_id": connection.user_id})
-
         snapshot_seq = await self.events.current_seq(canvas_id)
-        connection.send_event(await self._canvas_state(connection, snapshot_seq))
+        connection.send_event(
+            await self.membership.canvas_state(connection, canvas_id, snapshot_seq))
         if since is not None:
-            plan = await self.events.recover(canvas_id, since, epoch)
-            if isinstance(plan, Replay):
-                connection.replay(plan.deliveries)
-            else:
-                connection.send_event(session.resync_required(
-                    canvas_id=canvas_id, seq=snapshot_seq, epoch=self.events.epoch,
-                    reason=plan.reason,
-                ))
+            await self._recover(connection, canvas_id, since, epoch, snapshot_seq)
         if connection.state is ConnectionState.JOINING:
             connection.open(snapshot_seq)
         if first:
-            # Excluding the user (not just this connection: it is their only one) keeps a
-            # later replay to any of their connections from echoing their own arrival.
-            await self.broadcast_to_canvas(
-                canvas_id, await self._membership("user_joined", canvas_id, connection.brief()),
-                exclude_user=connection.user_id,
-            )
+            await self.membership.announce_arrival(canvas_id, connection.brief())
+
+    async def _subscribe(self, topics: tuple[str, ...]) -> None:
+        for topic in topics:
+            await self.events.subscribe(topic)
+            canvas_id = canvas_of(topic)
+            if canvas_id is not None:
+                # Subscribed from here on, so every lease change reaches the lease book:
+                # load the leases once and keep them current from the events.
+                self.leases.track(canvas_id, await self.hooks.list_leases(canvas_id))
+
+    async def _recover(self, connection: Connection, canvas_id: int, since: int,
+                       epoch: str | None, snapshot_seq: int) -> None:
+        plan = await self.events.recover(canvas_id, since, epoch)
+        if isinstance(plan, Replay):
+            COUNTERS.recovery_replays += 1
+            connection.replay(plan.deliveries)
+        else:
+            COUNTERS.recovery_resyncs += 1
+            connection.send_event(session.resync_required(
+                canvas_id=canvas_id, seq=snapshot_seq, epoch=self.events.epoch,
+                reason=plan.reason))
 
     async def disconnect(self, connection: Connection) -> None:
         """Forget the connection everywhere; announce the user's departure if it was
@@ -131,77 +164,26 @@ class ConnectionManager:
         if connection.state is ConnectionState.CLOSED:
             return
         connection.state = ConnectionState.CLOSED
+        change = self.registry.remove(connection)
+        if change is None:
+            return
+        for topic in change.topics:
+            await self.events.unsubscribe(topic)
+            canvas_id = canvas_of(topic)
+            if canvas_id is not None:
+                self.leases.forget(canvas_id)
         canvas_id = connection.canvas_id
-        conns = self.canvas_connections.get(canvas_id)
-        if conns is not None and conns.pop(connection.id, None) is not None:
-            self.total_connections -= 1
-            if not conns:
-                del self.canvas_connections[canvas_id]
-                await self.events.unsubscribe(canvas_topic(canvas_id))
-                self.leases.pop(canvas_id, None)
-        users = self.canvas_users.get(canvas_id, {})
-        remaining = users.get(connection.user_id, 0) - 1
-        if remaining > 0:
-            users[connection.user_id] = remaining
-        else:
-            users.pop(connection.user_id, None)
-            if not users:
-                self.canvas_users.pop(canvas_id, None)
-            if not any(connection.user_id in u for u in self.canvas_users.values()):
-                self.user_info.pop(connection.user_id, None)
-        by_jti = self.connections_by_jti.get(connection.jti)
-        if by_jti is not None:
-            by_jti.discard(connection)
-            if not by_jti:
-                del self.connections_by_jti[connection.jti]
+        if canvas_id is None:
+            return
         last = await self.presence.presence_leave(canvas_id, connection.user_id, connection.id)
         self._notify_presence(canvas_id, {"type": "connection_closed",
                                           "user_id": connection.user_id, "last": last})
+        if self.hooks.socket_leases is not None:
+            await self.hooks.socket_leases.closed(connection, last_on_canvas=last)
         if last:
-            try:
-                await self.release_leases(canvas_id, connection.brief())
-            except Exception:
-                log.exception("releasing leases of user %s failed", connection.user_id)
-            await self.broadcast_to_canvas(
-                canvas_id, await self._membership("user_left", canvas_id, connection.brief())
-            )
+            await self.membership.announce_departure(canvas_id, connection.brief())
 
-    async def _membership(self, kind: str, canvas_id: int,
-                          user: dict[str, Any]) -> dict[str, Any]:
-        # active_users counts the canvas's users in every process (the broker's presence).
-        build = presence.user_joined if kind == "user_joined" else presence.user_left
-        return build(
-            user_id=user["user_id"], username=user["username"],
-            display_name=user["display_name"],
-            active_users=len(await self.presence.presence(canvas_id)), timestamp=now_iso(),
-        )
-
-    async def _announce_presence_change(self, kind: str, canvas_id: int,
-                                        users: list[dict[str, Any]]) -> None:
-        """Users the broker purged (their process died: ``user_left``, and their leases
-        go) or re-added (``user_joined``), announced by this process alone."""
-        for user in users:
-            try:
-                if kind == PRESENCE_EXPIRED:
-                    await self.release_leases(canvas_id, user)
-                    await self.broadcast_to_canvas(
-                        canvas_id, await self._membership("user_left", canvas_id, user))
-                else:
-                    await self.broadcast_to_canvas(
-                        canvas_id, await self._membership("user_joined", canvas_id, user),
-                        exclude_user=user["user_id"])
-            except Exception:
-                log.exception("announcing %s of user %s failed", kind, user.get("user_id"))
-
-    async def _canvas_state(self, connection: Connection, seq: int) -> dict[str, Any]:
-        users = [p.view() for p in await self.presence.presence(connection.canvas_id)]
-        return canvas.canvas_state(
-            canvas_id=connection.canvas_id, seq=seq, epoch=self.events.epoch,
-            connection_id=connection.id, you=connection.brief(), users=users,
-            locks=list(self.leases.get(connection.canvas_id, {}).values()),
-        )
-
-    # ----- broadcasting (the guide's methods) ------------------------------------------
+    # ----- publishing ----------------------------------------------------------------
 
     async def broadcast_to_canvas(
         self,
@@ -211,26 +193,29 @@ class ConnectionManager:
         exclude_connection: str | None = None,
     ) -> int:
         """Number the event, fold presence changes into shared state, and fan it out."""
-        if message.get("type") in PRESENCE_EVENTS:
-            if message["type"] == "user_presence_update" and "status" not in message:
-                await self._fill_status(canvas_id, message)
-            await self.presence.presence_apply(canvas_id, message)
-            self._notify_presence(canvas_id, message)
-        seq = await self.events.publish(canvas_topic(canvas_id), message,
-                                        exclude_user=exclude_user,
-                                        exclude_connection=exclude_connection)
-        if self.naive_broadcast:
-            await self._naive_fanout(canvas_id, message, exclude_user, exclude_connection)
-        return seq
+        return await self._publish_canvas(canvas_id, message, exclude_user=exclude_user,
+                                          exclude_connection=exclude_connection)
 
-    async def _fill_status(self, canvas_id: int, message: dict[str, Any]) -> None:
-        """Lease events come from the lock service, which knows nothing of status."""
-        status: str = "online"
-        status_message: str | None = None
-        for entry in await self.presence.presence(canvas_id):
-            if entry.user_id == message.get("user_id"):
-                status, status_message = entry.status, entry.status_message
-        message["status"], message["status_message"] = status, status_message
+    async def _publish_canvas(
+        self, canvas_id: int, message: dict[str, Any], *, exclude_user: int | None = None,
+        exclude_connection: str | None = None, meta: Mapping[str, Any] | None = None,
+    ) -> int:
+        """An unreachable broker raises PublishFailed (the services' word for it)."""
+        started = time.perf_counter()
+        try:
+            if message.get("type") in PRESENCE_EVENTS:
+                if message["type"] == "user_presence_update":
+                    await self.membership.complete_update(canvas_id, message)
+                await self.presence.presence_apply(canvas_id, message)
+                self._notify_presence(canvas_id, message)
+            seq = await self.events.publish(
+                canvas_topic(canvas_id), message, exclude_user=exclude_user,
+                exclude_connection=exclude_connection, meta=meta)
+        except BROKER_UNAVAILABLE as exc:
+            COUNTERS.broker_errors += 1
+            raise PublishFailed(f"broker unreachable: {exc}") from exc
+        FAMILIES.broker_seconds.observe(time.perf_counter() - started)
+        return seq
 
     async def publish(
         self,
@@ -239,39 +224,50 @@ class ConnectionManager:
         *,
         exclude_user: int | None = None,
         exclude_connection: str | None = None,
+        meta: Mapping[str, Any] | None = None,
     ) -> None:
-        """The services' EventSink."""
-        await self.broadcast_to_canvas(canvas_id, event, exclude_user, exclude_connection)
+        """The services' EventSink: a canvas event, numbered."""
+        await self._publish_canvas(canvas_id, event, exclude_user=exclude_user,
+                                   exclude_connection=exclude_connection, meta=meta)
+
+    async def publish_to_topic(self, topic: str, event: dict[str, Any]) -> None:
+        """The services' EventSink: an event for ``user:{id}``, ``admins`` or ``global``
+        (unnumbered; what must survive a reconnect is persisted by its feature)."""
+        await self.events.publish(topic, event)
+
+    def _after_canvas_delivery(self, delivery: Delivery) -> None:
+        if delivery.meta is not None:
+            self.leases.apply(delivery.canvas_id, delivery.meta)
+        if delivery.event_type == "canvas_deleted":
+            for connection in list(self.registry.on_canvas(delivery.canvas_id).values()):
+                connection.close(CloseCode.NOT_FOUND, "canvas deleted")
+
+    # ----- the guide's methods ---------------------------------------------------------
 
     async def send_to_user(self, canvas_id: int, user_id: int, message: dict[str, Any]) -> int:
-        """Send to every connection of one user on the canvas; returns how many."""
-        sent = 0
-        for connection in list(self.canvas_connections.get(canvas_id, {}).values()):
-            if connection.user_id == user_id:
-                connection.send_event(message)
-                sent += 1
-        return sent
+        """Send to every connection of one user on the canvas, here; returns how many."""
+        sockets = self.registry.of_user(user_id, canvas_id)
+        for connection in sockets:
+            connection.send_event(message)
+        return len(sockets)
 
     async def broadcast_tile_created(
         self, canvas_id: int, tile_data: dict[str, Any], creator_id: int
     ) -> int:
         return await self.broadcast_to_canvas(
-            canvas_id, {**tile_data, "type": "tile_created"}, exclude_user=creator_id
-        )
+            canvas_id, {**tile_data, "type": "tile_created"}, exclude_user=creator_id)
 
     async def broadcast_tile_updated(
         self, canvas_id: int, tile_data: dict[str, Any], updater_id: int
     ) -> int:
         return await self.broadcast_to_canvas(
-            canvas_id, {**tile_data, "type": "tile_updated"}, exclude_user=updater_id
-        )
+            canvas_id, {**tile_data, "type": "tile_updated"}, exclude_user=updater_id)
 
     async def broadcast_tile_liked(
         self, canvas_id: int, tile_data: dict[str, Any], liker_id: int
     ) -> int:
         return await self.broadcast_to_canvas(
-            canvas_id, {**tile_data, "type": "tile_liked"}, exclude_user=liker_id
-        )
+            canvas_id, {**tile_data, "type": "tile_liked"}, exclude_user=liker_id)
 
     async def broadcast_user_activity(self, canvas_id: int, activity_data: dict[str, Any]) -> int:
         event = {"type": "user_presence_update", "canvas_id": canvas_id, **activity_data}
@@ -279,92 +275,65 @@ class ConnectionManager:
         return await self.broadcast_to_canvas(canvas_id, event)
 
     async def get_canvas_active_users(self, canvas_id: int) -> list[dict[str, Any]]:
-        presence: list[UserPresence] = await self.presence.presence(canvas_id)
-        return [p.view() for p in sorted(presence, key=lambda p: p.connected_at)]
+        return await self.membership.active_users(canvas_id)
 
-    # ----- delivery (broker receivers; synchronous, never block) -------------------------
+    # ----- control: closing sockets on every process ------------------------------------
 
-    def _on_delivery(self, delivery: Delivery) -> None:
-        conns = self.canvas_connections.get(delivery.canvas_id)
-        if conns is None or self.naive_broadcast:
+    async def close_sockets(self, user_id: int, canvas_id: int | None, code: int,
+                            reason: str) -> None:
+        """Close the user's sockets (on one canvas, or all of them) on every process."""
+        await self.events.publish_control({"type": CLOSE_SOCKETS, "user_id": user_id,
+                                           "canvas_id": canvas_id, "code": code,
+                                           "reason": reason})
+
+    async def canvas_access_changed(self, canvas_id: int,
+                                    allowed_user_ids: list[int] | None) -> None:
+        """The services' EventSink: closes, on every process, the canvas's sockets whose
+        user may no longer be there (4003; 4004 when nobody may: the canvas is gone)."""
+        await self.events.publish_control({"type": ACCESS_CHANGED, "canvas_id": canvas_id,
+                                           "allowed": allowed_user_ids})
+
+    def _close_disallowed(self, canvas_id: int, allowed: list[int] | None) -> None:
+        if allowed is None:
             return
-        payload = delivery.payload
-        frame = text_frame(payload)  # encoded once: the same bytes go to every subscriber
-        seq = delivery.seq
-        exclude_user, exclude_connection = delivery.exclude_user, delivery.exclude_connection
-        scheduler = self.flush_scheduler
-        direct = scheduler is not None and scheduler.is_quiet()
-        # The hot loop: Connection.deliver inlined, one append (or, when the server is
-        # quiet, one write) per subscriber, no await.
-        for connection in conns.values():
-            if connection.user_id == exclude_user or connection.id == exclude_connection:
-                continue
-            if connection.held is not None:
-                connection.held.append((delivery, frame))
-            elif seq > connection.last_seq:
-                connection.last_seq = seq
-                if direct:
-                    connection.writer.send_now(payload, frame)
-                else:
-                    connection.writer.send(payload, frame)
-        if direct and scheduler is not None:
-            scheduler.note_busy()
-        if delivery.event_type == "user_presence_update":
-            self._track_lease(delivery)
-        if delivery.event_type == "canvas_deleted":
-            for connection in list(conns.values()):
-                connection.close(CloseCode.NOT_FOUND, "canvas deleted")
-
-    def _track_lease(self, delivery: Delivery) -> None:
-        # Most presence updates are statuses and typing: skip decoding those. The quotes
-        # of a "reason" key cannot appear unescaped inside a JSON string value.
-        if b'"reason":"lease_' not in delivery.payload:
-            return
-        event = orjson.loads(delivery.payload)
-        reason = event.get("reason")
-        leases = self.leases.get(delivery.canvas_id)
-        if leases is None or not str(reason).startswith("lease_"):
-            return
-        cell = (event["tile_x"], event["tile_y"])
-        if reason == "lease_taken":
-            leases[cell] = {
-                "tile_x": cell[0], "tile_y": cell[1], "user_id": event["user_id"],
-                "username": event["username"], "display_name": event["display_name"],
-                "expires_at": event.get("expires_at"),
-            }
-        elif leases.get(cell, {}).get("user_id") == event["user_id"]:
-            del leases[cell]
-
-    async def _naive_fanout(self, canvas_id: int, message: dict[str, Any],
-                            exclude_user: int | None, exclude_connection: str | None) -> None:
-        """The usual sequential-await broadcast, kept only as the benchmark's baseline."""
-        for connection in list(self.canvas_connections.get(canvas_id, {}).values()):
-            if connection.user_id == exclude_user or connection.id == exclude_connection:
-                continue
-            with contextlib.suppress(Exception):
-                await connection.websocket.send_text(orjson.dumps(message).decode())
+        code = CloseCode.FORBIDDEN if allowed else CloseCode.NOT_FOUND
+        keep = set(allowed)
+        for connection in list(self.registry.on_canvas(canvas_id).values()):
+            if connection.user_id not in keep and (code is CloseCode.NOT_FOUND
+                                                   or not connection.is_admin):
+                connection.close(code, "no access to this canvas")
 
     def _on_control(self, message: dict[str, Any]) -> None:
-        for listener in self.control_listeners:
+        for listener in self.hooks.control_listeners:
             try:
                 listener(message)
             except Exception:
                 log.exception("control listener failed")
-        if message.get("type") == "token_revoked":
-            for connection in list(self.connections_by_jti.get(str(message.get("jti")), ())):
+        kind = message.get("type")
+        if kind == "token_revoked":
+            for connection in self.registry.of_token(str(message.get("jti"))):
                 connection.close(CloseCode.UNAUTHORIZED, "token revoked")
-        elif message.get("type") in (PRESENCE_EXPIRED, PRESENCE_RESTORED):
-            task = asyncio.get_running_loop().create_task(self._announce_presence_change(
-                str(message["type"]), int(message["canvas_id"]), list(message["users"])))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
-        elif message.get("type") == EPOCH_CHANGED:
+        elif kind == CLOSE_SOCKETS:
+            canvas_id = message.get("canvas_id")
+            for connection in self.registry.of_user(int(message["user_id"]), canvas_id):
+                connection.close(int(message["code"]), str(message["reason"]))
+        elif kind == ACCESS_CHANGED:
+            self._close_disallowed(int(message["canvas_id"]), message.get("allowed"))
+        elif kind in (PRESENCE_EXPIRED, PRESENCE_RESTORED):
+            self._in_background(self.membership.announce_presence_change(
+                str(kind), int(message["canvas_id"]), list(message["users"])))
+        elif kind == EPOCH_CHANGED:
             # The broker lost its state (a Redis that came back empty) and numbers events
             # afresh: every socket reconnects with its last seq and gets resync_required.
             self.close_all(CloseCode.SERVICE_RESTART, "event numbering restarted")
 
+    def _in_background(self, job: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(job)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _notify_presence(self, canvas_id: int, event: dict[str, Any]) -> None:
-        for listener in self.presence_listeners:
+        for listener in self.hooks.presence_listeners:
             try:
                 listener(canvas_id, event)
             except Exception:
@@ -374,48 +343,23 @@ class ConnectionManager:
 
     def close_expired(self, now: float, idle_timeout: float, loop_time: float,
                       ping_interval: float | None = None) -> int:
-        """Close sockets whose token expired or that sent nothing for ``idle_timeout``;
-        ping those quiet for ``ping_interval`` (one sweep instead of a timer per socket)."""
-        closed = 0
-        for conns in list(self.canvas_connections.values()):
-            for connection in list(conns.values()):
-                if not connection.is_live:
-                    continue
-                if connection.expires_at <= now:
-                    connection.close(CloseCode.UNAUTHORIZED, "token expired")
-                    closed += 1
-                    continue
-                seen = connection.writer.last_seen()
-                if seen is not None and loop_time - seen > idle_timeout:
-                    connection.close(CloseCode.INTERNAL_ERROR, "keepalive timeout")
-                    closed += 1
-                elif ping_interval:
-                    connection.writer.ping_if_quiet(loop_time, ping_interval)
-        return closed
+        return keepalive.sweep(self.registry, now, idle_timeout, loop_time, ping_interval)
 
     def close_all(self, code: int, reason: str) -> None:
-        for conns in list(self.canvas_connections.values()):
-            for connection in list(conns.values()):
-                connection.close(code, reason)
+        for connection in self.registry:
+            connection.close(code, reason)
 
     def rebind_token(self, connection: Connection, jti: str, expires_at: float) -> None:
-        """A fresh token replaces the connection's old one (``auth`` message)."""
-        old = self.connections_by_jti.get(connection.jti)
-        if old is not None:
-            old.discard(connection)
-            if not old:
-                del self.connections_by_jti[connection.jti]
-        connection.jti, connection.expires_at = jti, expires_at
-        self.connections_by_jti.setdefault(jti, set()).add(connection)
+        self.registry.rebind_token(connection, jti, expires_at)
 
     def connections_of_user(self, user_id: int) -> int:
-        return sum(users.get(user_id, 0) for users in self.canvas_users.values())
+        return self.registry.count_of_user(user_id)
 
     def stats(self) -> dict[str, Any]:
+        registry = self.registry
         return {
-            "connections": self.total_connections,
-            "canvases": len(self.canvas_connections),
-            "users": len(self.user_info),
-            "tokens": len(self.connections_by_jti),
-            "time": time.time(),
+            "connections": len(registry),
+            "canvases": len(registry.canvases),
+            "users": len(registry.users),
+            "tokens": len(registry.by_jti),
         }

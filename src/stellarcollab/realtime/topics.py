@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 ADMINS = "admins"
 GLOBAL = "global"
-_CANVAS_PREFIX = "canvas:"
-_USER_PREFIX = "user:"
+CANVAS_PREFIX = "canvas:"
+USER_PREFIX = "user:"
 
 
 class InvalidTopic(ValueError):
@@ -43,11 +43,11 @@ def _checked_id(value: object) -> int:
 
 
 def canvas_topic(canvas_id: int) -> str:
-    return f"{_CANVAS_PREFIX}{_checked_id(canvas_id)}"
+    return f"{CANVAS_PREFIX}{_checked_id(canvas_id)}"
 
 
 def user_topic(user_id: int) -> str:
-    return f"{_USER_PREFIX}{_checked_id(user_id)}"
+    return f"{USER_PREFIX}{_checked_id(user_id)}"
 
 
 def _parse_id(text: str, topic: str) -> int:
@@ -63,10 +63,10 @@ def parse_topic(topic: str) -> Topic:
         return Topic(TopicKind.ADMINS)
     if topic == GLOBAL:
         return Topic(TopicKind.GLOBAL)
-    if topic.startswith(_CANVAS_PREFIX):
-        return Topic(TopicKind.CANVAS, _parse_id(topic[len(_CANVAS_PREFIX):], topic))
-    if topic.startswith(_USER_PREFIX):
-        return Topic(TopicKind.USER, _parse_id(topic[len(_USER_PREFIX):], topic))
+    if topic.startswith(CANVAS_PREFIX):
+        return Topic(TopicKind.CANVAS, _parse_id(topic[len(CANVAS_PREFIX):], topic))
+    if topic.startswith(USER_PREFIX):
+        return Topic(TopicKind.USER, _parse_id(topic[len(USER_PREFIX):], topic))
     raise InvalidTopic(f"unknown topic {topic!r}")
 
 

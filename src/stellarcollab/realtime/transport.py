@@ -12,7 +12,7 @@ it is uvicorn's sans-I/O WebSocket protocol with what the fast path needs:
    (``ping_if_quiet``), by one sweep instead of a timer each.
 3. ``close`` sends a close frame without waiting for the write buffer to drain (a slow
    consumer's never does) and aborts the socket if the peer does not answer.
-4. Text is checked as UTF-8 frame by frame (1007, nothing logged), and a close between
+4. Text is checked as UTF-8 frame by frame (1007, no traceback), and a close between
    the fragments of a message is answered like any close (RFC 6455 conformance).
 The behaviour relied on is pinned by tests/realtime/test_transport.py and the Autobahn
 cases of tests/realtime/test_conformance.py; pyproject.toml pins the versions they ran on.
@@ -188,8 +188,8 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         super().data_received(data)
 
     # Text is checked as UTF-8 frame by frame, so a bad fragment fails the connection at
-    # once (1007), and a client's bad text is answered, never logged with a traceback
-    # (uvicorn decodes whole messages and logs each failure as an exception).
+    # once (1007), and a client's bad text is answered and noted in one line, never with a
+    # traceback (uvicorn decodes whole messages and logs each failure as an exception).
 
     def handle_text(self, event: Frame) -> None:
         if self.close_sent:
@@ -229,6 +229,8 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             self.deliver({"type": "websocket.receive", "text": text})
 
     def fail_invalid_text(self) -> None:
+        # uvicorn's own words, so the log guard counts it and limits repeats; no traceback
+        self.logger.warning("Invalid UTF-8 sequence received from client.")
         self.frames, self.text_decoder = [], None
         self.conn.fail(1007, "invalid UTF-8")
         self.handle_parser_exception()

@@ -63,7 +63,8 @@ class ExpiringCache(Generic[K, V]):
 class Admission:
     user: User
     claims: TokenClaims
-    canvas: Canvas
+    #: the canvas the socket is for; None for the user socket
+    canvas: Canvas | None = None
 
 
 class SocketAdmission:
@@ -93,6 +94,18 @@ class SocketAdmission:
     async def admit(self, token: str, canvas_id: int) -> Admission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
         (missing or inactive canvas) or CanvasAccessDenied (private, not a member)."""
+        user, claims = await self.admit_user(token)
+        access = self.canvases.get((canvas_id, user.id))
+        if access is None:
+            access = await self._load_canvas(canvas_id, user)
+            self.canvases.put((canvas_id, user.id), access)
+        canvas, may_enter = access
+        if not may_enter:
+            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
+        return Admission(user, claims, canvas)
+
+    async def admit_user(self, token: str) -> tuple[User, TokenClaims]:
+        """The account a socket's token stands for; Unauthorized as ``admit``."""
         try:
             claims = self.tokens.decode(token)
         except InvalidTokenError as exc:
@@ -103,14 +116,7 @@ class SocketAdmission:
         if user is None:
             user = await self._load_account(claims)
             self.accounts.put((claims.user_id, claims.jti), user)
-        access = self.canvases.get((canvas_id, user.id))
-        if access is None:
-            access = await self._load_canvas(canvas_id, user)
-            self.canvases.put((canvas_id, user.id), access)
-        canvas, may_enter = access
-        if not may_enter:
-            raise CanvasAccessDenied(CANVAS_NOT_FOUND)
-        return Admission(user, claims, canvas)
+        return user, claims
 
     async def _load_account(self, claims: TokenClaims) -> User:
         async with self.db.read() as session:
@@ -121,7 +127,8 @@ class SocketAdmission:
             )).first()
         if account is None or not account[0].is_active:
             raise Unauthorized("Could not validate credentials")
-        if account[1] is not None:
+        if account[1] is not None or claims.stamp != self.tokens.stamp_for(
+                account[0].password_hash):
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
         user: User = account[0]

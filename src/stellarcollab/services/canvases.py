@@ -136,8 +136,10 @@ class CanvasService:
                     setattr(canvas, field, changes[field])
             canvas.updated_at = utcnow()
             view = await self._view(session, canvas)
+            allowed = await _allowed_users(session, canvas)
         self._changed(canvas_id)
         await self.events.publish(canvas_id, wire_canvas.canvas_updated(canvas=view))
+        await self.events.canvas_access_changed(canvas_id, allowed)
         return view
 
     async def delete(self, user: User, canvas_id: int) -> None:
@@ -148,6 +150,7 @@ class CanvasService:
             canvas.updated_at = utcnow()
         self._changed(canvas_id)
         await self.events.publish(canvas_id, wire_canvas.canvas_deleted())
+        await self.events.canvas_access_changed(canvas_id, [])
 
     async def add_member(self, user: User, canvas_id: int, username: str) -> dict[str, Any]:
         async with self.db.transaction() as session:
@@ -172,12 +175,23 @@ class CanvasService:
                     CanvasMember.canvas_id == canvas_id, CanvasMember.user_id == member_id
                 )
             )
+            allowed = await _allowed_users(session, canvas)
         self._changed(canvas_id)
+        await self.events.canvas_access_changed(canvas_id, allowed)
 
     async def _view(self, session: AsyncSession, canvas: Canvas) -> dict[str, Any]:
         owner = await session.get(User, canvas.owner_id)
         count = await session.scalar(select(func.count(Tile.id)).where(Tile.canvas_id == canvas.id))
         return canvas_view(canvas, owner.username if owner else "", count or 0)
+
+
+async def _allowed_users(session: AsyncSession, canvas: Canvas) -> list[int] | None:
+    """Who may be on the canvas besides admins: None when it is public (anyone)."""
+    if canvas.visibility == "public":
+        return None
+    members = await session.scalars(
+        select(CanvasMember.user_id).where(CanvasMember.canvas_id == canvas.id))
+    return [canvas.owner_id, *members]
 
 
 def _spec_fields(spec: CanvasSpec) -> dict[str, Any]:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage, User
 from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.chat_outbox import ChatOutbox
 from stellarcollab.services.chat_writer import ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
-from stellarcollab.services.events import EventSink
+from stellarcollab.services.events import EventSink, PublishFailed
 from stellarcollab.services.views import chat_event, message_view
 from stellarcollab.wire import rules
 
@@ -25,31 +28,76 @@ def clean_chat_text(text: str, max_length: int) -> str:
         raise Invalid(f"Message text {violation.problem}") from None
 
 
+@dataclass(frozen=True, slots=True)
+class ChatSent:
+    """A stored chat message: its REST view, its ``canvas_chat_message``, whether it was
+    broadcast now (else it waits in the outbox for the broker) and whether this send was
+    a retry that found the message already stored."""
+
+    view: dict[str, Any]
+    event: dict[str, Any]
+    broadcast: bool
+    replayed: bool = False
+
+
 class ChatService:
     def __init__(self, db: Database, events: EventSink, max_length: int) -> None:
         self.db = db
         self.events = events
         self.max_length = max_length
         self.writer = ChatWriter(db)
+        self.outbox = ChatOutbox(events)
 
     async def send(
-        self, user: User, canvas_id: int, text: str, *, access_checked: bool = False
-    ) -> dict[str, Any]:
+        self, user: User, canvas_id: int, text: str, *, client_id: str | None = None,
+        access_checked: bool = False, exclude_connection: str | None = None,
+    ) -> ChatSent:
         """Persist first: the broadcast carries the stored id, which is the sender's ack.
 
-        ``access_checked`` is for callers that already hold the right to the canvas (a
-        socket admitted to it; a deleted canvas closes its sockets)."""
+        ``client_id``: the sender's own id for the message; a retry with it gets the
+        stored message back, stored once. ``access_checked`` is for callers that already
+        hold the right to the canvas (a socket admitted to it; a deleted canvas closes its
+        sockets). ``exclude_connection``: the socket that gets its ack directly, left out
+        when a broadcast delayed by a broker outage goes out later."""
         cleaned = clean_chat_text(text, self.max_length)
         if not access_checked:
             async with self.db.read() as session:
                 await load_canvas(session, canvas_id, user)
+        if client_id is not None and (stored := await self._stored(user, client_id)):
+            return _replayed(stored, user)
         message = ChatMessage(
             id=str(uuid.uuid4()), canvas_id=canvas_id, sender_id=user.id, text=cleaned,
-            created_at=utcnow(),
+            created_at=utcnow(), client_id=client_id,
         )
-        await self.writer.store(message)
-        await self.events.publish(canvas_id, chat_event(message, user))
-        return message_view(message, user)
+        try:
+            await self.writer.store(message)
+        except IntegrityError:
+            # The same client id, sent twice at once: the other one was stored.
+            if client_id is None or not (stored := await self._stored(user, client_id)):
+                raise
+            return _replayed(stored, user)
+        return await self._broadcast(message, user, exclude_connection)
+
+    async def _broadcast(self, message: ChatMessage, user: User,
+                         exclude_connection: str | None) -> ChatSent:
+        event = chat_event(message, user)
+        view = message_view(message, user)
+        if len(self.outbox):
+            await self.outbox.flush()  # older held messages go first
+        if not len(self.outbox):
+            try:
+                await self.events.publish(message.canvas_id, event)
+                return ChatSent(view, event, broadcast=True)
+            except PublishFailed:
+                pass
+        self.outbox.hold(message.canvas_id, event, exclude_connection)
+        return ChatSent(view, event, broadcast=False)
+
+    async def _stored(self, user: User, client_id: str) -> ChatMessage | None:
+        async with self.db.read() as session:
+            stored: ChatMessage | None = await session.scalar(select(ChatMessage).where(
+                ChatMessage.sender_id == user.id, ChatMessage.client_id == client_id))
+        return stored
 
     async def history(
         self, user: User, canvas_id: int, limit: int, before: str | None
@@ -75,3 +123,8 @@ class ChatService:
             "items": [message_view(m, u) for m, u in reversed(page)],
             "has_more": len(rows) > limit,
         }
+
+
+def _replayed(message: ChatMessage, user: User) -> ChatSent:
+    return ChatSent(message_view(message, user), chat_event(message, user), broadcast=True,
+                    replayed=True)

@@ -7,16 +7,18 @@ them and announces the expiry. Every change of holder is published as presence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from stellarcollab.clock import Clock, SystemClock
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, TileLock, User
 from stellarcollab.db.types import isoformat_z, utcnow
+from stellarcollab.realtime.leases import lease_change
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import NotFound, OutOfBounds, TileLocked
 from stellarcollab.services.events import EventSink
@@ -93,12 +95,30 @@ def lease_event(
 
 
 class LockService:
-    def __init__(self, db: Database, events: EventSink, ttl_seconds: float) -> None:
+    def __init__(self, db: Database, events: EventSink, ttl_seconds: float,
+                 clock: Clock | None = None) -> None:
         self.db = db
         self.events = events
         self.ttl = timedelta(seconds=ttl_seconds)
+        self.clock = clock or SystemClock()
 
-    async def acquire(self, user: User, canvas_id: int, x: int, y: int) -> Lease:
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.time(), UTC)
+
+    async def _announce(self, user: User, canvas_id: int, x: int, y: int, reason: str, *,
+                        expires_at: datetime | None = None,
+                        connection_id: str | None = None) -> None:
+        """Publish a change of holder, with the lease fact the lease book keeps. The socket
+        that made the change is not sent its own echo (its other sockets are)."""
+        held = expires_at is not None
+        event = lease_event(user, canvas_id, x, y, held, reason, expires_at)
+        fact = {key: event.get(key) for key in (
+            "tile_x", "tile_y", "user_id", "username", "display_name", "expires_at")}
+        await self.events.publish(canvas_id, event, exclude_connection=connection_id,
+                                  meta=lease_change(fact, held=held))
+
+    async def acquire(self, user: User, canvas_id: int, x: int, y: int, *,
+                      connection_id: str | None = None) -> Lease:
         """Take or renew the lease; TileLocked when someone else holds it."""
         try:
             lease, is_new = await self._acquire_once(user, canvas_id, x, y)
@@ -106,13 +126,12 @@ class LockService:
             # Another process inserted the row between our read and our insert.
             lease, is_new = await self._acquire_once(user, canvas_id, x, y)
         if is_new:
-            await self.events.publish(
-                canvas_id, lease_event(user, canvas_id, x, y, True, "lease_taken", lease.expires_at)
-            )
+            await self._announce(user, canvas_id, x, y, "lease_taken",
+                                 expires_at=lease.expires_at, connection_id=connection_id)
         return lease
 
     async def _acquire_once(self, user: User, canvas_id: int, x: int, y: int) -> tuple[Lease, bool]:
-        now = utcnow()
+        now = self._now()
         async with self.db.transaction() as session:
             canvas = await load_canvas(session, canvas_id, user)
             check_cell(canvas, x, y)
@@ -137,7 +156,8 @@ class LockService:
         lease = Lease(canvas_id, x, y, user.id, user.username, user.display_name, lock.expires_at)
         return lease, is_new
 
-    async def release(self, user: User, canvas_id: int, x: int, y: int) -> None:
+    async def release(self, user: User, canvas_id: int, x: int, y: int, *,
+                      connection_id: str | None = None) -> None:
         async with self.db.transaction() as session:
             canvas = await load_canvas(session, canvas_id, user)
             check_cell(canvas, x, y)
@@ -151,9 +171,8 @@ class LockService:
             )
             if released is None:
                 raise NotFound("Lock not found")
-        await self.events.publish(
-            canvas_id, lease_event(user, canvas_id, x, y, False, "lease_released")
-        )
+        await self._announce(user, canvas_id, x, y, "lease_released",
+                             connection_id=connection_id)
 
     async def release_all(self, user: User, canvas_id: int) -> list[tuple[int, int]]:
         """Drop every lease ``user`` holds on the canvas (their last socket closed)."""
@@ -174,17 +193,29 @@ class LockService:
             )
             cells = [(int(x), int(y)) for x, y in rows.all()]
         for x, y in cells:
-            await self.events.publish(
-                canvas_id, lease_event(user, canvas_id, x, y, False, "lease_released")
-            )
+            await self._announce(user, canvas_id, x, y, "lease_released")
         return cells
+
+    async def renew(self, user_id: int, canvas_id: int, cells: list[tuple[int, int]]) -> int:
+        """Push the expiry of the user's leases on ``cells`` a full TTL ahead (leases a
+        socket took live as long as it does); returns how many were still held."""
+        if not cells:
+            return 0
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(TileLock)
+                .where(TileLock.canvas_id == canvas_id, TileLock.user_id == user_id,
+                       tuple_(TileLock.x, TileLock.y).in_(cells))
+                .values(expires_at=self._now() + self.ttl)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     async def leases(self, canvas_id: int) -> list[Lease]:
         async with self.db.read() as session:
             rows = await session.execute(
                 select(TileLock, User)
                 .join(User, User.id == TileLock.user_id)
-                .where(TileLock.canvas_id == canvas_id, TileLock.expires_at > utcnow())
+                .where(TileLock.canvas_id == canvas_id, TileLock.expires_at > self._now())
             )
             return [
                 Lease(lock.canvas_id, lock.x, lock.y, u.id, u.username, u.display_name,
@@ -198,7 +229,7 @@ class LockService:
         async with self.db.transaction() as session:
             rows = await session.execute(
                 delete(TileLock)
-                .where(TileLock.expires_at <= utcnow())
+                .where(TileLock.expires_at <= self._now())
                 .returning(TileLock.canvas_id, TileLock.x, TileLock.y, TileLock.user_id)
             )
             expired = [tuple(int(v) for v in row) for row in rows.all()]
@@ -210,7 +241,5 @@ class LockService:
         for canvas_id, x, y, user_id in expired:
             user = users.get(user_id)
             if user is not None:
-                await self.events.publish(
-                    canvas_id, lease_event(user, canvas_id, x, y, False, "lease_expired")
-                )
+                await self._announce(user, canvas_id, x, y, "lease_expired")
         return len(expired)

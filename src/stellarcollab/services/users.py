@@ -66,8 +66,10 @@ class UserService:
             raise Unauthorized(BAD_CREDENTIALS)
         return user
 
-    def token_response(self, user: User) -> dict[str, Any]:
-        token, _claims = self.tokens.issue(user.id)
+    def token_response(self, user: User, auth_time: int | None = None) -> dict[str, Any]:
+        """A new token; ``auth_time`` carries a refreshed session's sign-in time over."""
+        token, _claims = self.tokens.issue(user.id, self.tokens.stamp_for(user.password_hash),
+                                           auth_time)
         return {
             "access_token": token,
             "token_type": "bearer",
@@ -87,6 +89,8 @@ class UserService:
             user = await session.get(User, claims.user_id)
         if user is None or not user.is_active:
             raise Unauthorized("Could not validate credentials")
+        if claims.stamp != self.tokens.stamp_for(user.password_hash):
+            raise Unauthorized("Token has been revoked")
         return user, claims
 
     async def revoke(self, claims: TokenClaims) -> None:
@@ -99,6 +103,27 @@ class UserService:
                     RevokedToken.expires_at < datetime.fromtimestamp(self.tokens.clock.time(), UTC)
                 )
             )
+
+    async def change_password(self, user_id: int, current: str, new: str) -> User:
+        """Unauthorized if ``current`` is wrong; the new hash makes older tokens stale."""
+        user = await self.get(user_id)
+        if user is None or not await self.hasher.verify(user.password_hash, current):
+            raise Unauthorized("Incorrect password")
+        new_hash = await self.hasher.hash(new)
+        async with self.db.transaction() as session:
+            stored = await session.get(User, user_id)
+            if stored is None:
+                raise NotFound("User not found")
+            stored.password_hash = new_hash
+        user.password_hash = new_hash
+        return user
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        async with self.db.transaction() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise NotFound("User not found")
+            user.is_active = active
 
     async def set_admin(self, username: str, is_admin: bool) -> User:
         async with self.db.transaction() as session:

@@ -94,6 +94,7 @@ def message_view(message: ChatMessage, sender: User) -> dict[str, Any]:
         "sender_display_name": sender.display_name,
         "text": message.text,
         "created_at": isoformat_z(message.created_at),
+        "client_id": message.client_id,
     }
 
 
@@ -106,4 +107,5 @@ def chat_event(message: ChatMessage, sender: User) -> dict[str, Any]:
         sender_display_name=sender.display_name,
         message_text=message.text,
         created_at=isoformat_z(message.created_at),
+        client_id=message.client_id,
     )

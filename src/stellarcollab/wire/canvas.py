@@ -50,12 +50,15 @@ def canvas_deleted() -> dict[str, Any]:
     "message_id": "0b7d3c0e-4c1e-4b43-9d55-3f1f0c2a9e11", "canvas_id": 1, "sender_id": 123,
     "sender_username": "stellarsarah", "sender_display_name": "Sarah Johnson",
     "message_text": "Hello everyone!", "created_at": "2026-12-01T20:15:03.123Z",
+    "client_id": "c-7f3a-1",
 })
 def canvas_chat_message(
     *, message_id: str, canvas_id: int, sender_id: int, sender_username: str,
     sender_display_name: str, message_text: str, created_at: str,
+    client_id: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """``client_id`` (the sender's own id for the message) only when the sender gave one."""
+    event: dict[str, Any] = {
         "type": "canvas_chat_message",
         "message_id": message_id,
         "canvas_id": canvas_id,
@@ -65,3 +68,6 @@ def canvas_chat_message(
         "message_text": message_text,
         "created_at": created_at,
     }
+    if client_id is not None:
+        event["client_id"] = client_id
+    return event

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import orjson
 
+from stellarcollab.security.json_depth import MAX_JSON_DEPTH, exceeds_depth
 from stellarcollab.wire import rules
 from stellarcollab.wire.errors import ProtocolError
 from stellarcollab.wire.registry import load_all
@@ -39,6 +40,7 @@ Command = ClientCommand
 class ChatCommand(ClientCommand):
     request_type = "canvas_chat"
     text: str
+    client_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ class Fields:
 
     __slots__ = ("bounds", "chat_max_length", "data", "request_type")
 
-    def __init__(self, data: dict[str, Any], request_type: str, bounds: CanvasBounds,
+    def __init__(self, data: dict[str, Any], request_type: str, bounds: CanvasBounds | None,
                  chat_max_length: int) -> None:
         self.data = data
         self.request_type = request_type
@@ -105,6 +107,13 @@ class Fields:
 
     def fail(self, message: str, code: str = "invalid_message") -> ProtocolError:
         return ProtocolError(code, message, self.request_type)
+
+    def canvas(self) -> CanvasBounds:
+        """The socket's canvas; a user socket (``/ws/user``) has none."""
+        if self.bounds is None:
+            raise self.fail(f"'{self.request_type}' is sent on a canvas socket, not the "
+                            "user socket")
+        return self.bounds
 
     def boolean(self, name: str) -> bool:
         value = self.data.get(name)
@@ -140,7 +149,8 @@ class Fields:
     def cell(self) -> tuple[int, int]:
         x, y = self.integer("tile_x"), self.integer("tile_y")
         try:
-            return rules.cell_in_bounds(x, y, self.bounds.width, self.bounds.height)
+            bounds = self.canvas()
+            return rules.cell_in_bounds(x, y, bounds.width, bounds.height)
         except rules.RuleViolation as violation:
             raise self.fail(f"tile {violation.problem}", violation.code) from None
 
@@ -173,12 +183,14 @@ def _parser_from_other_modules(message_type: str) -> Parser | None:
     return _PARSERS.get(message_type)
 
 
-def parse_client_message(raw: str | bytes, bounds: CanvasBounds,
+def parse_client_message(raw: str | bytes, bounds: CanvasBounds | None,
                          chat_max_length: int = rules.CHAT_MAX_LENGTH) -> ClientCommand:
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise ProtocolError("invalid_json", "message is not valid JSON") from None
+    if exceeds_depth(data, MAX_JSON_DEPTH):
+        raise ProtocolError("invalid_json", f"message nests deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(data, dict):
         raise ProtocolError("invalid_json", "message must be a JSON object")
     message_type = data.get("type")
@@ -194,9 +206,12 @@ def parse_client_message(raw: str | bytes, bounds: CanvasBounds,
 @client_message("canvas_chat")
 def parse_chat(f: Fields) -> ClientCommand:
     canvas_id = f.data.get("canvas_id")
-    if canvas_id is not None and canvas_id != f.bounds.canvas_id:
+    if canvas_id is not None and canvas_id != f.canvas().canvas_id:
         raise f.fail("canvas_id does not match this connection's canvas", "wrong_canvas")
-    return ChatCommand(f.text("text", lambda text: rules.chat_text(text, f.chat_max_length)))
+    text = f.text("text", lambda text: rules.chat_text(text, f.chat_max_length))
+    if f.data.get("client_id") is None:
+        return ChatCommand(text)
+    return ChatCommand(text, f.text("client_id", rules.client_id))
 
 
 @client_message("user_presence")

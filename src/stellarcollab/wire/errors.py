@@ -16,16 +16,19 @@ from stellarcollab.wire.registry import server_message
     "code": "tile_locked", "message": "Tile is being edited by another user",
     "request_type": "user_presence",
     "holder": {"user_id": 9, "username": "pixelpete", "display_name": "Pete"},
+    "retry_after": 200,
 })
 def error(
     *, code: str, message: str, request_type: str | None,
-    holder: Mapping[str, Any] | None = None,
+    holder: Mapping[str, Any] | None = None, retry_after: int | None = None,
 ) -> dict[str, Any]:
     event: dict[str, Any] = {
         "type": "error", "code": code, "message": message, "request_type": request_type,
     }
     if holder is not None:
         event["holder"] = dict(holder)
+    if retry_after is not None:
+        event["retry_after"] = retry_after  # ms, with code rate_limited
     return event
 
 

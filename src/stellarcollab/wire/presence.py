@@ -45,9 +45,13 @@ def user_typing(
             "is_typing": is_typing, "timestamp": timestamp}
 
 
-@server_message("user_presence_update", numbered=True, example={
-    **_SARAH, "status": "away", "status_message": "back soon", "timestamp": _NOW,
-})
+@server_message(
+    "user_presence_update", numbered=True,
+    # Every presence update states the user's whole presence (the guide's example): the
+    # publisher adds the editing cell the user holds, so a status change keeps it on screen.
+    filled_on_publish=frozenset({"tile_x", "tile_y", "is_editing"}),
+    example={**_SARAH, "status": "away", "status_message": "back soon", "timestamp": _NOW},
+)
 def status_changed(
     *, user_id: int, username: str, display_name: str, status: str,
     status_message: str | None, timestamp: str,

@@ -7,6 +7,8 @@ error (``error`` message on the socket, 422 detail over REST) from the same rule
 
 from __future__ import annotations
 
+import re
+
 CHAT_MAX_LENGTH = 2000
 STATUS_MAX_LENGTH = 20
 STATUS_MESSAGE_MAX_LENGTH = 100
@@ -50,6 +52,17 @@ def clean_text(value: str, max_length: int, *, allow_empty: bool = False) -> str
 def chat_text(value: str, max_length: int = CHAT_MAX_LENGTH) -> str:
     """A chat message: 1 to ``max_length`` characters after trimming."""
     return clean_text(value, max_length)
+
+
+CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def client_id(value: str) -> str:
+    """A sender's own id for one chat message (a retry repeats it): 1-64 characters of
+    letters, digits and ``._:-``."""
+    if not CLIENT_ID.fullmatch(value):
+        raise RuleViolation("must be 1-64 letters, digits or ._:-")
+    return value
 
 
 def status_text(value: str) -> str:

@@ -16,7 +16,7 @@ async def test_register_returns_token_and_user(api: httpx.AsyncClient) -> None:
     assert response.status_code == 201
     body = response.json()
     assert body["token_type"] == "bearer"
-    assert body["expires_in"] == 3600
+    assert body["expires_in"] == 900
     assert body["user"]["username"] == "sarah"
     assert body["user"]["email"] == "sarah@example.com"
     assert body["user"]["display_name"] == "Sarah Johnson"

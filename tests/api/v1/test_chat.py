@@ -16,7 +16,7 @@ from tests.support.live_server import LiveServer
 SHARED_ACCOUNTS = True
 
 MESSAGE_FIELDS = {"id", "canvas_id", "sender_id", "sender_username", "sender_display_name",
-                  "text", "created_at"}
+                  "text", "created_at", "client_id"}
 
 
 def chat_path(canvas_id: int) -> str:

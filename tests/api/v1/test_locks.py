@@ -1,11 +1,13 @@
 """Editing leases: take, renew, release, expiry, and the 409 writes get on a leased cell.
 
-The server here runs with a short lease TTL so expiry is observable in a test.
+The server here runs on a manual clock, and sweeps expired leases when a test says so:
+time passes without sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,28 +15,40 @@ from typing import Any
 import httpx
 import pytest
 
+from stellarcollab.clock import ManualClock
 from tests.api.helpers import (
     assert_error,
     assert_validation_error,
     crowd,
     current_seq,
+    on_server,
     published,
     rgba_tile,
     tile_body,
 )
 from tests.support.clients import Account
 from tests.support.live_server import LiveServer
-from tests.support.timeouts import scaled
 
 SHARED_ACCOUNTS = True
 
-TTL = scaled(0.5)
+TTL = 30.0
 BEING_EDITED = "Tile is being edited by another user"
 
 
 @pytest.fixture(scope="module")
 def server_overrides() -> dict[str, Any]:
-    return {"lock_ttl_seconds": TTL, "lock_sweep_interval": 0.1}
+    return {"lock_ttl_seconds": TTL, "lock_sweep_interval": 3600}
+
+
+@pytest.fixture(scope="module")
+def server_clock() -> ManualClock:
+    return ManualClock(time.time())
+
+
+async def let_leases_expire(live_server: LiveServer, clock: ManualClock) -> None:
+    """A TTL passes; the sweep runs (as it would within a second)."""
+    clock.advance(TTL + 1)
+    await on_server(live_server, live_server.runtime.lease_upkeep())
 
 
 def lock_path(canvas_id: int, x: int, y: int) -> str:
@@ -51,9 +65,8 @@ def parse(timestamp: str) -> datetime:
     return datetime.fromisoformat(timestamp[:-1]).replace(tzinfo=UTC)
 
 
-async def test_take_a_lease(alice: Account) -> None:
+async def test_take_a_lease(alice: Account, server_clock: ManualClock) -> None:
     canvas = await alice.create_canvas()
-    before = datetime.now(UTC)
     response = await alice.post(lock_path(canvas["id"], 3, 4))
     assert response.status_code == 200, response.text
     lease = response.json()
@@ -64,17 +77,17 @@ async def test_take_a_lease(alice: Account) -> None:
     assert lease["display_name"] == alice.user["display_name"]
     assert lease["ttl_seconds"] == TTL
     expires = parse(lease["expires_at"])
-    assert before + timedelta(seconds=TTL * 0.5) < expires
-    assert expires <= datetime.now(UTC) + timedelta(seconds=TTL + 0.01)
+    expected = datetime.fromtimestamp(server_clock.time() + TTL, UTC)
+    assert abs(expires - expected) < timedelta(milliseconds=1)  # times travel in ms
 
 
 async def test_renewing_extends_the_lease_and_is_announced_once(
-    live_server: LiveServer, alice: Account
+    live_server: LiveServer, alice: Account, server_clock: ManualClock
 ) -> None:
     canvas = await alice.create_canvas()
     since = await current_seq(live_server, canvas["id"])
     first = (await alice.post(lock_path(canvas["id"], 0, 0))).json()
-    await asyncio.sleep(0.05)
+    server_clock.advance(1)
     renewed = await alice.post(lock_path(canvas["id"], 0, 0))
     assert renewed.status_code == 200
     assert parse(renewed.json()["expires_at"]) > parse(first["expires_at"])
@@ -150,7 +163,7 @@ async def test_parallel_releases_announce_once(live_server: LiveServer, alice: A
 
 
 async def test_expired_leases_are_ignored_and_announced(
-    live_server: LiveServer, alice: Account, bob: Account
+    live_server: LiveServer, alice: Account, bob: Account, server_clock: ManualClock
 ) -> None:
     canvas = await alice.create_canvas()
     cid = canvas["id"]
@@ -159,7 +172,7 @@ async def test_expired_leases_are_ignored_and_announced(
     await alice.post(lock_path(cid, 0, 0))
     await alice.post(lock_path(cid, 1, 0))
     assert_error(await bob.post(lock_path(cid, 0, 0)), 409, BEING_EDITED, holder=holder(alice))
-    await asyncio.sleep(TTL + 0.3)
+    await let_leases_expire(live_server, server_clock)
     # Expired: others write and take the cell as if it were free.
     assert (await bob.put(f"/api/v1/tiles/{tile['id']}",
                           {"pixels": rgba_tile(32, (1, 2, 3, 255))})).status_code == 200
@@ -179,11 +192,11 @@ async def test_expired_leases_are_ignored_and_announced(
 
 
 async def test_an_expired_lease_of_ones_own_is_taken_afresh(
-    live_server: LiveServer, alice: Account
+    live_server: LiveServer, alice: Account, server_clock: ManualClock
 ) -> None:
     canvas = await alice.create_canvas()
     await alice.post(lock_path(canvas["id"], 0, 0))
-    await asyncio.sleep(TTL + 0.3)
+    await let_leases_expire(live_server, server_clock)
     since = await current_seq(live_server, canvas["id"])
     assert (await alice.post(lock_path(canvas["id"], 0, 0))).status_code == 200
     events = await published(live_server, canvas["id"], since)

@@ -26,4 +26,6 @@ async def chat_history(
 @router.post("/{canvas_id}/chat/messages", response_model=ChatMessageOut,
              status_code=status.HTTP_201_CREATED)
 async def send_chat(canvas_id: int, body: ChatSend, user: CurrentUser, runtime: RuntimeDep) -> Any:
-    return await runtime.chat.send(user, canvas_id, body.text)
+    """Stored, then broadcast; with ``client_id``, a retry returns the stored message.
+    While the broker is unreachable the message is stored and broadcast once it is back."""
+    return (await runtime.chat.send(user, canvas_id, body.text, client_id=body.client_id)).view

@@ -29,6 +29,11 @@ class RegisterRequest(BaseModel):
     display_name: Annotated[str | None, StringConstraints(max_length=64), NoNul] = None
 
 
+class PasswordChangeRequest(BaseModel):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    new_password: Password
+
+
 class LoginRequest(BaseModel):
     username: Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
     password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -156,6 +161,9 @@ class LeaseOut(BaseModel):
 
 class ChatSend(BaseModel):
     text: Annotated[str, StringConstraints(max_length=20000)]
+    #: the sender's own id for this message: a retry with the same one returns the
+    #: stored message instead of storing it twice
+    client_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")] | None = None
 
 
 class ChatMessageOut(BaseModel):
@@ -166,6 +174,7 @@ class ChatMessageOut(BaseModel):
     sender_display_name: str
     text: str
     created_at: str
+    client_id: str | None = None
 
 
 class ChatPage(BaseModel):

@@ -1,8 +1,10 @@
-"""The canvas WebSocket endpoint and the one-time ticket route.
+"""The canvas and user WebSocket endpoints and the one-time ticket route.
 
 Flow (the guide's): credentials → canvas exists and is active → user may see it → accept
-→ register with the ConnectionManager → message loop. Rejections are closes after accept
-so browsers can read the code. No database session is held while the socket is open.
+→ register with the ConnectionManager → message loop. The user socket (``/ws/user``) skips
+the canvas steps: it carries the user's own topics (``user:{id}``, ``global``, ``admins``).
+Rejections are closes after accept so browsers can read the code. No database session is
+held while the socket is open.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fastapi import APIRouter, WebSocket
 
 from stellarcollab.api.v1.deps import RuntimeDep, SessionUser
 from stellarcollab.api.v1.schemas import TicketOut
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
@@ -34,6 +37,7 @@ BEARER_SUBPROTOCOL = "bearer"
 
 @router.post("/ticket", response_model=TicketOut)
 async def issue_ticket(session: SessionUser, runtime: RuntimeDep) -> dict[str, Any]:
+    await runtime.throttle.before_ticket(session[0].id)
     return {"ticket": await runtime.tickets.issue(session[2]),
             "expires_in": runtime.settings.ticket_ttl_seconds}
 
@@ -66,6 +70,7 @@ def _int_param(websocket: WebSocket, name: str) -> int | None:
 
 
 async def _reject(websocket: WebSocket, code: CloseCode) -> None:
+    COUNTERS.closed(int(code))
     await websocket.close(int(code), CLOSE_REASONS[code])
 
 
@@ -75,7 +80,17 @@ async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
     await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
 
 
-async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
+@router.websocket("/user")
+async def websocket_user_route(websocket: WebSocket) -> None:
+    await websocket_user_endpoint(websocket, websocket.app.state.runtime)
+
+
+async def websocket_user_endpoint(websocket: WebSocket, runtime: Runtime) -> None:
+    """A socket of the user's own: direct messages, notifications, announcements."""
+    await websocket_canvas_endpoint(websocket, None, runtime)
+
+
+async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
                                     runtime: Runtime) -> None:
     connection = await _admit(websocket, canvas_id, runtime)
     if connection is None:
@@ -83,11 +98,16 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
     forget_handshake(websocket)
     manager = runtime.manager
+    opened = time.monotonic()
+    fields = {"user_id": connection.user_id, "canvas_id": canvas_id,
+              "connection_id": connection.id}
+    log.info("socket opened", extra=fields)
+    close_code = int(CloseCode.INTERNAL_ERROR)
     try:
         await manager.connect(connection, since=since, epoch=epoch)
-        await _message_loop(websocket, connection, runtime)
+        close_code = await _message_loop(websocket, connection, runtime)
     except Exception:
-        log.exception("connection %s failed", connection.id)
+        log.exception("connection %s failed", connection.id, extra=fields)
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
         runtime.process_slots.give_back()
@@ -95,28 +115,30 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int,
         await _release(runtime, connection.user_id, connection.id)
         if isinstance(connection.writer, QueueWriter):
             connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
+        COUNTERS.closed(close_code)
+        log.info("socket closed", extra={**fields, "close_code": close_code,
+                                         "duration_ms": round((time.monotonic() - opened) * 1000)})
 
 
-async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Connection | None:
+async def _admit(websocket: WebSocket, canvas_id: int | None,
+                 runtime: Runtime) -> Connection | None:
     """Accept the socket, check it, and build its Connection; or close it and return None.
 
     A function of its own so that the token, claims and rows it reads die with its frame
     instead of living as long as the socket."""
+    refusal = runtime.socket_guard.refusal(websocket.scope)  # origin, per-address limits
+    if refusal is not None:
+        await websocket.accept()
+        await _reject(websocket, refusal)
+        return None
     token, subprotocol = await _credentials(websocket, runtime)
     await websocket.accept(subprotocol=subprotocol)
-    if token is None:
-        await _reject(websocket, CloseCode.UNAUTHORIZED)
+    COUNTERS.connects += 1
+    if runtime.draining:  # this process is going away: reconnect to another
+        await _reject(websocket, CloseCode.SERVICE_RESTART)
         return None
-    try:
-        admission = await runtime.admission.admit(token, canvas_id)
-    except Unauthorized:
-        await _reject(websocket, CloseCode.UNAUTHORIZED)
-        return None
-    except CanvasAccessDenied:
-        await _reject(websocket, CloseCode.FORBIDDEN)
-        return None
-    except NotFound:
-        await _reject(websocket, CloseCode.NOT_FOUND)
+    admission = await _checked(websocket, token, canvas_id, runtime)
+    if admission is None:
         return None
     # Taken at once (no await between the check and the count), so simultaneous
     # handshakes are counted one by one; the endpoint gives it back when it ends.
@@ -135,13 +157,37 @@ async def _admit(websocket: WebSocket, canvas_id: int, runtime: Runtime) -> Conn
     return _connection_for(websocket, runtime, admission, connection_id)
 
 
+async def _checked(websocket: WebSocket, token: str | None, canvas_id: int | None,
+                   runtime: Runtime) -> Admission | None:
+    """Who the socket is for (and its canvas), or None once the socket is closed with the
+    code of what failed."""
+    code = CloseCode.UNAUTHORIZED
+    try:
+        if token is None:
+            pass
+        elif canvas_id is None:
+            return Admission(*await runtime.admission.admit_user(token))
+        else:
+            return await runtime.admission.admit(token, canvas_id)
+    except Unauthorized:
+        code = CloseCode.UNAUTHORIZED
+    except CanvasAccessDenied:
+        code = CloseCode.FORBIDDEN
+    except NotFound:
+        code = CloseCode.NOT_FOUND
+    await _reject(websocket, code)
+    return None
+
+
 def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission,
                     connection_id: str) -> Connection:
     settings = runtime.settings
     user, claims, canvas = admission.user, admission.claims, admission.canvas
+    bounds = CanvasBounds(canvas.id, canvas.width, canvas.height) if canvas else None
     connection_box: list[Connection] = []
 
     def on_overflow() -> None:
+        COUNTERS.slow_consumer_closes += 1
         if connection_box:
             connection_box[0].close(int(CloseCode.POLICY), "slow consumer")
 
@@ -150,12 +196,13 @@ def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission
         websocket,
         writer,
         {"user_id": user.id, "username": user.username, "display_name": user.display_name},
-        CanvasBounds(canvas.id, canvas.width, canvas.height),
+        bounds,
         claims.jti,
         float(claims.expires_at),
         TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
                     time.monotonic),
         connection_id,
+        is_admin=bool(user.is_admin),
     )
     connection_box.append(connection)
     return connection
@@ -168,9 +215,11 @@ async def _within_user_limits(websocket: WebSocket, runtime: Runtime,
     limits = runtime.socket_limits
     connection_id = secrets.token_hex(8)
     if not await limits.admit(user_id, connection_id):
+        COUNTERS.closed(int(CloseCode.POLICY))
         await websocket.close(int(CloseCode.POLICY), "too many connections for this user")
         return None
     if not await limits.allow_connect(user_id):
+        COUNTERS.limited("connect")
         await _release(runtime, user_id, connection_id)
         await _reject(websocket, CloseCode.RATE_LIMITED)
         return None
@@ -192,13 +241,17 @@ def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
     return QueueWriter(websocket, budget, on_overflow)
 
 
-async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> None:
+async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> int:
+    """Read until the socket closes; return the close code (the client's or the
+    server's, which a forced close puts in the receive queue)."""
     receive = websocket.receive
     handle = runtime.handler.handle
-    while connection.is_live:
+    while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
-            return
+            return int(message.get("code") or CloseCode.NORMAL)
+        if not connection.is_live:
+            continue  # closing: what the client sent after the server's close is dropped
         data = message.get("text")
         if data is None:
             data = message.get("bytes") or b""

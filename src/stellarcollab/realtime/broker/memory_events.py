@@ -54,6 +54,9 @@ class MemoryEventBus:
     async def stop(self) -> None:
         return None
 
+    async def ping(self) -> None:
+        return None
+
     def _canvas_of(self, topic: str) -> int | None:
         try:
             return self._canvas_ids[topic]

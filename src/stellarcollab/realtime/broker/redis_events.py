@@ -103,6 +103,9 @@ class RedisEventBus:
     async def stop(self) -> None:
         await self._reader.stop()
 
+    async def ping(self) -> None:
+        await self._client.redis.ping()
+
     @property
     def connected(self) -> bool:
         """The reader holds a subscription that Redis has confirmed."""

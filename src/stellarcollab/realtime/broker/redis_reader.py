@@ -49,6 +49,7 @@ class PubSubReader:
         self._pubsub: PubSub | None = None
         self._lock = asyncio.Lock()
         self._backoff = BACKOFF_MIN
+        self._outage_since: float | None = None
         self._task: asyncio.Task[None] | None = None
 
     def is_confirmed(self, channel: bytes) -> bool:
@@ -120,14 +121,23 @@ class PubSubReader:
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
-                log.warning("Redis broker at %s: subscription connection lost (%s); "
-                            "reconnecting in %.1f s", self._client.address, exc, self._backoff)
+                self._note_outage(exc)
             except Exception:
                 log.exception("Redis broker at %s: reader failed; reconnecting in %.1f s",
                               self._client.address, self._backoff)
             await self._close()
             await asyncio.sleep(self._backoff)
             self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+
+    def _note_outage(self, exc: BaseException) -> None:
+        """One warning per outage (and one line when it ends), not one per attempt."""
+        if self._outage_since is None:
+            self._outage_since = asyncio.get_running_loop().time()
+            log.warning("Redis broker at %s: subscription connection lost (%s); "
+                        "reconnecting with backoff", self._client.address, exc)
+        else:
+            log.debug("Redis broker at %s: still unreachable (%s); next try in %.1f s",
+                      self._client.address, exc, self._backoff)
 
     async def _open(self) -> PubSub:
         await self._on_connect()
@@ -172,6 +182,10 @@ class PubSubReader:
     async def _confirm(self, channel: bytes) -> None:
         self._confirmed.add(channel)
         self._backoff = BACKOFF_MIN  # a working connection again
+        if self._outage_since is not None:
+            log.warning("Redis broker at %s: reconnected after %.1f s", self._client.address,
+                        asyncio.get_running_loop().time() - self._outage_since)
+            self._outage_since = None
         for waiter in self._waiters.pop(channel, []):
             if not waiter.done():
                 waiter.set_result(None)

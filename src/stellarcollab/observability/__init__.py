@@ -1,0 +1,1 @@
+"""What an operator watches: metrics, structured logs, health and readiness."""

@@ -1,0 +1,113 @@
+"""Who is on each canvas, as every client sees it: the snapshot a socket gets on joining,
+``user_joined`` / ``user_left``, and presence updates completed with the user's state.
+
+Presence is per user (a user with two tabs is one entry): the broker's presence store
+holds it for every process; this module decides what is announced and when.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from stellarcollab.realtime.broker.base import PRESENCE_EXPIRED
+from stellarcollab.realtime.broker.events import EventBus
+from stellarcollab.realtime.broker.presence import PresenceStore
+from stellarcollab.realtime.connection import Connection
+from stellarcollab.realtime.leases import LeaseBook
+from stellarcollab.realtime.presence import UserPresence
+from stellarcollab.services.views import now_iso
+from stellarcollab.wire import canvas, presence
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[..., Awaitable[int]]
+LeaseReleaser = Callable[[int, dict[str, Any]], Awaitable[None]]
+#: fields every ``user_presence_update`` carries, filled from the user's presence entry
+#: when the event itself does not set them (the guide's example has them all)
+PRESENCE_FIELDS = ("status", "status_message", "tile_x", "tile_y", "is_editing")
+
+
+def presence_fields(entry: UserPresence | None) -> dict[str, Any]:
+    """The user's current status and editing cell, as a presence update states them."""
+    if entry is None:
+        return {"status": "online", "status_message": None, "tile_x": None, "tile_y": None,
+                "is_editing": False}
+    cell = entry.editing_tile
+    return {"status": entry.status, "status_message": entry.status_message,
+            "tile_x": cell[0] if cell else None, "tile_y": cell[1] if cell else None,
+            "is_editing": cell is not None}
+
+
+class Membership:
+    def __init__(self, events: EventBus, presence: PresenceStore, leases: LeaseBook,
+                 publish: Publish, release_leases: LeaseReleaser) -> None:
+        self.events = events
+        self.presence = presence
+        self.leases = leases
+        self.publish = publish
+        self.release_leases = release_leases
+
+    async def membership_event(self, kind: str, canvas_id: int,
+                               user: dict[str, Any]) -> dict[str, Any]:
+        # active_users counts the canvas's users in every process (the broker's presence).
+        build = presence.user_joined if kind == "user_joined" else presence.user_left
+        return build(
+            user_id=user["user_id"], username=user["username"],
+            display_name=user["display_name"],
+            active_users=len(await self.presence.presence(canvas_id)), timestamp=now_iso(),
+        )
+
+    async def canvas_state(self, connection: Connection, canvas_id: int,
+                           seq: int) -> dict[str, Any]:
+        users = [p.view() for p in await self.presence.presence(canvas_id)]
+        return canvas.canvas_state(
+            canvas_id=canvas_id, seq=seq, epoch=self.events.epoch,
+            connection_id=connection.id, you=connection.brief(), users=users,
+            locks=self.leases.views(canvas_id),
+        )
+
+    async def announce_arrival(self, canvas_id: int, user: dict[str, Any]) -> None:
+        # Excluding the user (not just this connection: it is their only one) keeps a
+        # later replay to any of their connections from echoing their own arrival.
+        await self.publish(canvas_id, await self.membership_event("user_joined", canvas_id, user),
+                           exclude_user=user["user_id"])
+
+    async def announce_departure(self, canvas_id: int, user: dict[str, Any]) -> None:
+        """The user's last socket on the canvas closed: their leases go, then the notice."""
+        try:
+            await self.release_leases(canvas_id, user)
+        except Exception:
+            log.exception("releasing leases of user %s failed", user["user_id"])
+        await self.publish(canvas_id, await self.membership_event("user_left", canvas_id, user))
+
+    async def announce_presence_change(self, kind: str, canvas_id: int,
+                                       users: list[dict[str, Any]]) -> None:
+        """Users the broker purged (their process died: ``user_left``, and their leases
+        go) or re-added (``user_joined``), announced by this process alone."""
+        for user in users:
+            try:
+                if kind == PRESENCE_EXPIRED:
+                    await self.announce_departure(canvas_id, user)
+                else:
+                    await self.announce_arrival(canvas_id, user)
+            except Exception:
+                log.exception("announcing %s of user %s failed", kind, user.get("user_id"))
+
+    async def complete_update(self, canvas_id: int, message: dict[str, Any]) -> None:
+        """Give a ``user_presence_update`` every field of the user's current presence that
+        it does not set itself: a status change keeps the editing outline on other
+        screens, and a lease event states the status."""
+        if all(field in message for field in PRESENCE_FIELDS):
+            return
+        entry = None
+        for candidate in await self.presence.presence(canvas_id):
+            if candidate.user_id == message.get("user_id"):
+                entry = candidate
+        for field, value in presence_fields(entry).items():
+            message.setdefault(field, value)
+
+    async def active_users(self, canvas_id: int) -> list[dict[str, Any]]:
+        presence = await self.presence.presence(canvas_id)
+        return [p.view() for p in sorted(presence, key=lambda p: p.connected_at)]

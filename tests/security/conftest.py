@@ -1,0 +1,8 @@
+"""The real PostgreSQL and Redis fixtures, for the cluster tests."""
+
+from __future__ import annotations
+
+from tests.support.postgres import postgres_server
+from tests.support.redis import redis_server
+
+__all__ = ["postgres_server", "redis_server"]

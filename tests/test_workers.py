@@ -1,0 +1,161 @@
+"""``serve --workers N``: refused on SQLite or memory://; with PostgreSQL and Redis, two
+workers on one port share canvases, metrics add up over both, and SIGTERM drains both."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stellarcollab.config import Settings
+from stellarcollab.workers import ClusterSettingsError, check_cluster_settings
+from tests.observability.scrape import Samples
+from tests.support.clients import Socket, join, register
+from tests.support.postgres import PostgresServer, free_port, postgres_server
+from tests.support.redis import RedisServer, redis_server
+from tests.support.server_process import server_env
+from tests.support.timeouts import scaled
+
+__all__ = ["postgres_server", "redis_server"]  # the session's servers, as fixtures here
+
+RUNNING = re.compile(r"running on http://127\.0\.0\.1:(\d+) with 2 workers")
+TOKEN = "metrics-token-for-the-cluster-test-0123456789"
+SOCKETS = 24
+
+
+def test_several_workers_need_postgres_and_redis(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    check_cluster_settings(settings, 1)  # one process: anything goes
+    with pytest.raises(ClusterSettingsError, match=r"SQLite.*memory://"):
+        check_cluster_settings(settings, 2)
+    result = subprocess.run(
+        [sys.executable, "-m", "stellarcollab.cli", "serve", "--workers", "2", "--port", "0"],
+        env=server_env(tmp_path), capture_output=True, text=True, timeout=scaled(60),
+        check=False)
+    assert result.returncode == 2
+    assert "--workers 2 needs PostgreSQL and Redis" in result.stderr
+    assert "STELLAR_DATABASE_URL is SQLite" in result.stderr
+    assert "STELLAR_BROKER_URL is memory://" in result.stderr
+
+
+class Cluster:
+    def __init__(self, data_dir: Path, **settings: object) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "stellarcollab.cli", "serve", "--workers", "2",
+             "--host", "127.0.0.1", "--port", "0"],
+            env=server_env(data_dir, **settings), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True)
+        self.output: list[str] = []
+        self.port = 0
+        found = threading.Event()
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.output.append(line)
+                match = RUNNING.search(line)
+                if match:
+                    self.port = int(match.group(1))
+                    found.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not found.wait(scaled(60)):
+            self.process.kill()
+            raise RuntimeError("cluster did not start:\n" + "".join(self.output))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path, postgres_server: PostgresServer,
+                  redis_server: RedisServer) -> AsyncIterator[tuple[Cluster, int]]:
+    metrics_port = free_port()
+    cluster = Cluster(tmp_path, database_url=postgres_server.create_database(),
+                      broker_url=redis_server.url, metrics_token=TOKEN, drain_seconds=1,
+                      metrics_bind=f"127.0.0.1:{metrics_port}")
+    try:
+        yield cluster, metrics_port
+    finally:
+        cluster.stop()
+
+
+def worker_pids(samples: Samples) -> set[int]:
+    return {int(dict(labels)["pid"]) for (name, labels) in samples.values
+            if name == "stellar_process_resident_memory_bytes"}
+
+
+async def _samples_until(url: str, check: object, within: float = 15) -> Samples:
+    deadline = asyncio.get_running_loop().time() + scaled(within)
+    async with httpx.AsyncClient(timeout=scaled(10)) as client:
+        while True:
+            try:
+                samples = Samples((await client.get(url)).text)
+            except httpx.ConnectError:  # the supervisor is still starting its listener
+                samples = Samples("")
+            if check(samples) or asyncio.get_running_loop().time() > deadline:  # type: ignore[operator]
+                return samples
+            await asyncio.sleep(0.2)
+
+
+@pytest.mark.postgres
+async def test_two_workers_share_canvases(cluster: tuple[Cluster, int]) -> None:
+    server, metrics_port = cluster
+    ws_base = f"ws://127.0.0.1:{server.port}/api/v1/ws/canvas"
+    url = f"http://127.0.0.1:{metrics_port}/metrics"
+
+    def processes(samples: Samples) -> int:
+        return sum(1 for (name, _) in samples.values
+                   if name == "stellar_process_resident_memory_bytes")
+
+    # A worker reports itself a second after it started listening.
+    assert processes(await _samples_until(url, lambda s: processes(s) == 2, 60)) == 2
+    # One worker dies: the supervisor starts another in its place.
+    first = worker_pids(await _samples_until(url, lambda s: processes(s) == 2))
+    os.kill(min(first), signal.SIGKILL)  # a worker this test's supervisor started
+    after = worker_pids(await _samples_until(
+        url, lambda s: len(worker_pids(s)) == 2 and worker_pids(s) != first, 60))
+    assert len(after) == 2 and min(first) not in after
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=scaled(30)) as api:
+        assert (await api.get("/readyz")).status_code == 200, "".join(server.output)
+        alice, bob = await register(api), await register(api)
+        canvas = await alice.create_canvas()
+        sockets: list[Socket] = [await join(ws_base, canvas["id"], (alice, bob)[n % 2])
+                                 for n in range(SOCKETS)]
+
+        def per_process(samples: Samples) -> list[float]:
+            return [value for (name, _), value in samples.values.items()
+                    if name == "stellar_process_connections_open" and value > 0]
+
+        samples = await _samples_until(url, lambda s: sum(per_process(s)) == SOCKETS)
+        assert sum(per_process(samples)) == SOCKETS
+        assert len(per_process(samples)) == 2, "both workers hold sockets"
+        samples = await _samples_until(
+            url, lambda s: s.get("stellar_socket_connects_total") == SOCKETS)
+        assert samples.get("stellar_socket_connects_total") == SOCKETS  # summed over both
+        assert samples.get("stellar_connections_open") == SOCKETS
+
+        await sockets[0].send({"type": "canvas_chat", "text": "to both workers"})
+        heard = [await socket.expect("canvas_chat_message", timeout=10) for socket in sockets]
+        assert len({message["message_id"] for message in heard}) == 1
+
+        assert server.process.poll() is None
+        server.process.send_signal(signal.SIGTERM)
+        codes = [await socket.closed(timeout=15) for socket in sockets]
+        assert codes == [1012] * SOCKETS
+        assert await asyncio.to_thread(server.process.wait, scaled(30)) == 0
