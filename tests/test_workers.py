@@ -29,7 +29,8 @@ __all__ = ["postgres_server", "redis_server"]  # the session's servers, as fixtu
 
 RUNNING = re.compile(r"running on http://127\.0\.0\.1:(\d+) with 2 workers")
 TOKEN = "metrics-token-for-the-cluster-test-0123456789"
-SOCKETS = 24
+SOCKETS = 12
+ROUNDS = 4
 
 
 def test_several_workers_need_postgres_and_redis(tmp_path: Path) -> None:
@@ -135,20 +136,29 @@ async def test_two_workers_share_canvases(cluster: tuple[Cluster, int]) -> None:
         assert (await api.get("/readyz")).status_code == 200, "".join(server.output)
         alice, bob = await register(api), await register(api)
         canvas = await alice.create_canvas()
-        sockets: list[Socket] = [await join(ws_base, canvas["id"], (alice, bob)[n % 2])
-                                 for n in range(SOCKETS)]
 
         def per_process(samples: Samples) -> list[float]:
             return [value for (name, _), value in samples.values.items()
                     if name == "stellar_process_connections_open" and value > 0]
 
-        samples = await _samples_until(url, lambda s: sum(per_process(s)) == SOCKETS)
-        assert sum(per_process(samples)) == SOCKETS
-        assert len(per_process(samples)) == 2, "both workers hold sockets"
+        # The kernel spreads connections over the workers' sockets by a hash of their
+        # addresses: a few rounds of sockets land on both.
+        sockets: list[Socket] = []
+        for _round in range(ROUNDS):
+            sockets += [await join(ws_base, canvas["id"], (alice, bob)[n % 2])
+                        for n in range(SOCKETS)]
+            opened = len(sockets)
+            samples = await _samples_until(
+                url, lambda s, opened=opened: sum(per_process(s)) == opened)
+            assert sum(per_process(samples)) == opened, "".join(server.output[-40:])
+            if len(per_process(samples)) == 2:
+                break
+        assert len(per_process(samples)) == 2, (per_process(samples),
+                                                "".join(server.output[-60:]))
         samples = await _samples_until(
-            url, lambda s: s.get("stellar_socket_connects_total") == SOCKETS)
-        assert samples.get("stellar_socket_connects_total") == SOCKETS  # summed over both
-        assert samples.get("stellar_connections_open") == SOCKETS
+            url, lambda s: s.get("stellar_socket_connects_total") == len(sockets))
+        assert samples.get("stellar_socket_connects_total") == len(sockets)  # over both
+        assert samples.get("stellar_connections_open") == len(sockets)
 
         await sockets[0].send({"type": "canvas_chat", "text": "to both workers"})
         heard = [await socket.expect("canvas_chat_message", timeout=10) for socket in sockets]
@@ -157,5 +167,5 @@ async def test_two_workers_share_canvases(cluster: tuple[Cluster, int]) -> None:
         assert server.process.poll() is None
         server.process.send_signal(signal.SIGTERM)
         codes = [await socket.closed(timeout=15) for socket in sockets]
-        assert codes == [1012] * SOCKETS
+        assert codes == [1012] * len(sockets)
         assert await asyncio.to_thread(server.process.wait, scaled(30)) == 0

@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     chat_max_length: int = rules.CHAT_MAX_LENGTH
     mention_max_length: int = rules.MENTION_MAX_LENGTH
     presence_flush_interval: float = 2.0
+    announcement_check_interval: float = 5.0
     log_level: str = "info"
     #: ``text`` (for people) or ``json`` (one object per line, for log collectors)
     log_format: Literal["text", "json"] = "text"

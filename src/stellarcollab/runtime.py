@@ -21,11 +21,15 @@ from stellarcollab.observability import metrics
 from stellarcollab.observability.exposition import start_metrics_listener
 from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.realtime.enforcement import ClusterAccessControl
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
+from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.realtime.process_slots import ProcessSlots
-from stellarcollab.realtime.socket_limits import SocketLimits
+from stellarcollab.realtime.socket_limits import SocketLimits, user_key
+from stellarcollab.realtime.status_relay import StatusRelay
+from stellarcollab.realtime.topics import GLOBAL
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.security import policies, revocation
 from stellarcollab.services.admission import SocketAdmission
@@ -34,8 +38,14 @@ from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import NotFound
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
+from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
+from stellarcollab.services.region_chunk_store import ChunkStore
+from stellarcollab.services.region_images import RegionImageService
+from stellarcollab.services.region_tiles import RegionTileService
+from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.tiles import TileService
+from stellarcollab.services.user_channel import UserChannel
 from stellarcollab.services.users import UserService, account_stub
 
 log = logging.getLogger(__name__)
@@ -80,23 +90,39 @@ class Runtime:
             list_leases=self._lease_views, release_leases=self._release_leases,
             presence_listeners=[self.presence_records.note],
             control_listeners=[self._on_control, revocation.listener(self.admission)],
-            socket_leases=self.socket_leases,
+            socket_leases=self.socket_leases, stored_status=self._stored_status,
         )
         self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
         self.process_slots = ProcessSlots(settings.websocket_max_connections)
         self.canvases = CanvasService(self.db, self.manager)
-        self.tiles = TileService(self.db, self.manager)
+        self.social = SocialLayer(
+            self.db, self.manager,
+            UserChannel(self.manager.publish_to_topic, self._user_connected),
+            settings.chat_max_length, self._publish_announcement)
+        self.status_relay = StatusRelay(self.manager)
+        self.social.statuses.listeners.append(self.status_relay)
+        self.tiles = TileService(self.db, self.manager, self.social.tile_activity)
         self.locks = LockService(self.db, self.manager, settings.lock_ttl_seconds, self.clock)
-        self.chat = ChatService(self.db, self.manager, settings.chat_max_length)
+        self.chat = ChatService(self.db, self.manager, settings.chat_max_length,
+                                self.social.mentions)
         self.images = CanvasImageService(self.db)
+        self.access = ClusterAccessControl(self.brokers.events, self.manager)
+        self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
+        hooks.control_listeners.append(self.access.on_control)
+        self.moderation = ModerationSuite(self.db, self.manager, self.access)
+        self.region_images = RegionImageService(
+            self.db, ChunkStore(settings.data_dir / "cache" / "regions")
+        )
+        self.region_tiles = RegionTileService(self.db)
         self.message_guard = policies.message_guard(settings)
         self.socket_guard = policies.socket_guard(settings)
         self.throttle = policies.auth_throttle(settings, self.brokers.limits)
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
-            settings.chat_max_length, self.socket_leases, self.message_guard,
+            settings.chat_max_length, self.socket_leases, self.message_guard, self.social,
         )
+        self.handler.moderation = ModerationMessages(self.users, self.moderation)
         self.canvases.on_change.append(self.admission.forget_canvas)
         #: connect rate and per-user socket cap, counted across every process
         self.socket_limits = SocketLimits(
@@ -130,6 +156,8 @@ class Runtime:
             self._every(self.settings.presence_flush_interval, self.presence_records.flush),
             self._every(CHAT_OUTBOX_INTERVAL, self.chat.outbox.flush),
             asyncio.get_running_loop().create_task(metrics.watch_loop_lag()),
+            self._every(self.settings.announcement_check_interval,
+                        self.social.announcements.broadcast_due),
         ]
         metrics.EXPORTER.census.append(self.manager)
         if metrics.MULTIPROCESS:
@@ -187,6 +215,8 @@ class Runtime:
             self.admission.note_revoked(str(message["jti"]), float(message["expires_at"]))
         elif message.get("type") == ACCESS_CHANGED:
             self.admission.forget_canvas(int(message["canvas_id"]))
+        else:
+            self.status_relay.on_control(message)
 
     def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
         async def loop() -> None:
@@ -206,6 +236,19 @@ class Runtime:
             self.clock.time(), self.settings.websocket_timeout, asyncio.get_running_loop().time(),
             self.settings.websocket_ping_interval,
         )
+
+    async def _stored_status(self, user_id: int) -> dict[str, Any]:
+        return await self.social.statuses.of(user_id)
+
+    async def _user_connected(self, user_id: int) -> bool:
+        """Any socket of the user open on any process (the presence store's count)."""
+        return await self.brokers.presence.count(user_key(user_id)) > 0
+
+    async def _publish_announcement(self, canvas_id: int | None, event: dict[str, Any]) -> None:
+        if canvas_id is None:
+            await self.manager.publish_to_topic(GLOBAL, event)
+        else:
+            await self.manager.publish(canvas_id, event)
 
     async def _lease_views(self, canvas_id: int) -> list[dict[str, Any]]:
         return [

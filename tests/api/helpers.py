@@ -69,15 +69,19 @@ async def current_seq(live_server: LiveServer, canvas_id: int) -> int:
     return await on_server(live_server, events.current_seq(canvas_id))
 
 
-async def published(live_server: LiveServer, canvas_id: int, since: int) -> list[dict[str, Any]]:
+async def published(live_server: LiveServer, canvas_id: int, since: int, *,
+                    with_activity: bool = False) -> list[dict[str, Any]]:
     """Every event published on the canvas after ``since``, as the sockets would get it,
-    with who it excludes under ``_exclude_user`` / ``_exclude_connection``."""
+    with who it excludes under ``_exclude_user`` / ``_exclude_connection``; the activity
+    feed's entries only when asked for."""
     events = live_server.runtime.brokers.events
     plan = await on_server(live_server, events.recover(canvas_id, since, None))
     assert isinstance(plan, Replay), plan
     events = []
     for delivery in plan.deliveries:
         event: dict[str, Any] = orjson.loads(delivery.payload)
+        if event["type"] == "activity" and not with_activity:
+            continue
         event["_exclude_user"] = delivery.exclude_user
         event["_exclude_connection"] = delivery.exclude_connection
         events.append(event)

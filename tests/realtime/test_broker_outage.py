@@ -35,7 +35,9 @@ def own_redis() -> Iterator[RedisServer]:
 def pair(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer,
          own_redis: RedisServer) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     settings: dict[str, Any] = {"database_url": postgres_server.create_database(),
-                                "broker_url": own_redis.url, "presence_ttl_seconds": 5}
+                                "broker_url": own_redis.url, "presence_ttl_seconds": 5,
+                                # retries come fast here; the limits are not under test
+                                "chat_per_second": 1000, "chat_burst": 1000}
     first = ServerProcess(tmp_path_factory.mktemp("outage-a"), **settings).start()
     second = ServerProcess(tmp_path_factory.mktemp("outage-b"), **settings).start()
     yield first, second
@@ -104,7 +106,7 @@ async def test_chat_through_a_redis_outage(pair: tuple[ServerProcess, ServerProc
         # Alice retries everything (she cannot know which acks Bob saw): nothing doubles.
         for client_id in ["before", *answers]:
             retry = await _send(back_a, client_id)
-            assert retry["type"] == "canvas_chat_message"
+            assert retry["type"] == "canvas_chat_message", retry
             assert retry["message_id"] == acked.get(client_id, retry["message_id"])
         history = await _history(bob, canvas["id"])  # what Bob reloads after resync
         stored = [m["client_id"] for m in history]

@@ -60,8 +60,9 @@ async def test_since_replays_exactly_the_missed_events_in_order(
     await back.expect("pong")
     missed = [m for m in back.received[1:] if "seq" in m]
     kinds = [m["type"] for m in missed]
-    assert kinds == ["user_left", "canvas_chat_message", "canvas_chat_message",
-                     "canvas_chat_message", "tile_created", "user_typing"]
+    # b's first visit to the canvas is in its activity feed, right after b's own arrival.
+    assert kinds == ["activity", "user_left", "canvas_chat_message", "canvas_chat_message",
+                     "canvas_chat_message", "tile_created", "activity", "user_typing"]
     # in order, and nothing else happened meanwhile but b's own arrival (not sent to b)
     assert [m["seq"] for m in missed] == list(range(last_seen + 2, current + 1))
     assert missed[-1]["seq"] == current

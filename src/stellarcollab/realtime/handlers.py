@@ -17,10 +17,12 @@ from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.message_limits import MessageGuard
+from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.events import PublishFailed
 from stellarcollab.services.locks import LockService
+from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.users import UserService, account_stub
 from stellarcollab.services.views import now_iso
 from stellarcollab.wire import presence, session
@@ -37,6 +39,9 @@ from stellarcollab.wire.client import (
     parse_client_message,
 )
 from stellarcollab.wire.errors import ProtocolError, error
+from stellarcollab.wire.moderation import muted_error
+from stellarcollab.wire.rules import CUSTOM_STATUSES
+from stellarcollab.wire.social import DirectMessageCommand
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,7 @@ class MessageHandler:
         chat_max_length: int,
         socket_leases: SocketLeases,
         guard: MessageGuard,
+        social: SocialLayer | None = None,
     ) -> None:
         self.guard = guard
         self.manager = manager
@@ -58,7 +64,10 @@ class MessageHandler:
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
+        #: the moderation messages (moderation, report, admin_broadcast), when wired
+        self.moderation: ModerationMessages | None = None
         self.socket_leases = socket_leases
+        self.social = social
 
     async def handle(self, connection: Connection, raw: str | bytes) -> None:
         try:
@@ -69,7 +78,7 @@ class MessageHandler:
                 connection.send_event(exc.to_event())
             return
         request_type = command.request_type
-        COUNTERS.received(request_type)
+        COUNTERS.received(request_type)  # every parsed message, refused ones too
         if not self.guard.admit(connection, request_type):
             return
         try:
@@ -78,9 +87,7 @@ class MessageHandler:
             self.guard.count(exc.code)
             connection.send_event(exc.to_event())
         except DomainError as exc:
-            connection.send_event(error(code=exc.ws_code, message=exc.detail,
-                                        request_type=request_type,
-                                        holder=exc.extra.get("holder")))
+            connection.send_event(_error_for(exc, request_type))
         except PublishFailed:
             # The broker's own log says once that it is away; not a line per message.
             connection.send_event(error(
@@ -102,6 +109,18 @@ class MessageHandler:
                                                request_id=command.request_id))
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
+        elif self.social is not None and isinstance(command, DirectMessageCommand):
+            await self.social.direct_messages.send(self._account(connection),
+                                                   command.to_user_id, command.text)
+        elif (self.social is not None and isinstance(command, StatusCommand)
+              and command.status in CUSTOM_STATUSES):
+            # A stored status: persisted, then announced on every canvas the user is on
+            # (not back to this connection).
+            await self.social.statuses.set(
+                self._account(connection), command.status, command.status_message,
+                command.emoji, connection_id=connection.id)
+        elif self.moderation is not None and await self.moderation.apply(connection, command):
+            return
         elif connection.canvas_id is None:
             raise ProtocolError("invalid_message", f"'{command.request_type}' is sent on a "
                                 "canvas socket, not the user socket", command.request_type)
@@ -123,6 +142,8 @@ class MessageHandler:
                 # Stored; the broadcast (the usual ack) is late or was sent before.
                 connection.send_event(sent.event)
         elif isinstance(command, TypingCommand):
+            if connection.user_id in self.manager.membership.hidden:
+                return  # an invisible user's typing would show them
             await self._broadcast_from(connection, canvas_id, presence.user_typing(
                 **connection.brief(), is_typing=command.is_typing, timestamp=now_iso()))
         elif isinstance(command, EditingCommand):
@@ -180,3 +201,10 @@ class MessageHandler:
         """Who the socket was admitted as; no database read per message."""
         return account_stub(connection.user_id, connection.username, connection.display_name)
 
+
+def _error_for(exc: DomainError, request_type: str | None) -> dict[str, Any]:
+    if exc.ws_code == "muted":
+        return muted_error(message=exc.detail, request_type=request_type,
+                           until=exc.extra.get("until"))
+    return error(code=exc.ws_code, message=exc.detail, request_type=request_type,
+                 holder=exc.extra.get("holder"))

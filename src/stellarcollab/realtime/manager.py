@@ -29,7 +29,12 @@ from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.fanout import Fanout
 from stellarcollab.realtime.leases import LeaseBook, SocketLeases
-from stellarcollab.realtime.membership import LeaseReleaser, Membership
+from stellarcollab.realtime.membership import (
+    LeaseReleaser,
+    Membership,
+    StoredStatus,
+    no_stored_status,
+)
 from stellarcollab.realtime.recovery import Delivery, Replay
 from stellarcollab.realtime.registry import ConnectionRegistry
 from stellarcollab.realtime.topics import canvas_of, canvas_topic
@@ -67,6 +72,8 @@ class ManagerHooks:
     control_listeners: list[ControlListener] = field(default_factory=list)
     #: leases taken over sockets, released with them (none when nothing takes leases)
     socket_leases: SocketLeases | None = None
+    #: a user's stored custom status (None: plain ``online``), restored when they join
+    stored_status: StoredStatus | None = None
 
 
 class ConnectionManager:
@@ -80,7 +87,8 @@ class ConnectionManager:
         self.fanout = Fanout(self.registry)
         self.fanout.after_canvas_delivery = self._after_canvas_delivery
         self.membership = Membership(events, presence, self.leases, self._publish_canvas,
-                                     self.hooks.release_leases)
+                                     self.hooks.release_leases,
+                                     self.hooks.stored_status or no_stored_status)
         self._background: set[asyncio.Task[None]] = set()
         events.set_receivers(self.fanout.deliver, self._on_control)
 
@@ -125,6 +133,8 @@ class ConnectionManager:
             connection.open(0)
             return
         first = await self.presence.presence_join(canvas_id, connection.brief(), connection.id)
+        if first:
+            await self.membership.restore_status(canvas_id, connection.brief())
         self._notify_presence(canvas_id, {"type": "connection_opened",
                                           "user_id": connection.user_id})
         snapshot_seq = await self.events.current_seq(canvas_id)

@@ -3,6 +3,11 @@
 
 Presence is per user (a user with two tabs is one entry): the broker's presence store
 holds it for every process; this module decides what is announced and when.
+
+An ``invisible`` user (a stored status) is left out of what others see: the snapshot, the
+users list, the counts, and their own ``user_joined`` / ``user_left``. This process knows
+who is invisible from the stored status when a socket joins and from every status change
+(``hide`` / ``show``); their own sockets still receive everything.
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ LeaseReleaser = Callable[[int, dict[str, Any]], Awaitable[None]]
 #: fields every ``user_presence_update`` carries, filled from the user's presence entry
 #: when the event itself does not set them (the guide's example has them all)
 PRESENCE_FIELDS = ("status", "status_message", "tile_x", "tile_y", "is_editing")
+INVISIBLE = "invisible"
+StoredStatus = Callable[[int], Awaitable[dict[str, Any] | None]]
+
+
+async def no_stored_status(_user_id: int) -> dict[str, Any] | None:
+    return None
 
 
 def presence_fields(entry: UserPresence | None) -> dict[str, Any]:
@@ -42,12 +53,43 @@ def presence_fields(entry: UserPresence | None) -> dict[str, Any]:
 
 class Membership:
     def __init__(self, events: EventBus, presence: PresenceStore, leases: LeaseBook,
-                 publish: Publish, release_leases: LeaseReleaser) -> None:
+                 publish: Publish, release_leases: LeaseReleaser,
+                 stored_status: StoredStatus = no_stored_status) -> None:
         self.events = events
         self.presence = presence
         self.leases = leases
         self.publish = publish
         self.release_leases = release_leases
+        self.stored_status = stored_status
+        #: users known to be invisible (their status is theirs everywhere, not per canvas)
+        self.hidden: set[int] = set()
+
+    def hide(self, user_id: int) -> None:
+        self.hidden.add(user_id)
+
+    def show(self, user_id: int) -> None:
+        self.hidden.discard(user_id)
+
+    async def restore_status(self, canvas_id: int, user: dict[str, Any]) -> None:
+        """On a user's first socket on the canvas: their presence entry takes the stored
+        status (and whether they are hidden), before anyone is told of them."""
+        stored = await self.stored_status(user["user_id"])
+        if stored is None:
+            return
+        if stored["status"] == INVISIBLE:
+            self.hide(user["user_id"])
+        else:
+            self.show(user["user_id"])
+        if stored["status"] != "online" or stored.get("emoji") or stored.get("status_message"):
+            await self.presence.presence_apply(canvas_id, {
+                "type": "user_presence_update", "user_id": user["user_id"],
+                "status": stored["status"], "status_message": stored.get("status_message"),
+                "emoji": stored.get("emoji"),
+            })
+
+    async def _visible(self, canvas_id: int, viewer_id: int | None = None) -> list[UserPresence]:
+        return [p for p in await self.presence.presence(canvas_id)
+                if p.status != INVISIBLE or p.user_id == viewer_id]
 
     async def membership_event(self, kind: str, canvas_id: int,
                                user: dict[str, Any]) -> dict[str, Any]:
@@ -56,12 +98,12 @@ class Membership:
         return build(
             user_id=user["user_id"], username=user["username"],
             display_name=user["display_name"],
-            active_users=len(await self.presence.presence(canvas_id)), timestamp=now_iso(),
+            active_users=len(await self._visible(canvas_id)), timestamp=now_iso(),
         )
 
     async def canvas_state(self, connection: Connection, canvas_id: int,
                            seq: int) -> dict[str, Any]:
-        users = [p.view() for p in await self.presence.presence(canvas_id)]
+        users = [p.view() for p in await self._visible(canvas_id, connection.user_id)]
         return canvas.canvas_state(
             canvas_id=canvas_id, seq=seq, epoch=self.events.epoch,
             connection_id=connection.id, you=connection.brief(), users=users,
@@ -69,6 +111,8 @@ class Membership:
         )
 
     async def announce_arrival(self, canvas_id: int, user: dict[str, Any]) -> None:
+        if user["user_id"] in self.hidden:
+            return
         # Excluding the user (not just this connection: it is their only one) keeps a
         # later replay to any of their connections from echoing their own arrival.
         await self.publish(canvas_id, await self.membership_event("user_joined", canvas_id, user),
@@ -80,6 +124,8 @@ class Membership:
             await self.release_leases(canvas_id, user)
         except Exception:
             log.exception("releasing leases of user %s failed", user["user_id"])
+        if user["user_id"] in self.hidden:
+            return
         await self.publish(canvas_id, await self.membership_event("user_left", canvas_id, user))
 
     async def announce_presence_change(self, kind: str, canvas_id: int,
@@ -109,5 +155,5 @@ class Membership:
             message.setdefault(field, value)
 
     async def active_users(self, canvas_id: int) -> list[dict[str, Any]]:
-        presence = await self.presence.presence(canvas_id)
+        presence = await self._visible(canvas_id)
         return [p.view() for p in sorted(presence, key=lambda p: p.connected_at)]

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.security.local_buckets import LocalBuckets
@@ -121,6 +122,7 @@ class MessageGuard:
             return True
         connection.rate_strikes += 1
         self.client_errors["rate_limited"] += 1
+        COUNTERS.limited("message")
         if connection.rate_strikes >= self.strikes_before_close:
             connection.close(CloseCode.RATE_LIMITED, "rate limited")
             return False

@@ -18,6 +18,7 @@ class UserPresence:
     status_message: str | None = None
     is_typing: bool = False
     editing_tile: tuple[int, int] | None = None
+    emoji: str | None = None
 
     def view(self) -> dict[str, Any]:
         return {
@@ -27,6 +28,7 @@ class UserPresence:
             "is_active": True,
             "status": self.status,
             "status_message": self.status_message,
+            "emoji": self.emoji,
             "is_typing": self.is_typing,
             "editing_tile": (
                 {"tile_x": self.editing_tile[0], "tile_y": self.editing_tile[1]}
@@ -76,6 +78,8 @@ def apply_event(presence: CanvasPresence, event: dict[str, Any]) -> None:
         if event.get("status"):
             entry.status = event["status"]
             entry.status_message = event.get("status_message")
+            if "emoji" in event:  # a stored status's; a relayed status word has none
+                entry.emoji = event["emoji"]
         if "is_editing" in event and event.get("tile_x") is not None:
             cell = (event["tile_x"], event["tile_y"])
             if event["is_editing"]:

@@ -13,10 +13,12 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage, User
 from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.chat_gate import ChatGate
 from stellarcollab.services.chat_outbox import ChatOutbox
 from stellarcollab.services.chat_writer import ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
 from stellarcollab.services.events import EventSink, PublishFailed
+from stellarcollab.services.mentions import MentionService
 from stellarcollab.services.views import chat_event, message_view
 from stellarcollab.wire import rules
 
@@ -41,11 +43,14 @@ class ChatSent:
 
 
 class ChatService:
-    def __init__(self, db: Database, events: EventSink, max_length: int) -> None:
+    def __init__(self, db: Database, events: EventSink, max_length: int,
+                 mentions: MentionService | None = None) -> None:
         self.db = db
         self.events = events
         self.max_length = max_length
+        self.mentions = mentions
         self.writer = ChatWriter(db)
+        self.gate = ChatGate(db)
         self.outbox = ChatOutbox(events)
 
     async def send(
@@ -63,6 +68,7 @@ class ChatService:
         if not access_checked:
             async with self.db.read() as session:
                 await load_canvas(session, canvas_id, user)
+        await self.gate.ensure_may_chat(canvas_id, user.id)
         if client_id is not None and (stored := await self._stored(user, client_id)):
             return _replayed(stored, user)
         message = ChatMessage(
@@ -76,7 +82,10 @@ class ChatService:
             if client_id is None or not (stored := await self._stored(user, client_id)):
                 raise
             return _replayed(stored, user)
-        return await self._broadcast(message, user, exclude_connection)
+        sent = await self._broadcast(message, user, exclude_connection)
+        if self.mentions is not None:
+            await self.mentions.notify(user, canvas_id, message.id, cleaned)
+        return sent
 
     async def _broadcast(self, message: ChatMessage, user: User,
                          exclude_connection: str | None) -> ChatSent:

@@ -18,10 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, Like, Tile, User
 from stellarcollab.db.types import fits_int_column, utcnow
+from stellarcollab.services.activity import TileActivity
 from stellarcollab.services.canvases import CanvasAccessDenied, load_canvas
 from stellarcollab.services.errors import Conflict, Forbidden, Invalid, NotFound, OutOfBounds
 from stellarcollab.services.events import EventSink, Origin
 from stellarcollab.services.locks import check_cell, ensure_not_leased_by_other
+from stellarcollab.services.outbox import Outbox
+from stellarcollab.services.sanctions import ensure_may_write
+from stellarcollab.services.tile_versions import record as record_version
+from stellarcollab.services.tile_versions import start_history
 from stellarcollab.services.views import now_iso, pixels_text, tile_facts, tile_view
 from stellarcollab.wire.tiles import (
     tile_created,
@@ -56,16 +61,20 @@ def decode_pixels(pixels: str, tile_size: int) -> bytes:
 
 
 class TileService:
-    def __init__(self, db: Database, events: EventSink) -> None:
+    def __init__(self, db: Database, events: EventSink,
+                 activity: TileActivity | None = None) -> None:
         self.db = db
         self.events = events
+        self.activity = activity
 
     async def create(
         self, user: User, canvas_id: int, x: int, y: int, pixels: str, origin: Origin
     ) -> dict[str, Any]:
+        outbox = Outbox()
         try:
             async with self.db.transaction() as session:
                 canvas = await load_canvas(session, canvas_id, user)
+                await ensure_may_write(session, canvas_id, user.id)
                 check_cell(canvas, x, y)
                 raw = decode_pixels(pixels, canvas.tile_size)
                 await ensure_not_leased_by_other(session, canvas_id, x, y, user.id)
@@ -73,12 +82,15 @@ class TileService:
                 tile = Tile(canvas_id=canvas_id, x=x, y=y, pixels=raw, creator_id=user.id)
                 session.add(tile)
                 await session.flush()
+                await start_history(session, tile.id, raw, user.id)
+                await self._record(session, outbox, "tile_created", tile, user)
         except IntegrityError as exc:
             raise Conflict(CELL_TAKEN) from exc
         await self.events.publish(canvas_id, tile_created(
             tile=tile_facts(tile, user.username), pixels=pixels_text(tile), user_id=user.id,
             timestamp=now_iso(),
         ), **origin.exclusion())
+        await self._send(outbox)
         return tile_view(tile, user.username)
 
     async def _check_limit(self, session: AsyncSession, canvas: Canvas, user: User) -> None:
@@ -102,8 +114,10 @@ class TileService:
     async def update(
         self, user: User, tile_id: int, pixels: str, version: int | None, origin: Origin
     ) -> dict[str, Any]:
+        outbox = Outbox()
         async with self.db.transaction() as session:
             tile, canvas = await self._load(session, user, tile_id)
+            await ensure_may_write(session, canvas.id, user.id)
             if canvas.collaboration_mode == "owner" and tile.creator_id != user.id and not (
                 user.is_admin
             ):
@@ -130,17 +144,22 @@ class TileService:
                     raise NotFound(TILE_NOT_FOUND)
                 raise Conflict(STALE_VERSION, current_version=current)
             await session.refresh(tile)
+            record_version(session, tile.id, tile.version, raw, user.id)
             creator = await session.get(User, tile.creator_id)
             creator_name = creator.username if creator else ""
+            await self._record(session, outbox, "tile_updated", tile, user)
         await self.events.publish(canvas.id, tile_updated(
             tile=tile_facts(tile, creator_name), pixels=pixels_text(tile), user_id=user.id,
             timestamp=now_iso(),
         ), **origin.exclusion())
+        await self._send(outbox)
         return tile_view(tile, creator_name)
 
     async def delete(self, user: User, tile_id: int, origin: Origin) -> None:
+        outbox = Outbox()
         async with self.db.transaction() as session:
             tile, canvas = await self._load(session, user, tile_id)
+            await ensure_may_write(session, canvas.id, user.id)
             if user.id not in (tile.creator_id, canvas.owner_id) and not user.is_admin:
                 raise Forbidden(NOT_TILE_OWNER)
             creator = await session.get(User, tile.creator_id)
@@ -154,28 +173,36 @@ class TileService:
             )
             if removed is None:
                 raise NotFound(TILE_NOT_FOUND)
+            await self._record(session, outbox, "tile_deleted", tile, user)
         await self.events.publish(canvas.id, tile_deleted(
             tile=tile_facts(tile, creator.username if creator else ""), user_id=user.id,
             timestamp=now_iso(),
         ), **origin.exclusion())
+        await self._send(outbox)
 
     async def like(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
+        outbox = Outbox()
         try:
             async with self.db.transaction() as session:
                 tile, _canvas = await self._load(session, user, tile_id, lock=True)
+                await ensure_may_write(session, tile.canvas_id, user.id)
                 if tile.creator_id == user.id:
                     raise Forbidden(OWN_TILE_LIKE)
                 session.add(Like(user_id=user.id, tile_id=tile_id))
                 await session.flush()
                 count = await self._bump_likes(session, tile, +1)
                 creator = await session.get(User, tile.creator_id)
+                await self._record(session, outbox, "tile_liked", tile, user)
         except IntegrityError as exc:
             raise Conflict("Tile already liked") from exc
-        return await self._announce_like(True, tile, creator, user, count, origin)
+        liked = await self._announce_like(True, tile, creator, user, count, origin)
+        await self._send(outbox)
+        return liked
 
     async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
             tile, _canvas = await self._load(session, user, tile_id, lock=True)
+            await ensure_may_write(session, tile.canvas_id, user.id)
             # The DELETE decides: of two concurrent unlikes only one removes the row, so
             # only one decrements (a read-then-delete would let both through).
             removed = await session.scalar(
@@ -188,6 +215,16 @@ class TileService:
             count = await self._bump_likes(session, tile, -1)
             creator = await session.get(User, tile.creator_id)
         return await self._announce_like(False, tile, creator, user, count, origin)
+
+    async def _record(self, session: AsyncSession, outbox: Outbox, kind: str, tile: Tile,
+                      actor: User) -> None:
+        """The activity entry (and notification) written in the change's transaction."""
+        if self.activity is not None:
+            await self.activity.record(session, outbox, kind, tile, actor)
+
+    async def _send(self, outbox: Outbox) -> None:
+        if self.activity is not None:
+            await self.activity.send(outbox)
 
     async def _bump_likes(self, session: AsyncSession, tile: Tile, delta: int) -> int:
         result = await session.execute(

@@ -62,6 +62,7 @@ class StatusCommand(ClientCommand):
     request_type = "user_presence"
     status: str
     status_message: str | None
+    emoji: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +225,8 @@ def parse_presence(f: Fields) -> ClientCommand:
         return EditingCommand(x, y, f.boolean("is_editing"))
     if presence_type == "status_change":
         return StatusCommand(f.text("status", rules.status_text),
-                             f.optional_text("status_message", rules.status_message))
+                             f.optional_text("status_message", rules.status_message),
+                             f.optional_text("emoji", rules.status_emoji))
     if presence_type == "heartbeat":
         return HeartbeatCommand()
     raise f.fail(

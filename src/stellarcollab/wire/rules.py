@@ -98,3 +98,38 @@ def cell_in_bounds(x: int, y: int, width: int, height: int) -> tuple[int, int]:
             f"({x}, {y}) is outside the canvas ({width}x{height})", "out_of_bounds"
         )
     return x, y
+
+
+# ----- the social layer -------------------------------------------------------------------
+
+CUSTOM_STATUSES = ("online", "away", "busy", "invisible")
+"""Statuses that are stored per user; any other ``status_change`` word is only relayed."""
+CUSTOM_STATUS_MESSAGE_MAX_LENGTH = 80
+EMOJI_MAX_LENGTH = 16
+COMMENT_MAX_LENGTH = 500
+ANNOUNCEMENT_MAX_LENGTH = 500
+
+
+def custom_status_message(value: str | None) -> str | None:
+    """The message beside a stored status: up to 80 characters; empty means none."""
+    if value is None:
+        return None
+    return clean_text(value, CUSTOM_STATUS_MESSAGE_MAX_LENGTH, allow_empty=True) or None
+
+
+def status_emoji(value: str | None) -> str | None:
+    """One emoji (a few code points at most), no spaces; empty means none."""
+    if value is None:
+        return None
+    cleaned = clean_text(value, EMOJI_MAX_LENGTH, allow_empty=True)
+    if any(ch.isspace() for ch in cleaned):
+        raise RuleViolation("must not contain spaces")
+    return cleaned or None
+
+
+def comment_text(value: str) -> str:
+    return clean_text(value, COMMENT_MAX_LENGTH)
+
+
+def announcement_text(value: str) -> str:
+    return clean_text(value, ANNOUNCEMENT_MAX_LENGTH)

@@ -30,14 +30,15 @@ async def test_presence_folds_status_and_editing(brokers: Started) -> None:
     await store.presence_join(1, ALICE, "c1")
     await store.presence_join(1, BOB, "c2")
     update = {"type": "user_presence_update", "user_id": 1}
-    await store.presence_apply(1, {**update, "status": "away", "status_message": "tea"})
+    await store.presence_apply(1, {**update, "status": "away", "status_message": "tea",
+                                   "emoji": "🍵"})
     await store.presence_apply(1, {**update, "is_editing": True, "tile_x": 3, "tile_y": 4})
     await store.presence_apply(1, {**update, "is_editing": False, "tile_x": 9, "tile_y": 9})
     await store.presence_apply(1, {"type": "user_typing", "user_id": 99, "is_typing": True})
     alice, other = await store.presence(1)
     assert alice.view() | {"connected_at": None} == {
         "user_id": 1, "username": "alice", "display_name": "Alice", "is_active": True,
-        "status": "away", "status_message": "tea", "is_typing": False,
+        "status": "away", "status_message": "tea", "emoji": "🍵", "is_typing": False,
         "editing_tile": {"tile_x": 3, "tile_y": 4}, "connections": 1, "connected_at": None,
     }
     assert other.user_id == 2 and other.status == "online" and other.editing_tile is None

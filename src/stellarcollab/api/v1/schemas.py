@@ -194,6 +194,7 @@ class ActiveUserOut(BaseModel):
     is_active: bool
     status: str
     status_message: str | None
+    emoji: str | None = None
     is_typing: bool
     editing_tile: EditingTile | None
     connections: int

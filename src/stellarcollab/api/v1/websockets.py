@@ -29,6 +29,7 @@ from stellarcollab.runtime import Runtime
 from stellarcollab.services.admission import Admission
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import Banned
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ws", tags=["websockets"])
@@ -105,6 +106,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
     close_code = int(CloseCode.INTERNAL_ERROR)
     try:
         await manager.connect(connection, since=since, epoch=epoch)
+        await runtime.social.on_socket_open(canvas_id, connection.brief(), connection.send_event)
         close_code = await _message_loop(websocket, connection, runtime)
     except Exception:
         log.exception("connection %s failed", connection.id, extra=fields)
@@ -171,6 +173,9 @@ async def _checked(websocket: WebSocket, token: str | None, canvas_id: int | Non
             return await runtime.admission.admit(token, canvas_id)
     except Unauthorized:
         code = CloseCode.UNAUTHORIZED
+    except Banned:
+        await websocket.close(int(CloseCode.FORBIDDEN), "banned from this canvas")
+        return None
     except CanvasAccessDenied:
         code = CloseCode.FORBIDDEN
     except NotFound:

@@ -79,6 +79,7 @@ def encode_entry(entry: UserPresence) -> bytes:
         "status_message": entry.status_message,
         "is_typing": entry.is_typing,
         "editing_tile": list(entry.editing_tile) if entry.editing_tile else None,
+        "emoji": entry.emoji,
     })
 
 
@@ -88,7 +89,7 @@ def decode_entry(user_id: int, data: bytes, connections: set[str]) -> UserPresen
     return UserPresence(
         user_id, fields["username"], fields["display_name"], fields["connected_at"],
         connections, fields["status"], fields["status_message"], fields["is_typing"],
-        (tile[0], tile[1]) if tile else None,
+        (tile[0], tile[1]) if tile else None, fields.get("emoji"),
     )
 
 

@@ -5,7 +5,10 @@
  *
  * Hooks for browser tests (kept stable):
  *   window.eventManager                 the EventManager (as in the WebSocket guide)
- *   window.stellar = {eventManager, webSocketManager, api, state}
+ *   window.stellar = {eventManager, webSocketManager, api, state, images, renderer}
+ *     images                            the CanvasImageManager (overview, region images)
+ *     canvasManager                     the CanvasManager (ensureRegionFacts(x, y) loads a region's tile facts)
+ *     renderer                          the CanvasRenderer (renderer.viewport: scale, offsets)
  *     state.canvasId                    id of the open canvas, or null
  *     state.tiles                       Map "x,y" -> tile {id, x, y, pixels, version, like_count, creator_username, ...}
  *     state.highlights / highlightedTiles  active tile highlights / their "x,y" keys
@@ -18,6 +21,9 @@
  *     #typing-indicator, #presence-list ([data-user-id]), #tile-info, #tile-like-button,
  *     #tile-edit-button, #tile-editor, #editor-save, #editor-close, #conflict-banner,
  *     #hover-info, #toast.
+ *   Social (js/modules/social): window.stellar.social (the SocialManager), #social-bar,
+ *     #dm-button/#dm-unread, #notification-button/#notification-unread, #status-button,
+ *     #social-drawer, #announcement-banner, #activity-list, #tile-comments.
  */
 
 import { ApiClient } from './api.js';
@@ -28,16 +34,23 @@ import { EVENTS } from './modules/core/events.js';
 import { listUsers, lockAt } from './modules/core/presence-state.js';
 import { describeTileConflict } from './modules/core/tile-conflict.js';
 import { AuthManager } from './modules/managers/auth-manager.js';
+import { CanvasImageManager } from './modules/managers/canvas-image-manager.js';
 import { CanvasManager } from './modules/managers/canvas-manager.js';
 import { ChatManager } from './modules/managers/chat-manager.js';
 import { PresenceManager } from './modules/managers/presence-manager.js';
+import { ModerationManager } from './modules/managers/moderation-manager.js';
 import { WebSocketManager } from './modules/managers/websocket-manager.js';
+import { SocialUi } from './modules/social/social-ui.js';
 import { AuthView } from './modules/ui/auth-view.js';
 import { CanvasListView } from './modules/ui/canvas-list-view.js';
 import { CanvasRenderer } from './modules/ui/canvas-renderer.js';
 import { ChatPanel } from './modules/ui/chat-panel.js';
 import { ConnectionIndicator } from './modules/ui/connection-indicator.js';
+import { FirstVisitHint } from './modules/ui/first-visit-hint.js';
 import { byId } from './modules/ui/dom.js';
+import { ModerationBanner } from './modules/ui/moderation-banner.js';
+import { ModerationDialog } from './modules/ui/moderation-dialog.js';
+import { ModerationMenus } from './modules/ui/moderation-menus.js';
 import { Notifier } from './modules/ui/notifier.js';
 import { PresencePanel } from './modules/ui/presence-panel.js';
 import { parseRoute, Router } from './modules/ui/router.js';
@@ -70,8 +83,10 @@ const webSocketManager = new WebSocketManager({
   refreshToken: () => auth.tryRefresh(),
 });
 const canvasManager = new CanvasManager({ eventManager, api });
+const canvasImages = new CanvasImageManager({ eventManager, api, decode: (blob) => createImageBitmap(blob) });
 const chatManager = new ChatManager({ eventManager, api });
 const presenceManager = new PresenceManager({ eventManager });
+const moderation = new ModerationManager({ eventManager, api, getSelfId: () => selfId() });
 
 /** @type {{x: number, y: number, base: {tileId: number, version: number} | null} | null} */
 let editing = null;
@@ -114,7 +129,20 @@ const state = {
     return chatManager.messages;
   },
 };
-/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state };
+const socialUi = new SocialUi({
+  eventManager,
+  api,
+  toast: (text) => notifier.show(text),
+  getSelfId: selfId,
+  getCanvasId: () => canvasManager.canvas?.id ?? null,
+  getPeople: () => listUsers(presenceManager.state, selfId()),
+  userSocket: { WebSocketImpl: WebSocket, url: `${wsBase}/ws/user`, credentials: socketCredentials },
+});
+/** @type {number | null} whose social state is loaded */
+let socialUserId = null;
+/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state, social: socialUi.social, moderation };
+/** @type {any} */ (window).stellar.images = canvasImages;
+/** @type {any} */ (window).stellar.canvasManager = canvasManager;
 
 // --- views ------------------------------------------------------------------------
 
@@ -144,30 +172,52 @@ const renderer = new CanvasRenderer({
   getState: () => ({
     canvas: canvasManager.canvas,
     tiles: canvasManager.tiles,
+    cleared: canvasManager.cleared,
+    images: canvasImages,
+    factsLoaded: (x, y) => canvasManager.factsLoaded(x, y),
     highlights: canvasManager.highlights,
     locks: presenceManager.state.locks,
     selfId: selfId(),
   }),
-  onSelect: (cell) => tileInfo.show(cell),
-  onActivate: (cell) => openEditor(cell.x, cell.y),
+  onSelect: (cell) => {
+    tileInfo.show(cell);
+    socialUi.selectTile(cell ? canvasManager.tiles.get(cell.x, cell.y)?.id ?? null : null);
+    if (cell) {
+      void loadCell(cell.x, cell.y).then(() => {
+        if (tileInfo.cell?.x === cell.x && tileInfo.cell?.y === cell.y) {
+          socialUi.selectTile(canvasManager.tiles.get(cell.x, cell.y)?.id ?? null);
+        }
+      });
+    }
+  },
+  onHover: (cell) => {
+    if (cell) void canvasManager.ensureRegionFacts(cell.x, cell.y).catch(() => {});
+  },
+  onActivate: (cell) => void openEditor(cell.x, cell.y),
 });
+
+/** @type {any} */ (window).stellar.renderer = renderer;
 
 const tileInfo = new TileInfoPanel({
   getContext: () => ({
     canvas: canvasManager.canvas,
     tiles: canvasManager.tiles,
+    factsLoaded: (x, y) => canvasManager.factsLoaded(x, y),
     locks: presenceManager.state.locks,
     selfId: selfId(),
   }),
   onLike: async (x, y) => {
     await canvasManager.toggleLike(x, y);
   },
-  onEdit: (x, y) => openEditor(x, y),
+  onEdit: (x, y) => void openEditor(x, y),
   onMention: (x, y) => {
     selectTab('chat');
     chatPanel.insert(`@${x},${y} `);
   },
-  onClose: () => renderer.select(null),
+  onClose: () => {
+    renderer.select(null);
+    socialUi.selectTile(null);
+  },
 });
 
 const chatPanel = new ChatPanel({
@@ -175,9 +225,20 @@ const chatPanel = new ChatPanel({
   chat: chatManager,
   getSelfId: selfId,
   onMention: (x, y) => showTile(x, y),
+  getCanvasSize: () => canvasManager.canvas,
 });
 
 const presencePanel = new PresencePanel({ eventManager, presence: presenceManager, onShowTile: (x, y) => showTile(x, y) });
+
+const moderationBanner = new ModerationBanner({ eventManager });
+new ModerationMenus({
+  eventManager,
+  moderation,
+  dialog: new ModerationDialog(),
+  getSelfId: () => selfId(),
+  findMessage: (messageId) => chatManager.messages.find((message) => message.id === messageId),
+  notify: (text, kind = 'info') => notifier.show(text, { kind }),
+});
 
 const editor = new TileEditor({
   onSave: saveEditor,
@@ -197,7 +258,10 @@ const editor = new TileEditor({
 
 eventManager.on(EVENTS.TILE_CHANGED, ({ x, y, cause }) => {
   renderer.invalidateTile(x, y);
-  if (tileInfo.cell?.x === x && tileInfo.cell?.y === y) tileInfo.render();
+  if (tileInfo.cell?.x === x && tileInfo.cell?.y === y) {
+    tileInfo.render();
+    socialUi.selectTile(canvasManager.tiles.get(x, y)?.id ?? null);
+  }
   if (editing && editing.x === x && editing.y === y && String(cause).startsWith('tile_')) {
     const name = lastEditorName(x, y);
     editor.showConflict({
@@ -207,15 +271,22 @@ eventManager.on(EVENTS.TILE_CHANGED, ({ x, y, cause }) => {
   }
 });
 eventManager.on(EVENTS.TILES_RESET, () => {
+  canvasImages.markStale();
   renderer.invalidateAll();
   tileInfo.render();
   byId('canvas-loading').hidden = true;
 });
 eventManager.on(EVENTS.HIGHLIGHTS_CHANGED, () => renderer.scheduleDraw());
+eventManager.on(EVENTS.IMAGES_CHANGED, () => renderer.scheduleDraw());
+eventManager.on(EVENTS.REGION_FACTS_LOADED, () => {
+  tileInfo.render();
+  renderer.refreshHover();
+});
 eventManager.on(EVENTS.PRESENCE_CHANGED, () => {
   renderer.scheduleDraw();
   tileInfo.render();
 });
+const firstVisitHint = new FirstVisitHint({ eventManager, element: byId('canvas-hint') });
 eventManager.on(EVENTS.CANVAS_LOADED, ({ canvas }) => {
   byId('canvas-title').textContent = canvas.name;
   document.title = `${canvas.name} · StellarCollab`;
@@ -228,7 +299,13 @@ eventManager.on(EVENTS.QUEUE_OVERFLOW, () => {
   notifier.show('Offline for a while: the oldest unsent messages were dropped.', { kind: 'error' });
 });
 eventManager.on(EVENTS.AUTH_FAILED, () => signedOut('Your session has ended. Please sign in again.'));
-eventManager.on(EVENTS.AUTH_CHANGED, ({ user }) => renderUser(user));
+eventManager.on(EVENTS.AUTH_CHANGED, ({ user }) => {
+  renderUser(user);
+  if (!user) {
+    socialUserId = null;
+    socialUi.signedOut();
+  }
+});
 
 eventManager.on(EVENTS.CONNECTION_STATE_CHANGED, (change) => {
   if (change.state === 'connected' && change.reason === 'joined') {
@@ -268,6 +345,7 @@ byId('canvas-grid-toggle').addEventListener('change', (event) => {
 });
 byId('tab-chat').addEventListener('click', () => selectTab('chat'));
 byId('tab-people').addEventListener('click', () => selectTab('people'));
+byId('tab-activity').addEventListener('click', () => selectTab('activity'));
 byId('logout-button').addEventListener('click', async () => {
   await auth.logout();
   router.navigate('#/login');
@@ -331,6 +409,7 @@ function route(current) {
     router.navigate('#/login');
     return;
   }
+  startSocial();
   if (current.name === 'canvases') {
     leaveCanvas();
     showView('canvases');
@@ -355,12 +434,14 @@ async function enterCanvas(canvasId) {
   byId('canvas-loading').hidden = false;
   chatPanel.clear();
   presencePanel.reset();
+  canvasImages.open(canvasId); // the overview loads while the canvas's facts do
   let canvas;
   try {
     canvas = await canvasManager.open(canvasId, { loadTiles: false });
   } catch (error) {
     if (generation !== canvasGeneration) return;
     openCanvasId = null;
+    canvasImages.close();
     const status = error instanceof ApiError ? error.status : 0;
     if (status === 404) showMissing('Canvas not found', 'This canvas does not exist or was deleted.');
     else if (status === 403) showMissing('No access', 'This canvas is private.');
@@ -369,8 +450,10 @@ async function enterCanvas(canvasId) {
   }
   if (generation !== canvasGeneration) return;
   renderer.reset();
+  socialUi.enterCanvas(canvasId);
   void chatManager.open(canvas, selfId()).catch((error) => chatPanel.showError(error?.detail ?? 'Could not load the chat.'));
   void webSocketManager.connect(canvasId);
+  void moderation.open(canvasId).catch(() => {});
   // Normally the tiles load when the socket joins; do not leave the page empty if it cannot.
   setTimeout(() => {
     if (generation === canvasGeneration && !canvasManager.tilesLoaded) {
@@ -386,12 +469,17 @@ function leaveCanvas() {
   canvasGeneration += 1;
   openCanvasId = null;
   if (editor.isOpen) editor.close();
+  firstVisitHint.hide();
   webSocketManager.disconnect();
+  moderation.close();
+  moderationBanner.clear();
   presenceManager.reset();
   chatManager.close();
   canvasManager.close();
+  canvasImages.close();
   renderer.reset();
   tileInfo.show(null);
+  socialUi.leaveCanvas();
   byId('header-canvas').hidden = true;
   byId('canvas-loading').textContent = 'Loading canvas…';
 }
@@ -416,6 +504,7 @@ function showMissing(title, text) {
 /** @param {any} user */
 function renderUser(user) {
   byId('current-user').textContent = user ? user.display_name || user.username : '';
+  byId('admin-link').hidden = !user?.is_admin;
 }
 
 /** @param {string | null} message */
@@ -426,12 +515,21 @@ function signedOut(message) {
   if (parseRoute(location.hash).name !== 'signup') router.navigate('#/login');
 }
 
-/** @param {'chat' | 'people'} tab */
+/** @param {'chat' | 'people' | 'activity'} tab */
 function selectTab(tab) {
   const sidebar = /** @type {HTMLElement} */ (document.querySelector('.sidebar'));
   sidebar.dataset.tab = tab;
   byId('tab-chat').setAttribute('aria-selected', String(tab === 'chat'));
   byId('tab-people').setAttribute('aria-selected', String(tab === 'people'));
+  byId('tab-activity').setAttribute('aria-selected', String(tab === 'activity'));
+}
+
+/** Loads the signed-in user's messages, notifications and status once per user. */
+function startSocial() {
+  const id = auth.user?.id !== undefined ? Number(auth.user.id) : null;
+  if (id === null || id === socialUserId) return;
+  socialUserId = id;
+  void socialUi.signedIn(id).catch(() => {});
 }
 
 /** Centres a tile and flashes it (a clicked mention, someone's edit). @param {number} x @param {number} y */
@@ -440,11 +538,34 @@ function showTile(x, y) {
   canvasManager.addHighlight({ tile_x: x, tile_y: y, duration: 1500, highlight_type: 'focus' });
 }
 
-/** @param {number} x @param {number} y */
-function openEditor(x, y) {
+/**
+ * The selected cell's facts (its region's) and its pixels, for the tile card.
+ * @param {number} x @param {number} y
+ */
+async function loadCell(x, y) {
+  try {
+    await Promise.all([canvasManager.ensureRegionFacts(x, y), canvasManager.refreshCell(x, y)]);
+  } catch {
+    // The card keeps what it has; the next selection asks again.
+  }
+}
+
+/**
+ * Opens the editor on cell (x, y) with its current pixels and version, fetched first so the
+ * edit starts from what the server holds now.
+ * @param {number} x @param {number} y
+ */
+async function openEditor(x, y) {
   const canvas = canvasManager.canvas;
   if (!canvas) return;
-  const tile = canvasManager.tiles.get(x, y);
+  let tile;
+  try {
+    tile = await canvasManager.refreshCell(x, y);
+  } catch (error) {
+    notifier.show(error instanceof ApiError ? error.detail : 'Could not load the tile.', { kind: 'error' });
+    return;
+  }
+  if (canvasManager.canvas !== canvas) return;
   const me = selfId();
   if (canvas.collaboration_mode === 'owner' && tile && tile.creator_id !== me) {
     notifier.show("Only the tile's creator can edit it on this canvas.", { kind: 'error' });
@@ -453,12 +574,14 @@ function openEditor(x, y) {
   if (editor.isOpen) editor.close();
   editing = { x, y, base: tile ? { tileId: tile.id, version: tile.version } : null };
   presenceManager.startEditing(x, y);
+  const othersTile = tile && me !== null && tile.creator_id !== me;
   editor.open({
     x,
     y,
     tileSize: canvas.tile_size,
     pixels: tile?.pixels ?? null,
     title: tile ? `Edit tile (${x}, ${y})` : `New tile (${x}, ${y})`,
+    ownerNote: othersTile ? `This tile was drawn by ${tile.creator_username ?? 'someone else'}: saving replaces their drawing.` : null,
   });
   const lock = lockAt(presenceManager.state, x, y);
   if (lock && lock.user_id !== me) {

@@ -15,6 +15,7 @@ import { cellKey } from './cell-key.js';
  * @property {string} display_name
  * @property {string} status
  * @property {string | null} status_message
+ * @property {string | null} [emoji]
  * @property {boolean} is_typing
  * @property {number} typing_since  ms timestamp of the last typing=true, 0 when not typing
  * @property {{tile_x: number, tile_y: number} | null} editing_tile
@@ -56,6 +57,7 @@ function userEntry(source, previous) {
     status: source.status ?? previous?.status ?? 'online',
     status_message:
       source.status_message !== undefined ? source.status_message : previous?.status_message ?? null,
+    emoji: source.emoji !== undefined ? source.emoji : previous?.emoji ?? null,
     is_typing: previous?.is_typing ?? false,
     typing_since: previous?.typing_since ?? 0,
     editing_tile: previous?.editing_tile ?? null,

@@ -1,0 +1,133 @@
+"""The activity feed: entries written inside the transaction of the change they record
+(tile created/updated/deleted/liked, tile comment, a user's first visit to a canvas),
+announced live on the canvas after commit, paged newest first per canvas and per user.
+Repeated redraws of one tile by one user within ``REDRAW_WINDOW`` are one entry, so a
+painting session does not flood the feed (nor the canvas with events)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from stellarcollab.db.engine import Database
+from stellarcollab.db.models import Canvas, CanvasMember, Tile, User
+from stellarcollab.db.social import Activity, CanvasVisit
+from stellarcollab.db.types import fits_int_column, utcnow
+from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.errors import NotFound
+from stellarcollab.services.events import EventSink
+from stellarcollab.services.notifications import record_notification
+from stellarcollab.services.outbox import Outbox
+from stellarcollab.services.social_views import activity_view
+from stellarcollab.services.user_channel import UserChannel
+from stellarcollab.wire import social as wire
+
+REDRAW_WINDOW = timedelta(minutes=5)
+KINDS = ("tile_created", "tile_updated", "tile_deleted", "tile_liked", "tile_comment",
+         "user_joined")
+
+
+async def record_activity(
+    session: AsyncSession, outbox: Outbox, canvas_id: int, actor: User, kind: str,
+    tile_id: int | None = None,
+) -> Activity:
+    activity = Activity(canvas_id=canvas_id, actor_id=actor.id, kind=kind, tile_id=tile_id)
+    session.add(activity)
+    await session.flush()
+    outbox.to_canvas(canvas_id, wire.activity(**activity_view(activity, actor)))
+    return activity
+
+
+async def _redrawn_lately(session: AsyncSession, tile: Tile, actor: User) -> bool:
+    found = await session.scalar(select(Activity.id).where(
+        Activity.actor_id == actor.id, Activity.tile_id == tile.id,
+        Activity.kind == "tile_updated", Activity.created_at >= utcnow() - REDRAW_WINDOW,
+    ).limit(1))
+    return found is not None
+
+
+def visible_canvases(viewer: User) -> ColumnElement[bool]:
+    """Canvases ``viewer`` may see: a user's feed never leaks a private canvas."""
+    visible: ColumnElement[bool] = Canvas.is_active.is_(True)
+    if viewer.is_admin:
+        return visible
+    member_of = select(CanvasMember.canvas_id).where(CanvasMember.user_id == viewer.id)
+    return visible & or_(Canvas.visibility == "public", Canvas.owner_id == viewer.id,
+                         Canvas.id.in_(member_of))
+
+
+class TileActivity:
+    """What a tile change writes beside itself: an activity entry and, for a like, a
+    notification to the tile's creator. Called by the tile service inside its
+    transaction; ``send`` runs after the commit."""
+
+    def __init__(self, events: EventSink, users: UserChannel) -> None:
+        self.events = events
+        self.users = users
+
+    async def record(self, session: AsyncSession, outbox: Outbox, kind: str, tile: Tile,
+                     actor: User) -> None:
+        if kind == "tile_updated" and await _redrawn_lately(session, tile, actor):
+            return
+        await record_activity(session, outbox, tile.canvas_id, actor, kind, tile.id)
+        if kind == "tile_liked":
+            await record_notification(
+                session, outbox, recipient_id=tile.creator_id, kind="tile_liked", actor=actor,
+                group_key=f"tile:{tile.id}", canvas_id=tile.canvas_id, tile_id=tile.id)
+
+    async def send(self, outbox: Outbox) -> None:
+        await outbox.send(self.events, self.users)
+
+
+class ActivityService:
+    def __init__(self, db: Database, events: EventSink, users: UserChannel) -> None:
+        self.db = db
+        self.events = events
+        self.users = users
+
+    async def for_canvas(self, viewer: User, canvas_id: int, limit: int,
+                         before: int | None) -> dict[str, Any]:
+        async with self.db.read() as session:
+            await load_canvas(session, canvas_id, viewer)
+            return await self._page(session, Activity.canvas_id == canvas_id, limit, before)
+
+    async def for_user(self, viewer: User, user_id: int, limit: int,
+                       before: int | None) -> dict[str, Any]:
+        async with self.db.read() as session:
+            if not fits_int_column(user_id) or await session.get(User, user_id) is None:
+                raise NotFound("User not found")
+            shown = Activity.actor_id == user_id
+            visible = select(Canvas.id).where(visible_canvases(viewer))
+            return await self._page(session, shown & Activity.canvas_id.in_(visible), limit,
+                                    before)
+
+    async def _page(self, session: AsyncSession, where: ColumnElement[bool], limit: int,
+                    before: int | None) -> dict[str, Any]:
+        query = select(Activity, User).join(User, User.id == Activity.actor_id).where(where)
+        if before is not None:
+            query = query.where(Activity.id < min(before, 2**31 - 1))
+        rows = (await session.execute(
+            query.order_by(Activity.id.desc()).limit(limit + 1))).all()
+        return {"items": [activity_view(a, u) for a, u in rows[:limit]],
+                "has_more": len(rows) > limit}
+
+    async def note_visit(self, canvas_id: int, user: User) -> bool:
+        """Record the user's first arrival on the canvas (once, even across processes);
+        True when this call was the first."""
+        outbox = Outbox()
+        try:
+            async with self.db.transaction() as session:
+                if await session.get(CanvasVisit, (canvas_id, user.id)) is not None:
+                    return False
+                session.add(CanvasVisit(canvas_id=canvas_id, user_id=user.id))
+                await session.flush()
+                await record_activity(session, outbox, canvas_id, user, "user_joined")
+        except IntegrityError:
+            return False  # another process recorded the same first visit
+        await outbox.send(self.events, self.users)
+        return True

@@ -1,0 +1,64 @@
+"""The social layer's services, built together: they share the user channel and the
+canvas event sink. The runtime owns one; REST routes reach it as ``runtime.social``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from stellarcollab.db.engine import Database
+from stellarcollab.services.activity import ActivityService, TileActivity
+from stellarcollab.services.announcements import AnnouncementPublisher, AnnouncementService
+from stellarcollab.services.blocks import BlockService
+from stellarcollab.services.comments import CommentService
+from stellarcollab.services.direct_messages import DirectMessageService
+from stellarcollab.services.events import EventSink
+from stellarcollab.services.mentions import MentionService
+from stellarcollab.services.notifications import NotificationService
+from stellarcollab.services.statuses import StatusService
+from stellarcollab.services.user_channel import UserChannel
+from stellarcollab.services.users import account_stub
+
+log = logging.getLogger(__name__)
+VISITED_CACHE_SIZE = 100_000
+
+
+class SocialLayer:
+    def __init__(self, db: Database, events: EventSink, users: UserChannel,
+                 dm_max_length: int, publish_announcement: AnnouncementPublisher) -> None:
+        self.users = users
+        self.blocks = BlockService(db)
+        self.direct_messages = DirectMessageService(db, events, users, dm_max_length)
+        self.statuses = StatusService(db)
+        self.activity = ActivityService(db, events, users)
+        self.tile_activity = TileActivity(events, users)
+        self.comments = CommentService(db, events, users)
+        self.notifications = NotificationService(db)
+        self.mentions = MentionService(db, events, users)
+        self.announcements = AnnouncementService(db, publish_announcement)
+        #: (canvas, user) pairs this process knows have visited, so a rejoin costs nothing
+        self._visited: set[tuple[int, int]] = set()
+
+    async def on_socket_open(self, canvas_id: int | None, user: dict[str, Any],
+                             send: Callable[[dict[str, Any]], None]) -> None:
+        """A socket opened (a canvas socket's ``canvas_state`` is sent): ``send`` it the
+        open announcements at once; on a canvas, then record the user's first visit
+        (announced on the canvas as an ``activity``)."""
+        for announcement in await self.announcements.active_events(canvas_id):
+            send(announcement)
+        if canvas_id is None:
+            return
+        key = (canvas_id, int(user["user_id"]))
+        if key in self._visited:
+            return
+        try:
+            await self.activity.note_visit(canvas_id, account_stub(
+                key[1], user["username"], user["display_name"]))
+        except Exception:
+            # The feed misses one entry; the socket itself is fine.
+            log.exception("recording the first visit of user %s failed", key[1])
+            return
+        if len(self._visited) > VISITED_CACHE_SIZE:
+            self._visited.clear()
+        self._visited.add(key)
