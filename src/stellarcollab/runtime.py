@@ -26,6 +26,7 @@ from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
 from stellarcollab.realtime.moderation_messages import ModerationMessages
+from stellarcollab.realtime.process_slots import ProcessSlots
 from stellarcollab.realtime.socket_limits import SocketLimits, user_key
 from stellarcollab.realtime.status_relay import StatusRelay
 from stellarcollab.realtime.topics import GLOBAL
@@ -39,6 +40,9 @@ from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
 from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
+from stellarcollab.services.region_chunk_store import ChunkStore
+from stellarcollab.services.region_images import RegionImageService
+from stellarcollab.services.region_tiles import RegionTileService
 from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.tiles import TileService
 from stellarcollab.services.user_channel import UserChannel
@@ -90,6 +94,7 @@ class Runtime:
         )
         self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
+        self.process_slots = ProcessSlots(settings.websocket_max_connections)
         self.canvases = CanvasService(self.db, self.manager)
         self.social = SocialLayer(
             self.db, self.manager,
@@ -106,6 +111,10 @@ class Runtime:
         self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
         hooks.control_listeners.append(self.access.on_control)
         self.moderation = ModerationSuite(self.db, self.manager, self.access)
+        self.region_images = RegionImageService(
+            self.db, ChunkStore(settings.data_dir / "cache" / "regions")
+        )
+        self.region_tiles = RegionTileService(self.db)
         self.message_guard = policies.message_guard(settings)
         self.socket_guard = policies.socket_guard(settings)
         self.throttle = policies.auth_throttle(settings, self.brokers.limits)

@@ -35,14 +35,7 @@ class UserService:
         self, username: str, email: str, password: str, display_name: str | None
     ) -> User:
         password_hash = await self.hasher.hash(password)
-        async with self.db.read() as session:
-            taken = await session.scalar(
-                select(User.id).where(
-                    or_(User.username_key == username.lower(), User.email == email.lower())
-                )
-            )
-        if taken is not None:
-            raise Conflict("Username or email already registered")
+        await self._refuse_taken(username, email)
         user = User(
             username=username,
             username_key=username.lower(),
@@ -54,8 +47,22 @@ class UserService:
             async with self.db.transaction() as session:
                 session.add(user)
         except IntegrityError as exc:
+            await self._refuse_taken(username, email)  # lost a race: say which one
             raise Conflict("Username or email already registered") from exc
         return user
+
+    async def _refuse_taken(self, username: str, email: str) -> None:
+        """Conflict naming what is taken: the username first, else the email."""
+        async with self.db.read() as session:
+            rows = (await session.execute(
+                select(User.username_key, User.email).where(
+                    or_(User.username_key == username.lower(), User.email == email.lower())
+                )
+            )).all()
+        if any(key == username.lower() for key, _email in rows):
+            raise Conflict("Username already registered")
+        if rows:
+            raise Conflict("Email already registered")
 
     async def authenticate(self, username: str, password: str) -> User:
         async with self.db.read() as session:
