@@ -21,6 +21,7 @@ from stellarcollab.api.v1 import (
     auth,
     canvases,
     chat,
+    echo,
     locks,
     moderation,
     regions,
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         api.include_router(module.router)
     for router in SOCIAL_ROUTERS:
         api.include_router(router)
+    if settings.websocket_echo_endpoint:
+        api.include_router(echo.router)
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, object]:

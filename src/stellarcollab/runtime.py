@@ -26,6 +26,7 @@ from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
 from stellarcollab.realtime.moderation_messages import ModerationMessages
+from stellarcollab.realtime.process_slots import ProcessSlots
 from stellarcollab.realtime.socket_limits import SocketLimits, user_key
 from stellarcollab.realtime.status_relay import StatusRelay
 from stellarcollab.realtime.topics import GLOBAL
@@ -93,6 +94,7 @@ class Runtime:
         )
         self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks)
         self.users = UserService(self.db, self.hasher, self.tokens)
+        self.process_slots = ProcessSlots(settings.websocket_max_connections)
         self.canvases = CanvasService(self.db, self.manager)
         self.social = SocialLayer(
             self.db, self.manager,
