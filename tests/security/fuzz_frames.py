@@ -44,6 +44,7 @@ def bases(canvas_id: int) -> list[dict[str, Any]]:
          "message": "look", "duration": 1000},
         {"type": "ping", "id": 7},
         {"type": "auth", "token": "not-a-token"},
+        {"type": "direct_message", "to_user_id": 1, "text": "psst"},
     ]
 
 
