@@ -51,6 +51,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
         chat_per_second=UNLIMITED, chat_burst=UNLIMITED,
         presence_per_second=UNLIMITED, presence_burst=UNLIMITED,
         mentions_per_second=UNLIMITED, mentions_burst=UNLIMITED,
+        reports_per_minute=UNLIMITED, reports_burst=UNLIMITED,
         direct_messages_per_second=UNLIMITED, direct_messages_burst=UNLIMITED,
         rate_limit_messages_per_second=UNLIMITED, rate_limit_burst=UNLIMITED,
     ).start()
@@ -68,7 +69,8 @@ class FuzzSession:
 
     async def start(self, api: httpx.AsyncClient) -> None:
         self.fuzzer, self.watcher = await register(api), await register(api)
-        self.canvas = await self.fuzzer.create_canvas(name="Fuzzed")
+        # The watcher's canvas: the fuzzer may draw and chat there but not moderate.
+        self.canvas = await self.watcher.create_canvas(name="Fuzzed")
         self.control = await join(self.server.ws_base, self.canvas["id"], self.watcher)
         self.socket = await self._open()
 
