@@ -110,6 +110,9 @@ class MessageHandler:
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
         elif self.social is not None and isinstance(command, DirectMessageCommand):
+            if self.guard.is_repeat(connection, f"dm:{command.to_user_id}", command.text):
+                raise ProtocolError("duplicate", "the same message was sent moments ago",
+                                    "direct_message")
             await self.social.direct_messages.send(self._account(connection),
                                                    command.to_user_id, command.text)
         elif (self.social is not None and isinstance(command, StatusCommand)
