@@ -16,7 +16,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stellarcollab import __version__, logredact
 from stellarcollab.api import health as health_routes
 from stellarcollab.api.docs_pages import install_offline_docs
-from stellarcollab.api.v1 import auth, canvases, chat, locks, regions, tiles, websockets
+from stellarcollab.api.v1 import (
+    admin,
+    auth,
+    canvases,
+    chat,
+    locks,
+    moderation,
+    regions,
+    reports,
+    tiles,
+    websockets,
+)
 from stellarcollab.api.v1.social_routes import SOCIAL_ROUTERS
 from stellarcollab.clock import Clock
 from stellarcollab.config import Settings, get_settings
@@ -75,7 +86,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                             headers=getattr(exc, "headers", None))
 
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, canvases, regions, tiles, locks, chat, websockets):
+    for module in (auth, canvases, regions, tiles, locks, chat, websockets, moderation, reports,
+                   admin):
         api.include_router(module.router)
     for router in SOCIAL_ROUTERS:
         api.include_router(router)

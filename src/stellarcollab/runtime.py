@@ -21,9 +21,11 @@ from stellarcollab.observability import metrics
 from stellarcollab.observability.exposition import start_metrics_listener
 from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.realtime.enforcement import ClusterAccessControl
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
+from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.realtime.socket_limits import SocketLimits, user_key
 from stellarcollab.realtime.status_relay import StatusRelay
 from stellarcollab.realtime.topics import GLOBAL
@@ -35,6 +37,7 @@ from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import NotFound
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
+from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
 from stellarcollab.services.region_chunk_store import ChunkStore
 from stellarcollab.services.region_images import RegionImageService
@@ -102,6 +105,10 @@ class Runtime:
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length,
                                 self.social.mentions)
         self.images = CanvasImageService(self.db)
+        self.access = ClusterAccessControl(self.brokers.events, self.manager)
+        self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
+        hooks.control_listeners.append(self.access.on_control)
+        self.moderation = ModerationSuite(self.db, self.manager, self.access)
         self.region_images = RegionImageService(
             self.db, ChunkStore(settings.data_dir / "cache" / "regions")
         )
@@ -113,6 +120,7 @@ class Runtime:
             self.manager, self.users, self.chat, self.locks,
             settings.chat_max_length, self.socket_leases, self.message_guard, self.social,
         )
+        self.handler.moderation = ModerationMessages(self.users, self.moderation)
         self.canvases.on_change.append(self.admission.forget_canvas)
         #: connect rate and per-user socket cap, counted across every process
         self.socket_limits = SocketLimits(

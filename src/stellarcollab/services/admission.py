@@ -19,9 +19,11 @@ from sqlalchemy import and_, select
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, RevokedToken, User
-from stellarcollab.db.types import fits_int_column
+from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
+from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import BAN, BANNED, Banned, still_in_force
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -93,7 +95,8 @@ class SocketAdmission:
 
     async def admit(self, token: str, canvas_id: int) -> Admission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
-        (missing or inactive canvas) or CanvasAccessDenied (private, not a member)."""
+        (missing or inactive canvas), CanvasAccessDenied (private, not a member) or
+        Banned (banned from this canvas)."""
         user, claims = await self.admit_user(token)
         access = self.canvases.get((canvas_id, user.id))
         if access is None:
@@ -121,12 +124,16 @@ class SocketAdmission:
     async def _load_account(self, claims: TokenClaims) -> User:
         async with self.db.read() as session:
             account = (await session.execute(
-                select(User, RevokedToken.jti)
+                select(User, RevokedToken.jti, TokenCutoff.not_before)
+                .select_from(User)
                 .outerjoin(RevokedToken, RevokedToken.jti == claims.jti)
+                .outerjoin(TokenCutoff, TokenCutoff.user_id == User.id)
                 .where(User.id == claims.user_id)
             )).first()
         if account is None or not account[0].is_active:
             raise Unauthorized("Could not validate credentials")
+        if account[2] is not None and claims.issued_at < account[2]:
+            raise Unauthorized("Token has been revoked")
         if account[1] is not None or claims.stamp != self.tokens.stamp_for(
                 account[0].password_hash):
             self.revoked[claims.jti] = float(claims.expires_at)
@@ -139,9 +146,12 @@ class SocketAdmission:
             raise NotFound(CANVAS_NOT_FOUND)
         async with self.db.read() as session:
             found = (await session.execute(
-                select(Canvas, CanvasMember.user_id)
+                select(Canvas, CanvasMember.user_id, CanvasSanction.kind, CanvasSanction.until)
                 .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
                                               CanvasMember.user_id == user.id))
+                .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
+                                                CanvasSanction.user_id == user.id,
+                                                CanvasSanction.kind == BAN))
                 .where(Canvas.id == canvas_id)
             )).first()
         if found is None or not found[0].is_active:
@@ -149,4 +159,11 @@ class SocketAdmission:
         canvas: Canvas = found[0]
         may_enter = (canvas.visibility == "public" or canvas.owner_id == user.id
                      or bool(user.is_admin) or found[1] is not None)
+        if may_enter and found[2] is not None and still_in_force(found[3], utcnow()):
+            raise Banned(BANNED)
         return canvas, may_enter
+
+    def forget_access(self, user_id: int, canvas_id: int | None) -> None:
+        """Drop what is cached about this user (on one canvas, or everywhere)."""
+        self.accounts.drop(lambda key: key[0] == user_id)
+        self.canvases.drop(lambda key: key[1] == user_id and canvas_id in (None, key[0]))

@@ -12,6 +12,7 @@ from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import RevokedToken, User
+from stellarcollab.db.moderation import TokenCutoff
 from stellarcollab.services.errors import Conflict, NotFound, Unauthorized
 from stellarcollab.services.views import user_view
 
@@ -94,6 +95,9 @@ class UserService:
             if await session.get(RevokedToken, claims.jti) is not None:
                 raise Unauthorized("Token has been revoked")
             user = await session.get(User, claims.user_id)
+            cutoff = await session.get(TokenCutoff, claims.user_id)
+        if cutoff is not None and claims.issued_at < cutoff.not_before:
+            raise Unauthorized("Token has been revoked")
         if user is None or not user.is_active:
             raise Unauthorized("Could not validate credentials")
         if claims.stamp != self.tokens.stamp_for(user.password_hash):

@@ -29,6 +29,7 @@ from stellarcollab.runtime import Runtime
 from stellarcollab.services.admission import Admission
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import Banned
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ws", tags=["websockets"])
@@ -163,6 +164,9 @@ async def _checked(websocket: WebSocket, token: str | None, canvas_id: int | Non
             return await runtime.admission.admit(token, canvas_id)
     except Unauthorized:
         code = CloseCode.UNAUTHORIZED
+    except Banned:
+        await websocket.close(int(CloseCode.FORBIDDEN), "banned from this canvas")
+        return None
     except CanvasAccessDenied:
         code = CloseCode.FORBIDDEN
     except NotFound:

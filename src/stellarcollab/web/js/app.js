@@ -38,6 +38,7 @@ import { CanvasImageManager } from './modules/managers/canvas-image-manager.js';
 import { CanvasManager } from './modules/managers/canvas-manager.js';
 import { ChatManager } from './modules/managers/chat-manager.js';
 import { PresenceManager } from './modules/managers/presence-manager.js';
+import { ModerationManager } from './modules/managers/moderation-manager.js';
 import { WebSocketManager } from './modules/managers/websocket-manager.js';
 import { SocialUi } from './modules/social/social-ui.js';
 import { AuthView } from './modules/ui/auth-view.js';
@@ -47,6 +48,9 @@ import { ChatPanel } from './modules/ui/chat-panel.js';
 import { ConnectionIndicator } from './modules/ui/connection-indicator.js';
 import { FirstVisitHint } from './modules/ui/first-visit-hint.js';
 import { byId } from './modules/ui/dom.js';
+import { ModerationBanner } from './modules/ui/moderation-banner.js';
+import { ModerationDialog } from './modules/ui/moderation-dialog.js';
+import { ModerationMenus } from './modules/ui/moderation-menus.js';
 import { Notifier } from './modules/ui/notifier.js';
 import { PresencePanel } from './modules/ui/presence-panel.js';
 import { parseRoute, Router } from './modules/ui/router.js';
@@ -82,6 +86,7 @@ const canvasManager = new CanvasManager({ eventManager, api });
 const canvasImages = new CanvasImageManager({ eventManager, api, decode: (blob) => createImageBitmap(blob) });
 const chatManager = new ChatManager({ eventManager, api });
 const presenceManager = new PresenceManager({ eventManager });
+const moderation = new ModerationManager({ eventManager, api, getSelfId: () => selfId() });
 
 /** @type {{x: number, y: number, base: {tileId: number, version: number} | null} | null} */
 let editing = null;
@@ -135,7 +140,7 @@ const socialUi = new SocialUi({
 });
 /** @type {number | null} whose social state is loaded */
 let socialUserId = null;
-/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state, social: socialUi.social };
+/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state, social: socialUi.social, moderation };
 /** @type {any} */ (window).stellar.images = canvasImages;
 /** @type {any} */ (window).stellar.canvasManager = canvasManager;
 
@@ -224,6 +229,16 @@ const chatPanel = new ChatPanel({
 });
 
 const presencePanel = new PresencePanel({ eventManager, presence: presenceManager, onShowTile: (x, y) => showTile(x, y) });
+
+const moderationBanner = new ModerationBanner({ eventManager });
+new ModerationMenus({
+  eventManager,
+  moderation,
+  dialog: new ModerationDialog(),
+  getSelfId: () => selfId(),
+  findMessage: (messageId) => chatManager.messages.find((message) => message.id === messageId),
+  notify: (text, kind = 'info') => notifier.show(text, { kind }),
+});
 
 const editor = new TileEditor({
   onSave: saveEditor,
@@ -438,6 +453,7 @@ async function enterCanvas(canvasId) {
   socialUi.enterCanvas(canvasId);
   void chatManager.open(canvas, selfId()).catch((error) => chatPanel.showError(error?.detail ?? 'Could not load the chat.'));
   void webSocketManager.connect(canvasId);
+  void moderation.open(canvasId).catch(() => {});
   // Normally the tiles load when the socket joins; do not leave the page empty if it cannot.
   setTimeout(() => {
     if (generation === canvasGeneration && !canvasManager.tilesLoaded) {
@@ -455,6 +471,8 @@ function leaveCanvas() {
   if (editor.isOpen) editor.close();
   firstVisitHint.hide();
   webSocketManager.disconnect();
+  moderation.close();
+  moderationBanner.clear();
   presenceManager.reset();
   chatManager.close();
   canvasManager.close();
@@ -486,6 +504,7 @@ function showMissing(title, text) {
 /** @param {any} user */
 function renderUser(user) {
   byId('current-user').textContent = user ? user.display_name || user.username : '';
+  byId('admin-link').hidden = !user?.is_admin;
 }
 
 /** @param {string | null} message */
