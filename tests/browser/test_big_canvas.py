@@ -29,7 +29,7 @@ pytestmark = pytest.mark.browser
 
 SIDE = 256
 OPEN_TARGET_MS, LIVE_TARGET_MS, FPS_TARGET = 2000, 250, 50
-LOADED_MARGIN = 1.5  # other work on the machine slows the page and the server alike
+LOADED_MARGIN = 2.5  # a busy shared machine (load average 10 on 2 cores) slows everything
 OWNER, PASSWORD = "seed", "seed-password"
 # Three redraws of one cell, each a colour the picture does not have (checked by channel).
 COLOURS = [((0, 230, 118, 255), "r < 20 && g > 200 && b > 100 && b < 140"),

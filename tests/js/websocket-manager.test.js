@@ -169,6 +169,15 @@ describe('reconnect and resume', () => {
     assert.equal(manager.lastSeq, 15);
   });
 
+  test('a server restarting (1012) is retried within a second too', async () => {
+    const { manager, changes } = setup();
+    await manager.connect(1);
+    FakeWebSocket.last.serverJoin({ seq: 1 });
+    FakeWebSocket.last.serverClose(1012);
+    assert.equal(manager.state, 'reconnecting');
+    assert.equal(changes.at(-1).detail.delay, 1000);
+  });
+
   test('a new epoch on join starts from its seq', async () => {
     const { manager, timers } = setup();
     await manager.connect(1);
