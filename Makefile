@@ -29,8 +29,9 @@ $(STAMP): pyproject.toml
 	$(call pip,-e .)
 	touch $(STAMP)
 
+# The suite runs the benchmark's smoke tests too (plots included): it needs both extras.
 $(TEST_STAMP): $(STAMP)
-	$(call pip,-e '.[test]')
+	$(call pip,-e '.[test,bench]')
 	touch $(TEST_STAMP)
 
 $(BENCH_STAMP): $(STAMP)
