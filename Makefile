@@ -29,9 +29,11 @@ $(STAMP): pyproject.toml
 	$(call pip,-e .)
 	touch $(STAMP)
 
-# The suite runs the benchmark's smoke tests too (plots included): it needs both extras.
+# The suite runs the benchmark's smoke tests too (plots included): it needs both extras
+# (named in a variable: a comma inside $(call ...) would split its argument).
+TEST_EXTRAS := .[test,bench]
 $(TEST_STAMP): $(STAMP)
-	$(call pip,-e '.[test,bench]')
+	$(call pip,-e '$(TEST_EXTRAS)')
 	touch $(TEST_STAMP)
 
 $(BENCH_STAMP): $(STAMP)
