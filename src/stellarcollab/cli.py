@@ -1,5 +1,5 @@
 """The stellarcollab command: serve the app, maintain the database, seed a demo
-canvas, grant admin rights, run the benchmark."""
+canvas or a full one, grant admin rights, run the benchmark."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import time
 
 from stellarcollab.config import InsecureSecretError, Settings
+from stellarcollab.seed.arguments import add_arguments as add_seed_arguments
 
 
 def _migrate(settings: Settings, revision: str = "head") -> None:
@@ -107,6 +108,14 @@ def _admin(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def _seed(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from stellarcollab.seed.command import run
+
+    return asyncio.run(run(Settings(), args))
+
+
 def _bench(argv: list[str]) -> int:
     from stellarcollab.bench.command import main as bench_main
 
@@ -141,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("action", choices=["grant", "revoke"])
     admin.add_argument("username")
     admin.set_defaults(run=_admin)
+    seed = commands.add_parser("seed", help="create a canvas with every cell filled (bulk)")
+    add_seed_arguments(seed)
+    seed.set_defaults(run=_seed)
     commands.add_parser("bench", help="run the load benchmark (stellarcollab bench --help)")
     args = parser.parse_args(argv)
     result: int = args.run(args)

@@ -57,8 +57,13 @@ class Settings(BaseSettings):
     websocket_max_message_bytes: int = 64 * 1024
     websocket_max_connections_per_user: int = 20
     websocket_send_buffer_bytes: int = 1024 * 1024
-    websocket_socket_send_buffer: int | None = None
+    #: the kernel's send buffer per socket (SO_SNDBUF; 0: the kernel's autotuning, up to
+    #: net.ipv4.tcp_wmem's maximum). Bounded, so a reader that stalls fills the budget
+    #: above within seconds instead of megabytes of kernel memory later.
+    websocket_socket_send_buffer: int | None = 64 * 1024
     websocket_token_check_interval: float = 1.0
+    #: serve /api/v1/ws/echo (conformance runs only: it answers anyone)
+    websocket_echo_endpoint: bool = False
     ticket_ttl_seconds: float = 30
     broadcast_mode: Literal["fast", "naive"] = "fast"
 

@@ -8,13 +8,27 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stellarcollab import __version__, logredact
 from stellarcollab.api import health as health_routes
-from stellarcollab.api.v1 import auth, canvases, chat, locks, tiles, websockets
+from stellarcollab.api.docs_pages import install_offline_docs
+from stellarcollab.api.v1 import (
+    admin,
+    auth,
+    canvases,
+    chat,
+    echo,
+    locks,
+    moderation,
+    regions,
+    reports,
+    tiles,
+    websockets,
+)
 from stellarcollab.api.v1.social_routes import SOCIAL_ROUTERS
 from stellarcollab.clock import Clock
 from stellarcollab.config import Settings, get_settings
@@ -45,8 +59,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await runtime.stop()
 
     app = FastAPI(title="StellarCollab", version=__version__, lifespan=lifespan,
-                  docs_url="/docs", openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.runtime = runtime
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5,
+                       exclude_content_types=("text/event-stream", "image/png"))
     app.add_middleware(CORSMiddleware, **origin_policy(settings).cors_options())
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(SecurityHeaders, trust_proxy=settings.trust_proxy)
@@ -71,10 +87,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                             headers=getattr(exc, "headers", None))
 
     api = APIRouter(prefix="/api/v1")
-    for module in (auth, canvases, tiles, locks, chat, websockets):
+    for module in (auth, canvases, regions, tiles, locks, chat, websockets, moderation, reports,
+                   admin):
         api.include_router(module.router)
     for router in SOCIAL_ROUTERS:
         api.include_router(router)
+    if settings.websocket_echo_endpoint:
+        api.include_router(echo.router)
 
     @api.get("/health", tags=["health"])
     async def health() -> dict[str, object]:
@@ -84,6 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     app.include_router(api)
     app.include_router(health_routes.router)
+    install_offline_docs(app)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     return app

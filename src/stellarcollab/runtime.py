@@ -21,10 +21,13 @@ from stellarcollab.observability import metrics
 from stellarcollab.observability.exposition import start_metrics_listener
 from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.closecodes import CloseCode
+from stellarcollab.realtime.enforcement import ClusterAccessControl
 from stellarcollab.realtime.handlers import MessageHandler
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ACCESS_CHANGED, ConnectionManager, ManagerHooks
+from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.realtime.presence_batch import PresencePolicy
+from stellarcollab.realtime.process_slots import ProcessSlots
 from stellarcollab.realtime.socket_limits import SocketLimits, user_key
 from stellarcollab.realtime.status_relay import StatusRelay
 from stellarcollab.realtime.topics import GLOBAL
@@ -37,7 +40,11 @@ from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import NotFound
 from stellarcollab.services.images import CanvasImageService
 from stellarcollab.services.locks import LockService
+from stellarcollab.services.moderation_suite import ModerationSuite
 from stellarcollab.services.presence import PresenceRecorder
+from stellarcollab.services.region_chunk_store import ChunkStore
+from stellarcollab.services.region_images import RegionImageService
+from stellarcollab.services.region_tiles import RegionTileService
 from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.tiles import TileService
 from stellarcollab.services.user_channel import UserChannel
@@ -92,6 +99,7 @@ class Runtime:
         self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks,
                                                policy)
         self.users = UserService(self.db, self.hasher, self.tokens)
+        self.process_slots = ProcessSlots(settings.websocket_max_connections)
         self.canvases = CanvasService(self.db, self.manager)
         self.social = SocialLayer(
             self.db, self.manager,
@@ -107,6 +115,14 @@ class Runtime:
         self.chat = ChatService(self.db, self.manager, settings.chat_max_length,
                                 self.social.mentions)
         self.images = CanvasImageService(self.db)
+        self.access = ClusterAccessControl(self.brokers.events, self.manager)
+        self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
+        hooks.control_listeners.append(self.access.on_control)
+        self.moderation = ModerationSuite(self.db, self.manager, self.access)
+        self.region_images = RegionImageService(
+            self.db, ChunkStore(settings.data_dir / "cache" / "regions")
+        )
+        self.region_tiles = RegionTileService(self.db)
         self.message_guard = policies.message_guard(settings)
         self.socket_guard = policies.socket_guard(settings)
         self.throttle = policies.auth_throttle(settings, self.brokers.limits)
@@ -114,6 +130,7 @@ class Runtime:
             self.manager, self.users, self.chat, self.locks,
             settings.chat_max_length, self.socket_leases, self.message_guard, self.social,
         )
+        self.handler.moderation = ModerationMessages(self.users, self.moderation)
         self.canvases.on_change.append(self.admission.forget_canvas)
         #: connect rate and per-user socket cap, counted across every process
         self.socket_limits = SocketLimits(

@@ -119,18 +119,11 @@ async def open_canvas(page: Page, base_url: str, canvas_id: int) -> None:
 
 
 CELL_POINT_JS = """([x, y, fx, fy]) => {
-  // Where a cell is on #canvas-view while the view is still fitted (as opened, no pan or
-  // zoom): the renderer fits the whole canvas with 24 px padding, centred.
-  const element = document.getElementById('canvas-view');
-  const canvas = window.stellar.state.canvas;
-  const rect = element.getBoundingClientRect();
-  const ts = canvas.tile_size;
-  const worldW = canvas.width * ts;
-  const worldH = canvas.height * ts;
-  const scale = Math.min((rect.width - 48) / worldW, (rect.height - 48) / worldH);
-  const offsetX = (rect.width - worldW * scale) / 2;
-  const offsetY = (rect.height - worldH * scale) / 2;
-  return {x: offsetX + (x + fx) * ts * scale, y: offsetY + (y + fy) * ts * scale,
+  // Where a cell is on #canvas-view now, from the renderer's own pan and zoom.
+  const view = window.stellar.renderer.viewport;
+  const ts = window.stellar.state.canvas.tile_size;
+  return {x: (x + fx) * ts * view.scale + view.offsetX,
+          y: (y + fy) * ts * view.scale + view.offsetY,
           dpr: window.devicePixelRatio || 1};
 }"""
 
@@ -200,9 +193,15 @@ async def state_tile(page: Page, x: int, y: int) -> dict[str, Any] | None:
 
 async def wait_state_tile(page: Page, x: int, y: int, version: int = 1,
                           timeout: float = 10) -> dict[str, Any]:
+    """Wait until the page holds the tile of cell (x, y) at ``version`` or newer, asking for
+    its region's facts as the page does when the cell is pointed at."""
     await page.wait_for_function(
-        "([key, version]) => (window.stellar.state.tiles.get(key)?.version ?? 0) >= version",
-        arg=[f"{x},{y}", version], timeout=ms(timeout))
+        """([x, y, version]) => {
+          const stellar = window.stellar;
+          stellar.canvasManager.ensureRegionFacts(x, y).catch(() => {});
+          return (stellar.state.tiles.get(`${x},${y}`)?.version ?? 0) >= version;
+        }""",
+        arg=[x, y, version], timeout=ms(timeout))
     tile = await state_tile(page, x, y)
     assert tile is not None
     return tile

@@ -293,7 +293,7 @@ async def test_both_pages_reconnect_after_a_restart_and_catch_up(
         await wait_connected(page, room.id, timeout=40)
         caught_up = await wait_state_tile(page, 1, 1)
         assert caught_up["id"] == tile["id"]
-        assert await state_tile(page, 0, 0) is not None
+        await wait_state_tile(page, 0, 0)
         texts = page.locator("#chat-messages [data-message-id] .chat-message-text")
         await expect(texts.filter(has_text="posted during the outage")).to_have_count(1)
         await expect(texts.filter(has_text="sent while offline")).to_have_count(

@@ -54,3 +54,15 @@ test('Backoff counts attempts and resets', () => {
   assert.equal(backoff.attempts, 0);
   assert.equal(backoff.next(), 5000);
 });
+
+test('quick delays come first (with jitter), then the exponential ones', () => {
+  const backoff = new Backoff(
+    { initialDelay: 5000, maxDelay: 60000, quickDelays: [1000, 2000], jitter: 0.2 },
+    () => 1 - Number.EPSILON,
+  );
+  assert.equal(backoff.next(), 1200);
+  assert.equal(backoff.next(), 2400);
+  assert.equal(backoff.backoffAttempts, 0);
+  assert.equal(backoff.next(), 6000);
+  assert.equal(backoff.backoffAttempts, 1);
+});

@@ -17,8 +17,18 @@ function setup() {
   const calls = [];
   /** @type {any[]} */
   let tiles = [TILE];
+  /** @type {((value: any) => void)[]} */
+  const heldFacts = [];
+  let holdFacts = false;
   const api = {
     getCanvas: async () => CANVAS,
+    /** @param {number} id @param {number} rx @param {number} ry */
+    regionTiles: async (id, rx, ry) => {
+      calls.push(['regionTiles', id, rx, ry]);
+      const answer = { tiles: tiles.map(({ pixels, ...facts }) => facts) };
+      if (!holdFacts) return answer;
+      return new Promise((resolve) => heldFacts.push(() => resolve(answer)));
+    },
     /** @param {number} id @param {any} region */
     listTiles: async (id, region) => {
       calls.push(['listTiles', id, region]);
@@ -41,14 +51,58 @@ function setup() {
   };
   // @ts-expect-error a partial ApiClient
   const canvas = new CanvasManager({ eventManager: events, api, timers, now: () => timers.now });
-  return { canvas, events, calls, timers, setTiles: (/** @type {any[]} */ t) => (tiles = t) };
+  return {
+    canvas, events, calls, timers,
+    setTiles: (/** @type {any[]} */ t) => (tiles = t),
+    holdFacts: () => (holdFacts = true),
+    releaseFacts: () => heldFacts.splice(0).forEach((release) => release(undefined)),
+  };
 }
 
-test('open loads the canvas and its tiles', async () => {
-  const { canvas } = setup();
+test('open loads the canvas; tile facts come by region, once, on demand', async () => {
+  const { canvas, calls, events } = setup();
+  /** @type {any[]} */
+  const loaded = [];
+  events.on(EVENTS.REGION_FACTS_LOADED, (r) => loaded.push(r));
   await canvas.open(1);
   assert.equal(canvas.canvas?.name, 'c');
-  assert.equal(canvas.tiles.get(1, 1)?.id, 5);
+  assert.equal(canvas.tiles.get(1, 1), null);
+  assert.equal(canvas.factsLoaded(1, 1), false);
+  await Promise.all([canvas.ensureRegionFacts(1, 1), canvas.ensureRegionFacts(7, 7)]);
+  assert.deepEqual(calls, [['regionTiles', 1, 0, 0]]);
+  assert.deepEqual(loaded, [{ rx: 0, ry: 0 }]);
+  assert.equal(canvas.factsLoaded(1, 1), true);
+  assert.equal(canvas.tiles.get(1, 1)?.creator_username, 'bob');
+  assert.equal(canvas.tiles.get(1, 1)?.pixels, null, 'facts carry no pixels');
+});
+
+test('facts never undo what live events told', async () => {
+  const { canvas, events, setTiles, holdFacts, releaseFacts } = setup();
+  await canvas.open(1);
+  setTiles([TILE, { ...TILE, id: 6, x: 2, y: 2 }]);
+  holdFacts();
+  const loading = canvas.ensureRegionFacts(0, 0);
+  // While the facts are on their way: tile 5 is redrawn, tile 6 deleted.
+  events.emit('websocket_tile_updated', { type: 'tile_updated', tile_id: 5, canvas_id: 1, x: 1, y: 1, version: 2, pixels: 'NEW' });
+  events.emit('websocket_tile_deleted', { type: 'tile_deleted', tile_id: 6, canvas_id: 1, x: 2, y: 2 });
+  releaseFacts();
+  await loading;
+  assert.equal(canvas.tiles.get(1, 1)?.version, 2);
+  assert.equal(canvas.tiles.get(1, 1)?.pixels, 'NEW');
+  assert.equal(canvas.tiles.get(2, 2), null);
+  assert.deepEqual([...canvas.cleared], ['2,2'], 'the deleted cell is drawn blank over the images');
+});
+
+test('facts of a region that arrive after a reset are dropped', async () => {
+  const { canvas, holdFacts, releaseFacts } = setup();
+  await canvas.open(1);
+  holdFacts();
+  const loading = canvas.ensureRegionFacts(0, 0);
+  await canvas.reloadTiles();
+  releaseFacts();
+  await loading;
+  assert.equal(canvas.tiles.get(1, 1), null);
+  assert.equal(canvas.factsLoaded(1, 1), false);
 });
 
 test('live tile events change the tiles and are announced', async () => {
@@ -70,14 +124,23 @@ test('live tile events change the tiles and are announced', async () => {
   assert.equal(canvas.tiles.get(1, 1), null);
 });
 
-test('resync_required reloads the tiles, then asks chat to reload', async () => {
-  const { canvas, events, setTiles } = setup();
+test('resync_required starts afresh (images and facts again), then asks chat to reload', async () => {
+  const { canvas, events, setTiles, calls } = setup();
   let resynced = 0;
+  let resets = 0;
   events.on(EVENTS.CANVAS_RESYNCED, () => (resynced += 1));
+  events.on(EVENTS.TILES_RESET, () => (resets += 1));
   await canvas.open(1);
+  await canvas.ensureRegionFacts(1, 1);
+  events.emit('websocket_tile_deleted', { type: 'tile_deleted', tile_id: 5, canvas_id: 1, x: 1, y: 1 });
   setTiles([{ ...TILE, x: 4, y: 4, id: 12 }]);
   events.emit('websocket_resync_required', { type: 'resync_required', seq: 10 });
   await flushAsync();
+  assert.equal(resets, 2);
+  assert.equal(canvas.cleared.size, 0);
+  assert.equal(canvas.factsLoaded(1, 1), false);
+  await canvas.ensureRegionFacts(4, 4);
+  assert.equal(calls.filter((c) => c[0] === 'regionTiles').length, 2);
   assert.equal(canvas.tiles.get(1, 1), null);
   assert.equal(canvas.tiles.get(4, 4)?.id, 12);
   assert.equal(resynced, 1);
@@ -89,7 +152,7 @@ test('saving creates an empty cell and updates with the base version, with X-Con
   events.emit('websocket_canvas_state', { type: 'canvas_state', connection_id: 'conn-7', you: { user_id: 3 } });
   await canvas.saveTile(0, 0, 'NEW0', null);
   await canvas.saveTile(1, 1, 'NEW1', { tileId: 5, version: 1 });
-  assert.deepEqual(calls.filter((c) => c[0] !== 'listTiles'), [
+  assert.deepEqual(calls.filter((c) => c[0] !== 'listTiles' && c[0] !== 'regionTiles'), [
     ['createTile', { canvas_id: 1, x: 0, y: 0, pixels: 'NEW0' }, 'conn-7'],
     ['updateTile', 5, { pixels: 'NEW1', version: 1 }, 'conn-7'],
   ]);
@@ -108,6 +171,7 @@ test('an event without pixels fetches the cell', async () => {
 test('like toggle: "already liked" turns into an unlike', async () => {
   const { canvas } = setup();
   await canvas.open(1);
+  await canvas.ensureRegionFacts(1, 1);
   const tile = await canvas.toggleLike(1, 1);
   assert.equal(tile?.liked_by_me, false);
 });
@@ -123,17 +187,3 @@ test('tile_highlight shows for its duration', async () => {
   assert.equal(canvas.highlights.length, 0);
 });
 
-test('events that arrive while tiles reload are applied on top of the snapshot', async () => {
-  const { canvas, events, setTiles } = setup();
-  await canvas.open(1, { loadTiles: false });
-  assert.equal(canvas.tilesLoaded, false);
-  setTiles([TILE]);
-  const reload = canvas.reloadTiles();
-  // Arrives after the snapshot was taken, before its answer is applied.
-  events.emit('websocket_tile_created', { type: 'tile_created', tile_id: 30, canvas_id: 1, x: 6, y: 6, version: 1, pixels: 'CCCC' });
-  events.emit('websocket_tile_updated', { type: 'tile_updated', tile_id: 5, canvas_id: 1, x: 1, y: 1, version: 1, pixels: 'OLD' });
-  await reload;
-  assert.equal(canvas.tiles.get(6, 6)?.id, 30);
-  assert.equal(canvas.tiles.get(1, 1)?.pixels, 'AAAA', 'a version the snapshot already has is not applied again');
-  assert.equal(canvas.tilesLoaded, true);
-});

@@ -33,3 +33,11 @@ test('splits text for rendering', () => {
     '@1,1 x @2,2',
   );
 });
+
+test('with canvas bounds, mentions outside the canvas stay plain text', () => {
+  const segments = splitTileMentions('see @99,99 and @3,4', { width: 12, height: 8 });
+  assert.deepEqual(segments, [
+    { text: 'see @99,99 and ' },
+    { text: '@3,4', mention: { x: 3, y: 4 } },
+  ]);
+});

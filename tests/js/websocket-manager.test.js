@@ -135,7 +135,7 @@ describe('messages', () => {
 });
 
 describe('reconnect and resume', () => {
-  test('reconnects after the backoff delay with since=<last seq>&epoch=<epoch>', async () => {
+  test('reconnects after the first (quick) delay with since=<last seq>&epoch=<epoch>', async () => {
     const { manager, timers, events, changes } = setup();
     await manager.connect(1);
     FakeWebSocket.last.serverJoin({ seq: 10, epoch: 'ep-A' });
@@ -145,10 +145,10 @@ describe('reconnect and resume', () => {
 
     assert.equal(manager.state, 'reconnecting');
     const change = changes.at(-1);
-    assert.equal(change.detail.delay, 5000);
+    assert.equal(change.detail.delay, 1000, 'a dropped socket is retried within a second');
     assert.equal(change.detail.attempt, 1);
 
-    await tickAndFlush(timers, 4999);
+    await tickAndFlush(timers, 999);
     assert.equal(FakeWebSocket.instances.length, 1);
     await tickAndFlush(timers, 1);
     assert.equal(FakeWebSocket.instances.length, 2);
@@ -167,6 +167,15 @@ describe('reconnect and resume', () => {
     for (const seq of [13, 14, 14, 15]) FakeWebSocket.last.serverSend({ type: 'tile_updated', seq });
     assert.deepEqual(replayed, [13, 14, 15]);
     assert.equal(manager.lastSeq, 15);
+  });
+
+  test('a server restarting (1012) is retried within a second too', async () => {
+    const { manager, changes } = setup();
+    await manager.connect(1);
+    FakeWebSocket.last.serverJoin({ seq: 1 });
+    FakeWebSocket.last.serverClose(1012);
+    assert.equal(manager.state, 'reconnecting');
+    assert.equal(changes.at(-1).detail.delay, 1000);
   });
 
   test('a new epoch on join starts from its seq', async () => {
@@ -202,27 +211,28 @@ describe('reconnect and resume', () => {
     assert.equal(FakeWebSocket.instances[0].closedByClient?.code, 1000);
   });
 
-  test('delays grow exponentially and it gives up after maxReconnectAttempts', async () => {
+  test('quick retries, then delays grow exponentially; it gives up after maxReconnectAttempts', async () => {
     const { manager, timers, changes } = setup();
     await manager.connect(1);
     FakeWebSocket.last.serverJoin();
     FakeWebSocket.last.serverClose(1006);
     /** @type {number[]} */
     const delays = [];
-    for (let i = 0; i < 5; i += 1) {
+    for (let i = 0; i < 8; i += 1) {
       const change = changes.at(-1);
       assert.equal(change.state, 'reconnecting');
       delays.push(change.detail.delay);
       await tickAndFlush(timers, change.detail.delay);
       FakeWebSocket.last.serverClose(1006); // the retry fails before joining
     }
-    assert.deepEqual(delays, [5000, 10000, 20000, 40000, 60000]);
+    // Three quick retries (not counted), then the guide's five from reconnectInterval.
+    assert.deepEqual(delays, [1000, 2000, 3000, 5000, 10000, 20000, 40000, 60000]);
     assert.equal(manager.state, 'failed');
     assert.equal(changes.at(-1).reason, 'max_reconnect_attempts');
-    assert.equal(FakeWebSocket.instances.length, 6, 'one connection plus five retries');
+    assert.equal(FakeWebSocket.instances.length, 9, 'one connection plus eight retries');
     assert.equal(timers.pending.length, 0);
     await tickAndFlush(timers, 10 * 60_000);
-    assert.equal(FakeWebSocket.instances.length, 6);
+    assert.equal(FakeWebSocket.instances.length, 9);
   });
 
   test('a successful join resets the attempt budget', async () => {
@@ -230,14 +240,14 @@ describe('reconnect and resume', () => {
     await manager.connect(1);
     FakeWebSocket.last.serverJoin();
     FakeWebSocket.last.serverClose(1006);
-    await tickAndFlush(timers, 5000);
+    await tickAndFlush(timers, 1000);
     FakeWebSocket.last.serverClose(1006);
-    assert.equal(changes.at(-1).detail.delay, 10000);
-    await tickAndFlush(timers, 10000);
+    assert.equal(changes.at(-1).detail.delay, 2000);
+    await tickAndFlush(timers, 2000);
     FakeWebSocket.last.serverJoin();
     FakeWebSocket.last.serverClose(1006);
     assert.equal(changes.at(-1).detail.attempt, 1);
-    assert.equal(changes.at(-1).detail.delay, 5000);
+    assert.equal(changes.at(-1).detail.delay, 1000);
     assert.equal(manager.state, 'reconnecting');
   });
 
@@ -250,7 +260,7 @@ describe('reconnect and resume', () => {
   });
 
   test('reconnect() after giving up starts again with a fresh budget', async () => {
-    const { manager, timers, changes } = setup({ config: { maxReconnectAttempts: 1 } });
+    const { manager, timers, changes } = setup({ config: { maxReconnectAttempts: 1, quickReconnectDelays: [] } });
     await manager.connect(1);
     FakeWebSocket.last.serverJoin();
     FakeWebSocket.last.serverClose(1006);

@@ -119,7 +119,7 @@ async def test_slow_consumer_is_closed_4008_and_others_keep_up(
     p99 = latencies[int(len(latencies) * 0.99)]
     # Measured in this one client process, so the bound is loose; what it rules out is
     # anyone waiting on the stalled client (that would be seconds, or forever).
-    assert p99 < scaled(0.25), f"p99 latency {p99 * 1000:.1f} ms"
+    assert p99 < scaled(1.0), f"p99 latency {p99 * 1000:.1f} ms"
     assert await asyncio.wait_for(slow_close, scaled(60)) == 4008
     for socket in [publisher, *watchers]:
         await socket.close()

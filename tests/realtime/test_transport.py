@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import time
 import types
 from collections.abc import Iterator
@@ -136,37 +137,45 @@ def test_the_server_serves_sockets_with_the_seam_class(tmp_path: Path) -> None:
     assert issubclass(StellarWebSocketProtocol, WebSocketsSansIOProtocol)
 
 
-async def test_a_live_socket_is_the_seam_class_with_the_transports_own_methods(
+async def test_a_live_socket_is_the_seam_class_on_an_asyncio_transport(
     live_server: LiveServer, alice: Account
 ) -> None:
     socket, _connection, protocol = await only_socket(live_server, alice)
     assert type(protocol) is live_server.server.config.ws_protocol_class
-    transport = protocol.transport
-    # bound once, so the fan-out calls the transport itself: no call in between
-    assert protocol.write == transport.write
-    assert protocol.buffered_bytes == transport.get_write_buffer_size
-    assert protocol.is_closing == transport.is_closing and not protocol.is_closing()
+    # the writers use asyncio's public transport API on it, and the one flag
+    assert isinstance(protocol.transport, asyncio.WriteTransport)
+    assert not protocol.closed and not protocol.transport.is_closing()
     await socket.close()
 
 
-def _record_writes(protocol: StellarWebSocketProtocol) -> list[bytes]:
-    """Wrap the socket's write (on the server's loop) to see each call."""
-    writes: list[bytes] = []
-    write = protocol.write
+class RecordingTransport:
+    """The socket's transport, with each write recorded."""
 
-    def recording(data: bytes) -> None:
-        writes.append(bytes(data))
-        write(data)
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.inner = transport
+        self.writes: list[bytes] = []
 
-    protocol.write = recording
-    return writes
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+        self.inner.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _record_writes(connection: Connection) -> list[bytes]:
+    """Put a recording transport under the connection's writer (on the server's loop)."""
+    assert isinstance(connection.writer, TransportWriter)
+    recording = RecordingTransport(connection.writer.transport)
+    connection.writer.transport = recording  # type: ignore[assignment]
+    return recording.writes
 
 
 async def test_messages_of_one_iteration_leave_in_one_write(
     live_server: LiveServer, alice: Account
 ) -> None:
-    socket, connection, protocol = await only_socket(live_server, alice)
-    writes = live_server.call(lambda: _record_writes(protocol))
+    socket, connection, _protocol = await only_socket(live_server, alice)
+    writes = live_server.call(lambda: _record_writes(connection))
     live_server.call(lambda: [connection.send_event({"type": "pong", "id": n}) for n in range(3)])
     assert [(await socket.expect("pong"))["id"] for _ in range(3)] == [0, 1, 2]
     assert len(writes) == 1 and writes[0].count(b'"pong"') == 3
@@ -226,13 +235,14 @@ async def test_buffered_bytes_count_what_the_kernel_did_not_take(
 
     def fill() -> tuple[int, int]:
         # until the kernel's buffers are full and the transport starts holding bytes
+        transport = link.transport
         for _ in range(1000):
-            link.write(frame)
-            if link.buffered_bytes() > 0:
+            transport.write(frame)
+            if transport.get_write_buffer_size() > 0:
                 break
-        before = link.buffered_bytes()
-        link.write(frame)
-        return before, link.buffered_bytes()
+        before = transport.get_write_buffer_size()
+        transport.write(frame)
+        return before, transport.get_write_buffer_size()
 
     before, after = tight_server.call(fill)
     assert before > 0 and after == before + len(frame)
@@ -247,7 +257,7 @@ async def test_close_sends_code_and_reason_and_nothing_after_it(
 
     def close_then_write() -> bool:
         protocol.close(4008, "slow consumer")
-        closing = protocol.is_closing()
+        closing = protocol.closed
         connection.writer.send_now(b"", text_frame(b'{"type":"pong","id":"late"}'))
         return closing
 
@@ -264,14 +274,14 @@ async def test_a_stalled_reader_is_aborted_after_the_close_grace(
     frame = text_frame(b'{"type":"pong","id":"' + b"x" * 4000 + b'"}')
 
     def fill_and_close() -> None:
-        while link.buffered_bytes() < 256 * 1024:
-            link.write(frame)
+        while link.transport.get_write_buffer_size() < 256 * 1024:
+            link.transport.write(frame)
         link.close(4008, "slow consumer")
 
     tight_server.call(fill_and_close)
     started = time.monotonic()
     deadline = started + scaled(FORCED_CLOSE_GRACE_SECONDS + 5)
-    while not tight_server.call(lambda: link.disconnected):  # type: ignore[attr-defined]
+    while not tight_server.call(lambda: link.transport.is_closing()):
         assert time.monotonic() < deadline, "the stalled socket was not aborted"
         await asyncio.sleep(0.05)  # polling the server's state, bounded by the deadline
     assert time.monotonic() - started >= FORCED_CLOSE_GRACE_SECONDS * 0.9
@@ -292,4 +302,33 @@ async def test_a_ping_is_answered_and_the_pong_counts_as_activity(
     while live_server.call(lambda: protocol.last_seen) == seen:
         assert time.monotonic() < deadline, "no pong arrived"
         await asyncio.sleep(0.01)  # polling the server's state, bounded by the deadline
+    await socket.close()
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_invalid_utf8_is_answered_1007_and_leaves_no_traceback(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, _connection, _protocol = await only_socket(live_server, alice)
+    records = _Records()
+    logger = logging.getLogger("uvicorn.error")
+    logger.addHandler(records)
+    try:
+        for _ in range(3):  # a client repeating its mistake fills nothing
+            await socket.ws.send(b"{\"type\": \"ping\", \"id\": \"\xed\xa0\x80\"}", text=True)
+            assert await socket.closed() == 1007
+            socket, _connection, _protocol = await only_socket(live_server, alice)
+    finally:
+        logger.removeHandler(records)
+    assert not [r for r in records.records if r.exc_info or r.levelno >= logging.ERROR]
+    await socket.send({"type": "ping", "id": "ok"})
+    assert (await socket.expect("pong"))["id"] == "ok"
     await socket.close()

@@ -10,27 +10,32 @@ from stellarcollab.realtime.writers import QUIET_SECONDS, FlushScheduler, Transp
 
 
 class FakeSocket:
-    """A ``WireSocket`` whose buffer fills on demand and whose writes are recorded."""
+    """A ``WireSocket`` that is its own transport: its buffer fills on demand and its
+    writes are recorded."""
 
     def __init__(self) -> None:
         self.writes: list[bytes] = []
         self.buffered = 0
-        self.close_sent = False
+        self.closed = False
         self.closed_with: tuple[int, str] | None = None
         self.last_seen = 0.0
+
+    @property
+    def transport(self) -> FakeSocket:
+        return self
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
 
-    def buffered_bytes(self) -> int:
+    def get_write_buffer_size(self) -> int:
         return self.buffered
 
     def is_closing(self) -> bool:
-        return self.close_sent
+        return False
 
     def close(self, code: int, reason: str) -> None:
         self.closed_with = (code, reason)
-        self.close_sent = True
+        self.closed = True
 
     def ping_if_quiet(self, now: float, interval: float) -> bool:
         return False
@@ -91,7 +96,7 @@ async def test_close_flushes_what_was_queued_first() -> None:
 
 async def test_nothing_is_written_after_the_socket_closed() -> None:
     writer, protocol, _ = make_writer()
-    protocol.close_sent = True
+    protocol.closed = True
     writer.send(b"", b"late")
     await next_iteration()
     assert protocol.writes == []
@@ -114,7 +119,7 @@ async def test_send_now_keeps_the_budget_and_skips_a_closed_socket() -> None:
     writer.send_now(b"", b"z" * 20)
     assert overflows == ["overflow"] and protocol.writes == []
     protocol.buffered = 0
-    protocol.close_sent = True
+    protocol.closed = True
     writer.send_now(b"", b"late")
     assert protocol.writes == []
 

@@ -44,6 +44,11 @@ def bases(canvas_id: int) -> list[dict[str, Any]]:
          "message": "look", "duration": 1000},
         {"type": "ping", "id": 7},
         {"type": "auth", "token": "not-a-token"},
+        {"type": "direct_message", "to_user_id": 1, "text": "psst"},
+        {"type": "report", "target_type": "user", "target_id": 1, "reason": "spam"},
+        {"type": "moderation", "action": "mute", "user_id": 2, "duration_s": 60,
+         "reason": "noise"},
+        {"type": "admin_broadcast", "text": "hello all", "level": "info", "canvas_id": canvas_id},
     ]
 
 

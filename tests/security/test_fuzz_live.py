@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,15 +23,22 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tests.security.fuzz_frames import Frame, field_sweep, frames
+from stellarcollab.wire.client import client_message_types
+from tests.security.fuzz_frames import Frame, bases, field_sweep, frames
 from tests.support.clients import Socket, join, register
 from tests.support.server_process import ServerProcess
 from tests.support.timeouts import scaled
 
-DOCUMENTED_ERRORS = {
-    "invalid_json", "unknown_type", "invalid_message", "out_of_bounds", "tile_locked",
-    "unauthorized", "forbidden", "rate_limited", "wrong_canvas", "duplicate",
-}
+PROTOCOL_MD = Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md"
+
+
+def documented_error_codes() -> set[str]:
+    """The codes of the table in PROTOCOL.md section 2.3, less internal_error."""
+    section = PROTOCOL_MD.read_text().split("### 2.3 Errors", 1)[1].split("\n### ", 1)[0]
+    return set(re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE)) - {"internal_error"}
+
+
+DOCUMENTED_ERRORS = documented_error_codes()
 BATCH = 50
 BATCHES = 45
 UNLIMITED = 1_000_000
@@ -42,6 +51,8 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
         chat_per_second=UNLIMITED, chat_burst=UNLIMITED,
         presence_per_second=UNLIMITED, presence_burst=UNLIMITED,
         mentions_per_second=UNLIMITED, mentions_burst=UNLIMITED,
+        reports_per_minute=UNLIMITED, reports_burst=UNLIMITED,
+        direct_messages_per_second=UNLIMITED, direct_messages_burst=UNLIMITED,
         rate_limit_messages_per_second=UNLIMITED, rate_limit_burst=UNLIMITED,
     ).start()
     yield server
@@ -58,7 +69,8 @@ class FuzzSession:
 
     async def start(self, api: httpx.AsyncClient) -> None:
         self.fuzzer, self.watcher = await register(api), await register(api)
-        self.canvas = await self.fuzzer.create_canvas(name="Fuzzed")
+        # The watcher's canvas: the fuzzer may draw and chat there but not moderate.
+        self.canvas = await self.watcher.create_canvas(name="Fuzzed")
         self.control = await join(self.server.ws_base, self.canvas["id"], self.watcher)
         self.socket = await self._open()
 
@@ -117,6 +129,11 @@ async def until_connections(api: httpx.AsyncClient, count: int) -> None:
             await asyncio.sleep(0.05)
 
     await asyncio.wait_for(wait(), scaled(10))
+
+
+def test_every_client_message_type_is_fuzzed() -> None:
+    assert client_message_types() <= {base["type"] for base in bases(1)}
+    assert {"invalid_json", "rate_limited", "duplicate"} <= DOCUMENTED_ERRORS
 
 
 def test_thousands_of_hostile_frames_get_documented_answers(

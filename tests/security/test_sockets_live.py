@@ -112,6 +112,20 @@ async def test_a_repeated_chat_line_is_refused(live_server: LiveServer, alice: A
     await socket.close()
 
 
+async def test_a_repeated_direct_message_is_refused(
+    live_server: LiveServer, alice: Account, bob: Account
+) -> None:
+    canvas = await alice.create_canvas()
+    socket = await join(live_server.ws_base, canvas["id"], alice)
+    message = {"type": "direct_message", "to_user_id": bob.id, "text": "are you there?"}
+    await socket.send(message)
+    await socket.expect("direct_message", message_text="are you there?")
+    await socket.send(message)
+    refused = await socket.expect("error")
+    assert (refused["code"], refused["request_type"]) == ("duplicate", "direct_message")
+    await socket.close()
+
+
 async def test_open_sockets_per_address_are_capped(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

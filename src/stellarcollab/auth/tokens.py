@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ class InvalidTokenError(Exception):
 class TokenClaims:
     user_id: int
     jti: str
-    issued_at: int
+    issued_at: float  # epoch seconds to the millisecond: a revocation cut-off is that fine
     expires_at: int
     #: the account's credential stamp when issued: a password change makes it stale
     stamp: str = ""
@@ -51,9 +52,10 @@ class TokenService:
 
     def issue(self, user_id: int, stamp: str = "",
               auth_time: int | None = None) -> tuple[str, TokenClaims]:
-        now = int(self.clock.time())
-        claims = TokenClaims(user_id, uuid.uuid4().hex, now, now + self.lifetime_seconds,
-                             stamp, now if auth_time is None else auth_time)
+        now = self.clock.time()
+        claims = TokenClaims(user_id, uuid.uuid4().hex, math.floor(now * 1000) / 1000,
+                             int(now) + self.lifetime_seconds, stamp,
+                             int(now) if auth_time is None else auth_time)
         payload = {
             "sub": str(user_id),
             "jti": claims.jti,
@@ -78,7 +80,7 @@ class TokenService:
             if payload.get("typ") != "access":
                 raise InvalidTokenError("not an access token")
             claims = TokenClaims(
-                int(payload["sub"]), str(payload["jti"]), int(payload["iat"]),
+                int(payload["sub"]), str(payload["jti"]), float(payload["iat"]),
                 int(payload["exp"]), str(payload.get("stp", "")),
                 int(payload.get("auth_time", payload["iat"])),
             )

@@ -2,6 +2,6 @@
 
 # Every table module registers on the one declarative Base when the package is imported,
 # so the app, Alembic and the schema tests all see the full metadata.
-from stellarcollab.db import models, social
+from stellarcollab.db import models, moderation, social
 
-__all__ = ["models", "social"]
+__all__ = ["models", "moderation", "social"]

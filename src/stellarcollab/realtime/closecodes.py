@@ -16,6 +16,7 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4003
     NOT_FOUND = 4004
     POLICY = 4008
+    KICKED = 4010
     RATE_LIMITED = 4029
 
 
@@ -30,5 +31,6 @@ CLOSE_REASONS: dict[CloseCode, str] = {
     CloseCode.FORBIDDEN: "no access to this canvas",
     CloseCode.NOT_FOUND: "canvas not found",
     CloseCode.POLICY: "policy violation",
+    CloseCode.KICKED: "kicked from this canvas",
     CloseCode.RATE_LIMITED: "rate limited",
 }

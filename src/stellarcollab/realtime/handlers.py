@@ -17,6 +17,7 @@ from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.leases import SocketLeases
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.message_limits import MessageGuard
+from stellarcollab.realtime.moderation_messages import ModerationMessages
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import DomainError, NotFound
 from stellarcollab.services.events import PublishFailed
@@ -38,6 +39,7 @@ from stellarcollab.wire.client import (
     parse_client_message,
 )
 from stellarcollab.wire.errors import ProtocolError, error
+from stellarcollab.wire.moderation import muted_error
 from stellarcollab.wire.rules import CUSTOM_STATUSES
 from stellarcollab.wire.social import DirectMessageCommand
 
@@ -62,6 +64,8 @@ class MessageHandler:
         self.chat = chat
         self.locks = locks
         self.chat_max_length = chat_max_length
+        #: the moderation messages (moderation, report, admin_broadcast), when wired
+        self.moderation: ModerationMessages | None = None
         self.socket_leases = socket_leases
         self.social = social
 
@@ -83,9 +87,7 @@ class MessageHandler:
             self.guard.count(exc.code)
             connection.send_event(exc.to_event())
         except DomainError as exc:
-            connection.send_event(error(code=exc.ws_code, message=exc.detail,
-                                        request_type=request_type,
-                                        holder=exc.extra.get("holder")))
+            connection.send_event(_error_for(exc, request_type))
         except PublishFailed:
             # The broker's own log says once that it is away; not a line per message.
             connection.send_event(error(
@@ -108,6 +110,9 @@ class MessageHandler:
         elif isinstance(command, AuthCommand):
             await self._reauthenticate(connection, command.token)
         elif self.social is not None and isinstance(command, DirectMessageCommand):
+            if self.guard.is_repeat(connection, f"dm:{command.to_user_id}", command.text):
+                raise ProtocolError("duplicate", "the same message was sent moments ago",
+                                    "direct_message")
             await self.social.direct_messages.send(self._account(connection),
                                                    command.to_user_id, command.text)
         elif (self.social is not None and isinstance(command, StatusCommand)
@@ -117,6 +122,8 @@ class MessageHandler:
             await self.social.statuses.set(
                 self._account(connection), command.status, command.status_message,
                 command.emoji, connection_id=connection.id)
+        elif self.moderation is not None and await self.moderation.apply(connection, command):
+            return
         elif connection.canvas_id is None:
             raise ProtocolError("invalid_message", f"'{command.request_type}' is sent on a "
                                 "canvas socket, not the user socket", command.request_type)
@@ -197,3 +204,10 @@ class MessageHandler:
         """Who the socket was admitted as; no database read per message."""
         return account_stub(connection.user_id, connection.username, connection.display_name)
 
+
+def _error_for(exc: DomainError, request_type: str | None) -> dict[str, Any]:
+    if exc.ws_code == "muted":
+        return muted_error(message=exc.detail, request_type=request_type,
+                           until=exc.extra.get("until"))
+    return error(code=exc.ws_code, message=exc.detail, request_type=request_type,
+                 holder=exc.extra.get("holder"))

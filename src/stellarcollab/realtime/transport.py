@@ -7,57 +7,53 @@ it is uvicorn's sans-I/O WebSocket protocol with what the fast path needs:
 
 1. It is exposed to the app as the ASGI scope extension ``stellarcollab.transport``, so
    pre-encoded frames go straight to the transport (server frames are unmasked: one
-   encoding serves every subscriber). ``write``, ``buffered_bytes`` and ``is_closing`` are
-   the asyncio transport's own methods, bound once per socket: no call in between.
+   encoding serves every subscriber), with one flag (``closed``) to check first.
 2. ``last_seen`` is stamped on every read, so idle sockets can be found, and pinged
    (``ping_if_quiet``), by one sweep instead of a timer each.
 3. ``close`` sends a close frame without waiting for the write buffer to drain (a slow
    consumer's never does) and aborts the socket if the peer does not answer.
+4. Text is checked as UTF-8 frame by frame (1007, no traceback), and a close between
+   the fragments of a message is answered like any close (RFC 6455 conformance).
+The behaviour relied on is pinned by tests/realtime/test_transport.py and the Autobahn
+cases of tests/realtime/test_conformance.py; pyproject.toml pins the versions they ran on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import random
 import socket
 import struct
 from asyncio import BaseTransport
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
+from websockets.server import ServerProtocol
 
 EXTENSION = "stellarcollab.transport"
 FORCED_CLOSE_GRACE_SECONDS = 2.0
 
 
 class WireSocket(Protocol):
-    """An open WebSocket as the writers see it. The three callables are attributes, not
-    methods, so that the fan-out calls the transport itself, once per frame."""
+    """An open WebSocket as the writers see it. Framed bytes go to ``transport`` through
+    asyncio's public transport API (``write``, ``get_write_buffer_size``, ``is_closing``),
+    so the fan-out calls the transport itself, once per frame, with nothing in between."""
 
     #: the event loop's time when bytes last arrived from the peer
     last_seen: float
-    #: write bytes that are already WebSocket frames; no check, no copy
-    write: Callable[[bytes], None]
-    #: bytes written and not yet taken by the kernel
-    buffered_bytes: Callable[[], int]
-    #: true once a close frame went out or the socket is gone: write nothing more
-    is_closing: Callable[[], bool]
+    #: a close frame went out, or the connection is gone: write nothing more
+    closed: bool
+
+    @property
+    def transport(self) -> asyncio.WriteTransport: ...
 
     def close(self, code: int, reason: str) -> None: ...
 
     def ping_if_quiet(self, now: float, interval: float) -> bool: ...
-
-
-#: ``is_closing`` once the socket must not be written to: a constant, called like the
-#: transport's own method
-_CLOSED: Callable[[], bool] = True.__bool__
-
-
-def _not_connected(*_args: Any) -> Any:
-    raise RuntimeError("the socket is not connected yet")
 
 
 class ReceiveQueue:
@@ -128,21 +124,42 @@ class WriteGate:
         return True
 
 
+class ServerConnection(ServerProtocol):
+    """websockets' server protocol, answering a close that interrupts a fragmented
+    message like any other close. websockets fails the connection there (1002, "incomplete
+    fragmented message"), but RFC 6455 allows control frames between fragments (5.4) and
+    asks for the close to be echoed (5.5.1): the unfinished message is simply dropped
+    (Autobahn case 7.1.5)."""
+
+    def recv_frame(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.CLOSE:
+            self.current_size = None
+        super().recv_frame(frame)
+
+
 class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     #: Kernel send buffer per socket in bytes (None: the kernel's autotuning, up to
     #: net.ipv4.tcp_wmem's maximum). Smaller bounds kernel memory per connection and
     #: makes a stalled reader overflow its budget sooner.
     socket_send_buffer: int | None = None
+    #: the UTF-8 state of a fragmented text message; an attribute of the socket only
+    #: while it receives one (most never do: nothing to keep per socket)
+    text_decoder: codecs.IncrementalDecoder | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._close_sent = False
+        self.closed = False
         super().__init__(*args, **kwargs)
+        built = self.conn  # uvicorn's, rebuilt as ours with the same settings (assigning
+        # __class__ instead would give every socket's parser a dict of its own)
+        self.conn = ServerConnection(
+            extensions=built.available_extensions,
+            max_size=(built.max_message_size, built.max_fragment_size),
+            logger=built.logger,
+        )
         self.queue = ReceiveQueue(self.loop)  # type: ignore[assignment]
         self.writable = WriteGate(self.loop)  # type: ignore[assignment]
         self.last_seen = self.loop.time()
-        self.write: Callable[[bytes], None] = _not_connected
-        self.buffered_bytes: Callable[[], int] = _not_connected
-        self.is_closing: Callable[[], bool] = _CLOSED
 
     @property
     def close_sent(self) -> bool:
@@ -153,26 +170,79 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         # uvicorn sets this wherever a close frame goes out: no data frame may follow it
         self._close_sent = sent
         if sent:
-            self.is_closing = _CLOSED
+            self.closed = True
 
     def connection_made(self, transport: BaseTransport) -> None:
         super().connection_made(transport)
-        self.write = self.transport.write
-        self.buffered_bytes = self.transport.get_write_buffer_size
-        if not self._close_sent:
-            self.is_closing = self.transport.is_closing
         if self.socket_send_buffer:
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.socket_send_buffer)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.is_closing = _CLOSED
+        self.closed = True
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         self.last_seen = self.loop.time()
         super().data_received(data)
+
+    # Text is checked as UTF-8 frame by frame, so a bad fragment fails the connection at
+    # once (1007), and a client's bad text is answered and noted in one line, never with a
+    # traceback (uvicorn decodes whole messages and logs each failure as an exception).
+
+    def handle_text(self, event: Frame) -> None:
+        if self.close_sent:
+            return  # frames parsed in the same read as a failure, or past a close
+        self.curr_msg_data_type = "text"
+        if event.fin:  # the usual case: one frame, one decode
+            try:
+                text = str(event.data, "utf-8")
+            except UnicodeDecodeError:
+                self.fail_invalid_text()
+                return
+            self.frames = []
+            self.deliver({"type": "websocket.receive", "text": text})
+            return
+        self.text_decoder = codecs.getincrementaldecoder("utf-8")()
+        self.frames = []
+        self.take_text(event)
+
+    def handle_cont(self, event: Frame) -> None:
+        if self.curr_msg_data_type != "text":
+            super().handle_cont(event)
+        elif not self.close_sent:
+            self.take_text(event)
+
+    def take_text(self, event: Frame) -> None:
+        decoder = self.text_decoder
+        if decoder is None:
+            return
+        try:
+            self.frames.append(decoder.decode(event.data, final=event.fin))  # type: ignore[arg-type]
+        except UnicodeDecodeError:
+            self.fail_invalid_text()
+            return
+        if event.fin:
+            text = "".join(self.frames)  # type: ignore[arg-type]
+            self.frames, self.text_decoder = [], None
+            self.deliver({"type": "websocket.receive", "text": text})
+
+    def fail_invalid_text(self) -> None:
+        # uvicorn's own words, so the log guard counts it and limits repeats; no traceback
+        self.logger.warning("Invalid UTF-8 sequence received from client.")
+        self.frames, self.text_decoder = [], None
+        self.conn.fail(1007, "invalid UTF-8")
+        self.handle_parser_exception()
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """uvicorn's hand-over of a message to the app, reads paused until it is taken."""
+        if self.close_sent:
+            return  # past the app's close: dropped, reading goes on for the close reply
+        self.queue.put_nowait(message)  # type: ignore[arg-type]
+        if not self.read_paused:
+            self.read_paused = True
+            self.transport.pause_reading()
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)

@@ -85,11 +85,12 @@ class TransportWriter:
     """The fast path. ``send`` is one list append (the hot loop runs it once per
     subscriber per event); ``flush`` checks the budget and writes once per iteration."""
 
-    __slots__ = ("budget", "link", "on_overflow", "pending", "scheduler")
+    __slots__ = ("budget", "link", "on_overflow", "pending", "scheduler", "transport")
 
     def __init__(self, link: WireSocket, scheduler: FlushScheduler,
                  budget: int, on_overflow: OverflowCallback) -> None:
         self.link = link
+        self.transport = link.transport
         self.scheduler = scheduler
         self.budget = budget
         self.on_overflow = on_overflow
@@ -107,13 +108,13 @@ class TransportWriter:
         if self.pending:
             self.pending.append(frame)
             return
-        link = self.link
-        if link.is_closing():
+        transport = self.transport
+        if self.link.closed or transport.is_closing():
             return
-        if link.buffered_bytes() + len(frame) > self.budget:
+        if transport.get_write_buffer_size() + len(frame) > self.budget:
             self.on_overflow()
             return
-        link.write(frame)
+        transport.write(frame)
 
     def flush(self) -> None:
         frames = self.pending
@@ -121,15 +122,15 @@ class TransportWriter:
             return
         data = frames[0] if len(frames) == 1 else b"".join(frames)
         frames.clear()
-        if not self.link.is_closing():
+        if not (self.link.closed or self.transport.is_closing()):
             self._write(data)
 
     def _write(self, data: bytes) -> None:
-        link = self.link
-        if link.buffered_bytes() + len(data) > self.budget:
+        transport = self.transport
+        if transport.get_write_buffer_size() + len(data) > self.budget:
             self.on_overflow()
             return
-        link.write(data)
+        transport.write(data)
 
     def close(self, code: int, reason: str) -> None:
         # What was queued before the close still goes out first (e.g. canvas_deleted).

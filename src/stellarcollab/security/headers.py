@@ -1,7 +1,9 @@
 """Security headers on every HTTP response, the page's and the API's.
 
 The Content-Security-Policy allows scripts, styles and connections from the page's own
-origin only (plus its WebSocket origin), no inline script, no eval, no framing.
+origin only (plus its WebSocket origin), no inline script, no eval, no framing. One
+exception: ReDoc (/redoc) builds its styles at run time (inline <style>), so that page
+alone may apply inline styles; its scripts stay as strict.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from stellarcollab.security.origins import own_origin
 
+INLINE_STYLE_PATHS = frozenset({"/redoc"})
 
-def content_security_policy(ws_origin: str | None) -> str:
+
+def content_security_policy(ws_origin: str | None, inline_styles: bool = False) -> str:
     connect = "'self'" + (f" {ws_origin}" if ws_origin else "")
     return "; ".join((
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self'",
+        "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'",
         "img-src 'self' data: blob:",
         f"connect-src {connect}",
         "object-src 'none'",
@@ -42,7 +46,9 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         policy = content_security_policy(
-            websocket_origin(own_origin(scope, self.trust_proxy))).encode("latin-1")
+            websocket_origin(own_origin(scope, self.trust_proxy)),
+            inline_styles=scope.get("path") in INLINE_STYLE_PATHS,
+        ).encode("latin-1")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

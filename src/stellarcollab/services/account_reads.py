@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import RevokedToken, User
+from stellarcollab.db.moderation import TokenCutoff
 
 #: most accounts in one query (SQLite allows 32,766 bound values; stay far below)
 MAX_BATCH = 500
@@ -28,6 +29,8 @@ class AccountRecord:
     is_active: bool
     #: what the token's credential stamp is checked against (a password change)
     password_hash: str
+    #: tokens issued before this (epoch seconds) are refused (a moderator's cutoff)
+    not_before: float | None = None
 
 
 @dataclass(slots=True)
@@ -87,11 +90,15 @@ class AccountReader:
         async with self.db.read() as session:
             rows = (await session.execute(
                 select(User.id, User.username, User.display_name, User.is_admin,
-                       User.is_active, User.password_hash).where(User.id.in_(user_ids)))).all()
+                       User.is_active, User.password_hash, TokenCutoff.not_before)
+                .select_from(User)
+                .outerjoin(TokenCutoff, TokenCutoff.user_id == User.id)
+                .where(User.id.in_(user_ids)))).all()
             revoked = (await session.scalars(
                 select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis)))).all()
         users = {int(row[0]): AccountRecord(int(row[0]), str(row[1]), str(row[2]),
-                                            bool(row[3]), bool(row[4]), str(row[5]))
+                                            bool(row[3]), bool(row[4]), str(row[5]),
+                                            None if row[6] is None else float(row[6]))
                  for row in rows}
         return users, set(revoked)
 

@@ -19,10 +19,12 @@ from sqlalchemy import and_, select
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember
-from stellarcollab.db.types import fits_int_column
+from stellarcollab.db.moderation import CanvasSanction
+from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.account_reads import AccountReader, AccountRecord
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import BAN, BANNED, Banned, still_in_force
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -59,10 +61,6 @@ class ExpiringCache(Generic[K, V]):
         for key in [k for k in self._items if predicate(k)]:
             del self._items[key]
 
-    def drop_entries(self, predicate: Callable[[V], bool]) -> None:
-        for key in [k for k, (_, value) in self._items.items() if predicate(value)]:
-            del self._items[key]
-
 
 @dataclass(frozen=True, slots=True)
 class Admission:
@@ -77,45 +75,36 @@ class SocketAdmission:
         self.db = db
         self.tokens = tokens
         clock = tokens.clock.monotonic
-        #: tokens seen lately, with their checked claims and account: a known user's
-        #: next socket is admitted without decoding the token or reading the database
-        self.known: ExpiringCache[str, tuple[AccountRecord, TokenClaims]] = ExpiringCache(
+        self.accounts: ExpiringCache[tuple[int, str], AccountRecord] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
         self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
-        #: public canvases, which anyone may enter: one read serves every user
-        self.public: ExpiringCache[int, Canvas] = ExpiringCache(ttl, CACHE_ENTRIES, clock)
-        self.reader = AccountReader(db)
         self.revoked: dict[str, float] = {}
+        #: accounts of sockets arriving together, read in one query
+        self.reader = AccountReader(db)
 
     def note_revoked(self, jti: str, expires_at: float) -> None:
         self.revoked[jti] = expires_at
-        self.known.drop_entries(lambda entry: entry[1].jti == jti)
+        self.accounts.drop(lambda key: key[1] == jti)
         now = self.tokens.clock.time()
         if len(self.revoked) > CACHE_ENTRIES:
             self.revoked = {j: exp for j, exp in self.revoked.items() if exp > now}
 
     def forget_canvas(self, canvas_id: int) -> None:
         self.canvases.drop(lambda key: key[0] == canvas_id)
-        self.public.drop(lambda key: key == canvas_id)
 
     def forget_user(self, user_id: int) -> None:
-        self.known.drop_entries(lambda entry: entry[0].id == user_id)
+        self.accounts.drop(lambda key: key[0] == user_id)
 
     async def admit(self, token: str, canvas_id: int) -> Admission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
-        (missing or inactive canvas) or CanvasAccessDenied (private, not a member)."""
+        (missing or inactive canvas), CanvasAccessDenied (private, not a member) or
+        Banned (banned from this canvas)."""
         user, claims = await self.admit_user(token)
-        public = self.public.get(canvas_id)
-        if public is not None:
-            return Admission(user, claims, public)
         access = self.canvases.get((canvas_id, user.id))
         if access is None:
             access = await self._load_canvas(canvas_id, user)
-            if access[0].visibility == "public":
-                self.public.put(canvas_id, access[0])
-            else:
-                self.canvases.put((canvas_id, user.id), access)
+            self.canvases.put((canvas_id, user.id), access)
         canvas, may_enter = access
         if not may_enter:
             raise CanvasAccessDenied(CANVAS_NOT_FOUND)
@@ -123,41 +112,41 @@ class SocketAdmission:
 
     async def admit_user(self, token: str) -> tuple[AccountRecord, TokenClaims]:
         """The account a socket's token stands for; Unauthorized as ``admit``."""
-        known = self.known.get(token)
         try:
-            if known is None:
-                claims = self.tokens.decode(token)
-            else:
-                claims = known[1]
-                self.tokens.check_times(claims)
+            claims = self.tokens.decode(token)
         except InvalidTokenError as exc:
             raise Unauthorized("Could not validate credentials") from exc
         if claims.jti in self.revoked:
             raise Unauthorized("Token has been revoked")
-        if known is not None:
-            return known[0], claims
-        user = await self._load_account(claims)
-        self.known.put(token, (user, claims))
+        user = self.accounts.get((claims.user_id, claims.jti))
+        if user is None:
+            user = await self._load_account(claims)
+            self.accounts.put((claims.user_id, claims.jti), user)
         return user, claims
 
     async def _load_account(self, claims: TokenClaims) -> AccountRecord:
         account = await self.reader.read(claims.user_id, claims.jti)
-        if account.user is None or not account.user.is_active:
+        user = account.user
+        if user is None or not user.is_active:
             raise Unauthorized("Could not validate credentials")
-        if account.revoked or claims.stamp != self.tokens.stamp_for(
-                account.user.password_hash):
+        if user.not_before is not None and claims.issued_at < user.not_before:
+            raise Unauthorized("Token has been revoked")
+        if account.revoked or claims.stamp != self.tokens.stamp_for(user.password_hash):
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
-        return account.user
+        return user
 
     async def _load_canvas(self, canvas_id: int, user: AccountRecord) -> tuple[Canvas, bool]:
         if not fits_int_column(canvas_id):
             raise NotFound(CANVAS_NOT_FOUND)
         async with self.db.read() as session:
             found = (await session.execute(
-                select(Canvas, CanvasMember.user_id)
+                select(Canvas, CanvasMember.user_id, CanvasSanction.kind, CanvasSanction.until)
                 .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
                                               CanvasMember.user_id == user.id))
+                .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
+                                                CanvasSanction.user_id == user.id,
+                                                CanvasSanction.kind == BAN))
                 .where(Canvas.id == canvas_id)
             )).first()
         if found is None or not found[0].is_active:
@@ -165,4 +154,11 @@ class SocketAdmission:
         canvas: Canvas = found[0]
         may_enter = (canvas.visibility == "public" or canvas.owner_id == user.id
                      or bool(user.is_admin) or found[1] is not None)
+        if may_enter and found[2] is not None and still_in_force(found[3], utcnow()):
+            raise Banned(BANNED)
         return canvas, may_enter
+
+    def forget_access(self, user_id: int, canvas_id: int | None) -> None:
+        """Drop what is cached about this user (on one canvas, or everywhere)."""
+        self.accounts.drop(lambda key: key[0] == user_id)
+        self.canvases.drop(lambda key: key[1] == user_id and canvas_id in (None, key[0]))

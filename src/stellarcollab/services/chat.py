@@ -13,6 +13,7 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage, User
 from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import load_canvas
+from stellarcollab.services.chat_gate import ChatGate
 from stellarcollab.services.chat_outbox import ChatOutbox
 from stellarcollab.services.chat_writer import ChatRecord, ChatWriter
 from stellarcollab.services.errors import Invalid, NotFound
@@ -49,6 +50,7 @@ class ChatService:
         self.max_length = max_length
         self.mentions = mentions
         self.writer = ChatWriter(db)
+        self.gate = ChatGate(db)
         self.outbox = ChatOutbox(events)
 
     async def send(
@@ -66,6 +68,7 @@ class ChatService:
         if not access_checked:
             async with self.db.read() as session:
                 await load_canvas(session, canvas_id, user)
+        await self.gate.ensure_may_chat(canvas_id, user.id)
         if client_id is not None and (stored := await self._stored(user, client_id)):
             return _replayed(stored, user)
         message = ChatRecord(str(uuid.uuid4()), canvas_id, user.id, cleaned, utcnow(),

@@ -19,6 +19,7 @@ from stellarcollab.services.errors import Forbidden, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.notifications import record_notification
 from stellarcollab.services.outbox import Outbox
+from stellarcollab.services.sanctions import ensure_may_chat
 from stellarcollab.services.social_views import comment_view
 from stellarcollab.services.text_rules import checked
 from stellarcollab.services.user_channel import UserChannel
@@ -59,6 +60,7 @@ class CommentService:
             # Holding the tile row orders concurrent comments of one tile, so their
             # notification merges one after the other.
             tile, _canvas = await _visible_tile(session, author, tile_id, lock=True)
+            await ensure_may_chat(session, tile.canvas_id, author.id)  # muted or banned
             comment = TileComment(tile_id=tile.id, canvas_id=tile.canvas_id,
                                   author_id=author.id, text=cleaned)
             session.add(comment)

@@ -22,6 +22,7 @@ from stellarcollab.realtime.leases import lease_change
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import NotFound, OutOfBounds, TileLocked
 from stellarcollab.services.events import EventSink
+from stellarcollab.services.sanctions import ensure_may_write
 from stellarcollab.services.views import now_iso, user_brief
 from stellarcollab.wire import rules
 from stellarcollab.wire.presence import lease_changed
@@ -134,6 +135,7 @@ class LockService:
         now = self._now()
         async with self.db.transaction() as session:
             canvas = await load_canvas(session, canvas_id, user)
+            await ensure_may_write(session, canvas_id, user.id)
             check_cell(canvas, x, y)
             await lock_cell(session, canvas_id, x, y)
             lock = await session.scalar(

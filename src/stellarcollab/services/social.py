@@ -14,7 +14,7 @@ from stellarcollab.services.batch_reads import BatchReader
 from stellarcollab.services.blocks import BlockService
 from stellarcollab.services.comments import CommentService
 from stellarcollab.services.direct_messages import DirectMessageService
-from stellarcollab.services.events import EventSink
+from stellarcollab.services.events import EventSink, PublishFailed
 from stellarcollab.services.mentions import MentionService
 from stellarcollab.services.notifications import NotificationService
 from stellarcollab.services.statuses import StatusService
@@ -69,6 +69,11 @@ class SocialLayer:
         try:
             self._visiting[key] = (user, not crowded)
             await self._visits.read(key)
+        except PublishFailed:
+            # Stored; only its live event was lost to a broker outage (no traceback: the
+            # outage is logged once by the broker).
+            log.warning("first visit of user %s stored, not announced: broker unavailable",
+                        key[1])
         except Exception:
             # The feed misses one entry; the socket itself is fine.
             log.exception("recording the first visit of user %s failed", key[1])

@@ -24,6 +24,9 @@ from stellarcollab.services.errors import Conflict, Forbidden, Invalid, NotFound
 from stellarcollab.services.events import EventSink, Origin
 from stellarcollab.services.locks import check_cell, ensure_not_leased_by_other
 from stellarcollab.services.outbox import Outbox
+from stellarcollab.services.sanctions import ensure_may_write
+from stellarcollab.services.tile_versions import record as record_version
+from stellarcollab.services.tile_versions import start_history
 from stellarcollab.services.views import now_iso, pixels_text, tile_facts, tile_view
 from stellarcollab.wire.tiles import (
     tile_created,
@@ -71,6 +74,7 @@ class TileService:
         try:
             async with self.db.transaction() as session:
                 canvas = await load_canvas(session, canvas_id, user)
+                await ensure_may_write(session, canvas_id, user.id)
                 check_cell(canvas, x, y)
                 raw = decode_pixels(pixels, canvas.tile_size)
                 await ensure_not_leased_by_other(session, canvas_id, x, y, user.id)
@@ -78,6 +82,7 @@ class TileService:
                 tile = Tile(canvas_id=canvas_id, x=x, y=y, pixels=raw, creator_id=user.id)
                 session.add(tile)
                 await session.flush()
+                await start_history(session, tile.id, raw, user.id)
                 await self._record(session, outbox, "tile_created", tile, user)
         except IntegrityError as exc:
             raise Conflict(CELL_TAKEN) from exc
@@ -112,6 +117,7 @@ class TileService:
         outbox = Outbox()
         async with self.db.transaction() as session:
             tile, canvas = await self._load(session, user, tile_id)
+            await ensure_may_write(session, canvas.id, user.id)
             if canvas.collaboration_mode == "owner" and tile.creator_id != user.id and not (
                 user.is_admin
             ):
@@ -138,6 +144,7 @@ class TileService:
                     raise NotFound(TILE_NOT_FOUND)
                 raise Conflict(STALE_VERSION, current_version=current)
             await session.refresh(tile)
+            record_version(session, tile.id, tile.version, raw, user.id)
             creator = await session.get(User, tile.creator_id)
             creator_name = creator.username if creator else ""
             await self._record(session, outbox, "tile_updated", tile, user)
@@ -152,6 +159,7 @@ class TileService:
         outbox = Outbox()
         async with self.db.transaction() as session:
             tile, canvas = await self._load(session, user, tile_id)
+            await ensure_may_write(session, canvas.id, user.id)
             if user.id not in (tile.creator_id, canvas.owner_id) and not user.is_admin:
                 raise Forbidden(NOT_TILE_OWNER)
             creator = await session.get(User, tile.creator_id)
@@ -177,6 +185,7 @@ class TileService:
         try:
             async with self.db.transaction() as session:
                 tile, _canvas = await self._load(session, user, tile_id, lock=True)
+                await ensure_may_write(session, tile.canvas_id, user.id)
                 if tile.creator_id == user.id:
                     raise Forbidden(OWN_TILE_LIKE)
                 session.add(Like(user_id=user.id, tile_id=tile_id))
@@ -193,6 +202,7 @@ class TileService:
     async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
             tile, _canvas = await self._load(session, user, tile_id, lock=True)
+            await ensure_may_write(session, tile.canvas_id, user.id)
             # The DELETE decides: of two concurrent unlikes only one removes the row, so
             # only one decrements (a read-then-delete would let both through).
             removed = await session.scalar(

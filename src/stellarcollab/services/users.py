@@ -12,6 +12,7 @@ from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import RevokedToken, User
+from stellarcollab.db.moderation import TokenCutoff
 from stellarcollab.services.errors import Conflict, NotFound, Unauthorized
 from stellarcollab.services.views import user_view
 
@@ -34,14 +35,7 @@ class UserService:
         self, username: str, email: str, password: str, display_name: str | None
     ) -> User:
         password_hash = await self.hasher.hash(password)
-        async with self.db.read() as session:
-            taken = await session.scalar(
-                select(User.id).where(
-                    or_(User.username_key == username.lower(), User.email == email.lower())
-                )
-            )
-        if taken is not None:
-            raise Conflict("Username or email already registered")
+        await self._refuse_taken(username, email)
         user = User(
             username=username,
             username_key=username.lower(),
@@ -53,8 +47,22 @@ class UserService:
             async with self.db.transaction() as session:
                 session.add(user)
         except IntegrityError as exc:
+            await self._refuse_taken(username, email)  # lost a race: say which one
             raise Conflict("Username or email already registered") from exc
         return user
+
+    async def _refuse_taken(self, username: str, email: str) -> None:
+        """Conflict naming what is taken: the username first, else the email."""
+        async with self.db.read() as session:
+            rows = (await session.execute(
+                select(User.username_key, User.email).where(
+                    or_(User.username_key == username.lower(), User.email == email.lower())
+                )
+            )).all()
+        if any(key == username.lower() for key, _email in rows):
+            raise Conflict("Username already registered")
+        if rows:
+            raise Conflict("Email already registered")
 
     async def authenticate(self, username: str, password: str) -> User:
         async with self.db.read() as session:
@@ -87,6 +95,9 @@ class UserService:
             if await session.get(RevokedToken, claims.jti) is not None:
                 raise Unauthorized("Token has been revoked")
             user = await session.get(User, claims.user_id)
+            cutoff = await session.get(TokenCutoff, claims.user_id)
+        if cutoff is not None and claims.issued_at < cutoff.not_before:
+            raise Unauthorized("Token has been revoked")
         if user is None or not user.is_active:
             raise Unauthorized("Could not validate credentials")
         if claims.stamp != self.tokens.stamp_for(user.password_hash):

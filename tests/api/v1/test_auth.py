@@ -28,7 +28,15 @@ async def test_duplicate_username_is_409(api: httpx.AsyncClient, alice: Account)
         "username": alice.username.upper(), "email": "other@example.com",
         "password": "correct-horse"})
     assert response.status_code == 409
-    assert response.json() == {"detail": "Username or email already registered"}
+    assert response.json() == {"detail": "Username already registered"}
+
+
+async def test_duplicate_email_is_409_and_says_so(api: httpx.AsyncClient, alice: Account) -> None:
+    response = await api.post("/api/v1/auth/register", json={
+        "username": "someone-new", "email": alice.user["email"].upper(),
+        "password": "correct-horse"})
+    assert response.status_code == 409
+    assert response.json() == {"detail": "Email already registered"}
 
 
 async def test_validation_errors_are_422(api: httpx.AsyncClient) -> None:

@@ -22,6 +22,9 @@ ROUTES = {
     "/api/v1/canvases/{canvas_id}/members/{member_id}": {"delete"},
     "/api/v1/canvases/{canvas_id}/tiles": {"get"},
     "/api/v1/canvases/{canvas_id}/image.png": {"get"},
+    "/api/v1/canvases/{canvas_id}/overview.png": {"get"},
+    "/api/v1/canvases/{canvas_id}/regions/{rx}/{ry}.png": {"get"},
+    "/api/v1/canvases/{canvas_id}/regions/{rx}/{ry}/tiles": {"get"},
     "/api/v1/canvases/{canvas_id}/users": {"get"},
     "/api/v1/canvases/{canvas_id}/locks/{x}/{y}": {"post", "delete"},
     "/api/v1/canvases/{canvas_id}/chat/messages": {"get", "post"},
@@ -99,7 +102,8 @@ async def test_ids_beyond_any_row_are_404_not_500(alice: Account) -> None:
         assert_error(await alice.patch(f"/api/v1/canvases/{big}", {"name": "x"}), 404,
                      "Canvas not found")
         assert_error(await alice.delete(f"/api/v1/canvases/{big}"), 404, "Canvas not found")
-        for path in ("tiles", "image.png", "users", "chat/messages"):
+        for path in ("tiles", "image.png", "overview.png", "regions/0/0.png",
+                     "regions/0/0/tiles", "users", "chat/messages"):
             assert_error(await alice.get(f"/api/v1/canvases/{big}/{path}"), 404,
                          "Canvas not found")
         assert_error(await alice.post(f"/api/v1/canvases/{big}/locks/0/0"), 404,

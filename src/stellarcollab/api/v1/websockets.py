@@ -29,6 +29,7 @@ from stellarcollab.runtime import Runtime
 from stellarcollab.services.admission import Admission
 from stellarcollab.services.canvases import CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import Banned
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/ws", tags=["websockets"])
@@ -114,6 +115,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
         log.exception("connection %s failed", connection.id, extra=fields)
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
     finally:
+        runtime.process_slots.give_back()
         await manager.disconnect(connection)
         await _release(runtime, connection.user_id, connection.id)
         if isinstance(connection.writer, QueueWriter):
@@ -143,11 +145,19 @@ async def _admit(websocket: WebSocket, canvas_id: int | None,
     admission = await _checked(websocket, token, canvas_id, runtime)
     if admission is None:
         return None
-    if runtime.manager.total_connections >= runtime.settings.websocket_max_connections:
+    # Taken at once (no await between the check and the count), so simultaneous
+    # handshakes are counted one by one; the endpoint gives it back when it ends.
+    slots = runtime.process_slots
+    if not slots.take():
         await _reject(websocket, CloseCode.TRY_AGAIN_LATER)
         return None
-    connection_id = await _within_user_limits(websocket, runtime, admission.user.id)
+    try:
+        connection_id = await _within_user_limits(websocket, runtime, admission.user.id)
+    except BaseException:
+        slots.give_back()
+        raise
     if connection_id is None:
+        slots.give_back()
         return None
     return _connection_for(websocket, runtime, admission, connection_id)
 
@@ -166,6 +176,9 @@ async def _checked(websocket: WebSocket, token: str | None, canvas_id: int | Non
             return await runtime.admission.admit(token, canvas_id)
     except Unauthorized:
         code = CloseCode.UNAUTHORIZED
+    except Banned:
+        await websocket.close(int(CloseCode.FORBIDDEN), "banned from this canvas")
+        return None
     except CanvasAccessDenied:
         code = CloseCode.FORBIDDEN
     except NotFound:

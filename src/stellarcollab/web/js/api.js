@@ -183,6 +183,24 @@ export class ApiClient {
     return this.requestBlob(`/canvases/${canvasId}/image.png`);
   }
 
+  /** The whole canvas, a few pixels per cell. @param {number} canvasId */
+  overviewImage(canvasId) {
+    return this.requestBlob(`/canvases/${canvasId}/overview.png`);
+  }
+
+  /**
+   * Region (rx, ry) of REGION_CELLS x REGION_CELLS cells at `scale` pixels per cell.
+   * @param {number} canvasId @param {number} rx @param {number} ry @param {number} scale
+   */
+  regionImage(canvasId, rx, ry, scale) {
+    return this.requestBlob(`/canvases/${canvasId}/regions/${rx}/${ry}.png?scale=${scale}`);
+  }
+
+  /** Tile facts (no pixels) of one region. @param {number} canvasId @param {number} rx @param {number} ry */
+  regionTiles(canvasId, rx, ry) {
+    return this.request('GET', `/canvases/${canvasId}/regions/${rx}/${ry}/tiles`);
+  }
+
   /** @param {number} canvasId */
   activeUsers(canvasId) {
     return this.request('GET', `/canvases/${canvasId}/users`);

@@ -5,7 +5,10 @@
  *
  * Hooks for browser tests (kept stable):
  *   window.eventManager                 the EventManager (as in the WebSocket guide)
- *   window.stellar = {eventManager, webSocketManager, api, state}
+ *   window.stellar = {eventManager, webSocketManager, api, state, images, renderer}
+ *     images                            the CanvasImageManager (overview, region images)
+ *     canvasManager                     the CanvasManager (ensureRegionFacts(x, y) loads a region's tile facts)
+ *     renderer                          the CanvasRenderer (renderer.viewport: scale, offsets)
  *     state.canvasId                    id of the open canvas, or null
  *     state.tiles                       Map "x,y" -> tile {id, x, y, pixels, version, like_count, creator_username, ...}
  *     state.highlights / highlightedTiles  active tile highlights / their "x,y" keys
@@ -31,9 +34,11 @@ import { EVENTS } from './modules/core/events.js';
 import { listUsers, lockAt } from './modules/core/presence-state.js';
 import { describeTileConflict } from './modules/core/tile-conflict.js';
 import { AuthManager } from './modules/managers/auth-manager.js';
+import { CanvasImageManager } from './modules/managers/canvas-image-manager.js';
 import { CanvasManager } from './modules/managers/canvas-manager.js';
 import { ChatManager } from './modules/managers/chat-manager.js';
 import { PresenceManager } from './modules/managers/presence-manager.js';
+import { ModerationManager } from './modules/managers/moderation-manager.js';
 import { WebSocketManager } from './modules/managers/websocket-manager.js';
 import { SocialUi } from './modules/social/social-ui.js';
 import { AuthView } from './modules/ui/auth-view.js';
@@ -41,7 +46,11 @@ import { CanvasListView } from './modules/ui/canvas-list-view.js';
 import { CanvasRenderer } from './modules/ui/canvas-renderer.js';
 import { ChatPanel } from './modules/ui/chat-panel.js';
 import { ConnectionIndicator } from './modules/ui/connection-indicator.js';
+import { FirstVisitHint } from './modules/ui/first-visit-hint.js';
 import { byId } from './modules/ui/dom.js';
+import { ModerationBanner } from './modules/ui/moderation-banner.js';
+import { ModerationDialog } from './modules/ui/moderation-dialog.js';
+import { ModerationMenus } from './modules/ui/moderation-menus.js';
 import { Notifier } from './modules/ui/notifier.js';
 import { PresencePanel } from './modules/ui/presence-panel.js';
 import { parseRoute, Router } from './modules/ui/router.js';
@@ -74,8 +83,10 @@ const webSocketManager = new WebSocketManager({
   refreshToken: () => auth.tryRefresh(),
 });
 const canvasManager = new CanvasManager({ eventManager, api });
+const canvasImages = new CanvasImageManager({ eventManager, api, decode: (blob) => createImageBitmap(blob) });
 const chatManager = new ChatManager({ eventManager, api });
 const presenceManager = new PresenceManager({ eventManager });
+const moderation = new ModerationManager({ eventManager, api, getSelfId: () => selfId() });
 
 /** @type {{x: number, y: number, base: {tileId: number, version: number} | null} | null} */
 let editing = null;
@@ -129,7 +140,9 @@ const socialUi = new SocialUi({
 });
 /** @type {number | null} whose social state is loaded */
 let socialUserId = null;
-/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state, social: socialUi.social };
+/** @type {any} */ (window).stellar = { eventManager, webSocketManager, api, state, social: socialUi.social, moderation };
+/** @type {any} */ (window).stellar.images = canvasImages;
+/** @type {any} */ (window).stellar.canvasManager = canvasManager;
 
 // --- views ------------------------------------------------------------------------
 
@@ -159,6 +172,9 @@ const renderer = new CanvasRenderer({
   getState: () => ({
     canvas: canvasManager.canvas,
     tiles: canvasManager.tiles,
+    cleared: canvasManager.cleared,
+    images: canvasImages,
+    factsLoaded: (x, y) => canvasManager.factsLoaded(x, y),
     highlights: canvasManager.highlights,
     locks: presenceManager.state.locks,
     selfId: selfId(),
@@ -166,21 +182,34 @@ const renderer = new CanvasRenderer({
   onSelect: (cell) => {
     tileInfo.show(cell);
     socialUi.selectTile(cell ? canvasManager.tiles.get(cell.x, cell.y)?.id ?? null : null);
+    if (cell) {
+      void loadCell(cell.x, cell.y).then(() => {
+        if (tileInfo.cell?.x === cell.x && tileInfo.cell?.y === cell.y) {
+          socialUi.selectTile(canvasManager.tiles.get(cell.x, cell.y)?.id ?? null);
+        }
+      });
+    }
   },
-  onActivate: (cell) => openEditor(cell.x, cell.y),
+  onHover: (cell) => {
+    if (cell) void canvasManager.ensureRegionFacts(cell.x, cell.y).catch(() => {});
+  },
+  onActivate: (cell) => void openEditor(cell.x, cell.y),
 });
+
+/** @type {any} */ (window).stellar.renderer = renderer;
 
 const tileInfo = new TileInfoPanel({
   getContext: () => ({
     canvas: canvasManager.canvas,
     tiles: canvasManager.tiles,
+    factsLoaded: (x, y) => canvasManager.factsLoaded(x, y),
     locks: presenceManager.state.locks,
     selfId: selfId(),
   }),
   onLike: async (x, y) => {
     await canvasManager.toggleLike(x, y);
   },
-  onEdit: (x, y) => openEditor(x, y),
+  onEdit: (x, y) => void openEditor(x, y),
   onMention: (x, y) => {
     selectTab('chat');
     chatPanel.insert(`@${x},${y} `);
@@ -196,9 +225,20 @@ const chatPanel = new ChatPanel({
   chat: chatManager,
   getSelfId: selfId,
   onMention: (x, y) => showTile(x, y),
+  getCanvasSize: () => canvasManager.canvas,
 });
 
 const presencePanel = new PresencePanel({ eventManager, presence: presenceManager, onShowTile: (x, y) => showTile(x, y) });
+
+const moderationBanner = new ModerationBanner({ eventManager });
+new ModerationMenus({
+  eventManager,
+  moderation,
+  dialog: new ModerationDialog(),
+  getSelfId: () => selfId(),
+  findMessage: (messageId) => chatManager.messages.find((message) => message.id === messageId),
+  notify: (text, kind = 'info') => notifier.show(text, { kind }),
+});
 
 const editor = new TileEditor({
   onSave: saveEditor,
@@ -231,15 +271,22 @@ eventManager.on(EVENTS.TILE_CHANGED, ({ x, y, cause }) => {
   }
 });
 eventManager.on(EVENTS.TILES_RESET, () => {
+  canvasImages.markStale();
   renderer.invalidateAll();
   tileInfo.render();
   byId('canvas-loading').hidden = true;
 });
 eventManager.on(EVENTS.HIGHLIGHTS_CHANGED, () => renderer.scheduleDraw());
+eventManager.on(EVENTS.IMAGES_CHANGED, () => renderer.scheduleDraw());
+eventManager.on(EVENTS.REGION_FACTS_LOADED, () => {
+  tileInfo.render();
+  renderer.refreshHover();
+});
 eventManager.on(EVENTS.PRESENCE_CHANGED, () => {
   renderer.scheduleDraw();
   tileInfo.render();
 });
+const firstVisitHint = new FirstVisitHint({ eventManager, element: byId('canvas-hint') });
 eventManager.on(EVENTS.CANVAS_LOADED, ({ canvas }) => {
   byId('canvas-title').textContent = canvas.name;
   document.title = `${canvas.name} · StellarCollab`;
@@ -387,12 +434,14 @@ async function enterCanvas(canvasId) {
   byId('canvas-loading').hidden = false;
   chatPanel.clear();
   presencePanel.reset();
+  canvasImages.open(canvasId); // the overview loads while the canvas's facts do
   let canvas;
   try {
     canvas = await canvasManager.open(canvasId, { loadTiles: false });
   } catch (error) {
     if (generation !== canvasGeneration) return;
     openCanvasId = null;
+    canvasImages.close();
     const status = error instanceof ApiError ? error.status : 0;
     if (status === 404) showMissing('Canvas not found', 'This canvas does not exist or was deleted.');
     else if (status === 403) showMissing('No access', 'This canvas is private.');
@@ -404,6 +453,7 @@ async function enterCanvas(canvasId) {
   socialUi.enterCanvas(canvasId);
   void chatManager.open(canvas, selfId()).catch((error) => chatPanel.showError(error?.detail ?? 'Could not load the chat.'));
   void webSocketManager.connect(canvasId);
+  void moderation.open(canvasId).catch(() => {});
   // Normally the tiles load when the socket joins; do not leave the page empty if it cannot.
   setTimeout(() => {
     if (generation === canvasGeneration && !canvasManager.tilesLoaded) {
@@ -419,10 +469,14 @@ function leaveCanvas() {
   canvasGeneration += 1;
   openCanvasId = null;
   if (editor.isOpen) editor.close();
+  firstVisitHint.hide();
   webSocketManager.disconnect();
+  moderation.close();
+  moderationBanner.clear();
   presenceManager.reset();
   chatManager.close();
   canvasManager.close();
+  canvasImages.close();
   renderer.reset();
   tileInfo.show(null);
   socialUi.leaveCanvas();
@@ -450,6 +504,7 @@ function showMissing(title, text) {
 /** @param {any} user */
 function renderUser(user) {
   byId('current-user').textContent = user ? user.display_name || user.username : '';
+  byId('admin-link').hidden = !user?.is_admin;
 }
 
 /** @param {string | null} message */
@@ -483,11 +538,34 @@ function showTile(x, y) {
   canvasManager.addHighlight({ tile_x: x, tile_y: y, duration: 1500, highlight_type: 'focus' });
 }
 
-/** @param {number} x @param {number} y */
-function openEditor(x, y) {
+/**
+ * The selected cell's facts (its region's) and its pixels, for the tile card.
+ * @param {number} x @param {number} y
+ */
+async function loadCell(x, y) {
+  try {
+    await Promise.all([canvasManager.ensureRegionFacts(x, y), canvasManager.refreshCell(x, y)]);
+  } catch {
+    // The card keeps what it has; the next selection asks again.
+  }
+}
+
+/**
+ * Opens the editor on cell (x, y) with its current pixels and version, fetched first so the
+ * edit starts from what the server holds now.
+ * @param {number} x @param {number} y
+ */
+async function openEditor(x, y) {
   const canvas = canvasManager.canvas;
   if (!canvas) return;
-  const tile = canvasManager.tiles.get(x, y);
+  let tile;
+  try {
+    tile = await canvasManager.refreshCell(x, y);
+  } catch (error) {
+    notifier.show(error instanceof ApiError ? error.detail : 'Could not load the tile.', { kind: 'error' });
+    return;
+  }
+  if (canvasManager.canvas !== canvas) return;
   const me = selfId();
   if (canvas.collaboration_mode === 'owner' && tile && tile.creator_id !== me) {
     notifier.show("Only the tile's creator can edit it on this canvas.", { kind: 'error' });
@@ -496,12 +574,14 @@ function openEditor(x, y) {
   if (editor.isOpen) editor.close();
   editing = { x, y, base: tile ? { tileId: tile.id, version: tile.version } : null };
   presenceManager.startEditing(x, y);
+  const othersTile = tile && me !== null && tile.creator_id !== me;
   editor.open({
     x,
     y,
     tileSize: canvas.tile_size,
     pixels: tile?.pixels ?? null,
     title: tile ? `Edit tile (${x}, ${y})` : `New tile (${x}, ${y})`,
+    ownerNote: othersTile ? `This tile was drawn by ${tile.creator_username ?? 'someone else'}: saving replaces their drawing.` : null,
   });
   const lock = lockAt(presenceManager.state, x, y);
   if (lock && lock.user_id !== me) {

@@ -13,6 +13,11 @@ export const WEBSOCKET_CONFIG = Object.freeze({
   maxReconnectAttempts: 5,
   /** How often the client sends {"type":"ping"} (ms). */
   pingInterval: 30000,
+  /**
+   * Quick retries before the guide's backoff starts: a restarting server is usually back
+   * within seconds. They do not count against maxReconnectAttempts.
+   */
+  quickReconnectDelays: Object.freeze([1000, 2000, 3000]),
   maxReconnectInterval: 60000,
   reconnectBackoffFactor: 2,
   /** Each delay is spread by ±jitter (0.2 = ±20 %) so clients do not reconnect in lockstep. */

@@ -1,6 +1,7 @@
 // @ts-check
 /**
- * Exponential reconnect backoff with jitter. The delay for attempt n (1-based) is
+ * Exponential reconnect backoff with jitter, after optional quick first retries. The delay
+ * for backoff attempt n (1-based, counted after the quick ones) is
  * initialDelay * factor^(n-1), capped at maxDelay, then spread by ±jitter and capped again,
  * so no delay ever exceeds maxDelay and none falls below initialDelay * (1 - jitter).
  */
@@ -11,6 +12,8 @@
  * @property {number} maxDelay      upper bound for any delay (ms)
  * @property {number} [factor]      growth per attempt (default 2)
  * @property {number} [jitter]      share of the delay to spread by, 0..1 (default 0.2)
+ * @property {readonly number[]} [quickDelays]  delays (ms) of the first retries, before the
+ *   exponential ones; each is spread by the same jitter
  */
 
 /**
@@ -46,10 +49,20 @@ export class Backoff {
     return this._attempts;
   }
 
+  /** Delays handed out since the last reset beyond the quick ones. */
+  get backoffAttempts() {
+    return Math.max(0, this._attempts - (this._options.quickDelays?.length ?? 0));
+  }
+
   /** @returns {number} the delay before the next attempt (ms) */
   next() {
     this._attempts += 1;
-    return backoffDelay(this._attempts, this._options, this._random());
+    const quick = this._options.quickDelays ?? [];
+    if (this._attempts <= quick.length) {
+      const base = quick[this._attempts - 1];
+      return backoffDelay(1, { ...this._options, initialDelay: base, maxDelay: base * 2 }, this._random());
+    }
+    return backoffDelay(this._attempts - quick.length, this._options, this._random());
   }
 
   reset() {

@@ -19,6 +19,7 @@ export const CLOSE_CODES = Object.freeze({
   4003: { name: 'forbidden', action: 'stop' },
   4004: { name: 'canvas_not_found', action: 'stop' },
   4008: { name: 'policy_violation', action: 'reconnect', minDelay: 15000 },
+  4010: { name: 'kicked', action: 'stop' },
   4029: { name: 'rate_limited', action: 'reconnect', minDelay: 10000 },
 });
 

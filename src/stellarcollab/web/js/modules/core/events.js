@@ -23,10 +23,14 @@ export const EVENTS = Object.freeze({
   CANVAS_LOADED: 'canvasLoaded',
   /** {canvasId} — canvas_deleted received or a 404 */
   CANVAS_GONE: 'canvasGone',
-  /** {tiles} — the whole tile set was (re)loaded */
+  /** {tiles} — the tile set was reset (on a join or resync): images and facts load again */
   TILES_RESET: 'tilesReset',
   /** {x, y, tile | null, cause} */
   TILE_CHANGED: 'tileChanged',
+  /** {key}: an overview or region image arrived */
+  IMAGES_CHANGED: 'imagesChanged',
+  /** {rx, ry}: the tile facts of a region arrived */
+  REGION_FACTS_LOADED: 'regionFactsLoaded',
   /** {highlights} */
   HIGHLIGHTS_CHANGED: 'highlightsChanged',
   /** {} — after resync_required: tiles were reloaded, chat should reload too */

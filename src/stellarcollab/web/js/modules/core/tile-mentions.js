@@ -32,15 +32,18 @@ export function parseTileMentions(text, { width, height, max = Infinity }) {
  */
 
 /**
- * Splits text into plain runs and mention runs, for rendering with textContent.
+ * Splits text into plain runs and mention runs, for rendering with textContent. With
+ * `bounds`, a mention of a cell outside the canvas stays plain text.
  * @param {string} text
+ * @param {{width: number, height: number} | null} [bounds] canvas size in tiles
  * @returns {TextSegment[]}
  */
-export function splitTileMentions(text) {
+export function splitTileMentions(text, bounds = null) {
   /** @type {TextSegment[]} */
   const segments = [];
   let last = 0;
   for (const match of text.matchAll(MENTION)) {
+    if (bounds && (Number(match[2]) >= bounds.width || Number(match[3]) >= bounds.height)) continue;
     const start = (match.index ?? 0) + match[1].length;
     if (start > last) segments.push({ text: text.slice(last, start) });
     const end = (match.index ?? 0) + match[0].length;

@@ -1,12 +1,14 @@
 // @ts-check
 /**
- * CanvasManager: the open canvas and its tiles. Loads them over REST, applies live tile_*
- * events, reloads everything on resync_required, writes tiles and likes (with the socket's
+ * CanvasManager: the open canvas and what is known of its tiles: facts loaded by region on
+ * demand, pixels from live tile_* events and single-cell fetches, cells emptied since the
+ * images were drawn. Starts afresh on a join or resync_required, writes tiles and likes (with the socket's
  * X-Connection-ID so this tab does not get its own echo) and keeps the tile highlights.
  */
 
 import { cellKey } from '../core/cell-key.js';
 import { EVENTS } from '../core/events.js';
+import { regionKey, regionOf } from '../core/region-grid.js';
 import { TileStore } from '../core/tile-store.js';
 
 const TILE_EVENTS = ['tile_created', 'tile_updated', 'tile_deleted', 'tile_liked', 'tile_unliked'];
@@ -49,8 +51,15 @@ export class CanvasManager {
     this.selfId = null;
     /** Whether the tiles of the open canvas have been loaded at least once. */
     this.tilesLoaded = false;
-    /** @type {any[] | null} tile events that arrived while a reload was in flight */
-    this._eventsDuringReload = null;
+    /** @type {Map<string, Promise<void>>} region key -> its facts, loading or loaded */
+    this._regionFacts = new Map();
+    /** @type {Set<string>} regions whose facts arrived */
+    this._loadedRegions = new Set();
+    this._factsGeneration = 0;
+    /** @type {Set<string>} cells emptied since the images were taken: drawn blank over them */
+    this.cleared = new Set();
+    /** @type {Set<number>} ids of tiles deleted since the last reset */
+    this._deletedIds = new Set();
 
     for (const type of TILE_EVENTS) {
       eventManager.on(`websocket_${type}`, (message) => this._applyTileEvent(message));
@@ -101,34 +110,82 @@ export class CanvasManager {
     this.tiles.replaceAll([]);
     this.connectionId = null;
     this.tilesLoaded = false;
-    this._eventsDuringReload = null;
+    this._factsGeneration += 1;
+    this._regionFacts.clear();
+    this._loadedRegions.clear();
+    this.cleared.clear();
+    this._deletedIds.clear();
     for (const timer of this._highlightTimers.values()) this._timers.clearTimeout(timer);
     this._highlightTimers.clear();
     this._highlights.clear();
   }
 
   /**
-   * Replaces the tiles with a fresh snapshot. Live events that arrive while it loads are
-   * applied again on top of it (the version check drops the ones it already contains), so
-   * nothing that happened after the snapshot is lost.
+   * Starts afresh after a (re)join or resync: the tile facts and pixels held are dropped and
+   * come again by region, on demand (ensureRegionFacts); the images reload (TILES_RESET).
+   * Live events from now on are applied on top of whatever the images show.
    */
   async reloadTiles() {
-    const canvas = this.canvas;
-    if (!canvas) return;
-    /** @type {any[]} */
-    const buffer = [];
-    this._eventsDuringReload = buffer;
-    let tiles;
-    try {
-      tiles = await this._api.listTiles(canvas.id);
-    } finally {
-      if (this._eventsDuringReload === buffer) this._eventsDuringReload = null;
-    }
-    if (canvas !== this.canvas) return;
-    this.tiles.replaceAll(Array.isArray(tiles) ? tiles : tiles?.items ?? []);
-    for (const message of buffer) this.tiles.applyEvent(message, this.selfId);
+    if (!this.canvas) return;
+    this.tiles.replaceAll([]);
+    this._factsGeneration += 1;
+    this._regionFacts.clear();
+    this._loadedRegions.clear();
+    this.cleared.clear();
+    this._deletedIds.clear();
     this.tilesLoaded = true;
     this._events.emit(EVENTS.TILES_RESET, { tiles: this.tiles.map });
+  }
+
+  /**
+   * Loads the tile facts (creator, likes, version) of the region holding cell (x, y), once.
+   * @param {number} x @param {number} y
+   * @returns {Promise<void>}
+   */
+  ensureRegionFacts(x, y) {
+    const canvas = this.canvas;
+    if (!canvas) return Promise.resolve();
+    const { rx, ry } = regionOf(x, y);
+    const key = regionKey(rx, ry);
+    const known = this._regionFacts.get(key);
+    if (known) return known;
+    const generation = this._factsGeneration;
+    const loading = this._api.regionTiles(canvas.id, rx, ry).then(
+      (/** @type {any} */ answer) => {
+        if (canvas !== this.canvas || generation !== this._factsGeneration) return;
+        for (const facts of answer?.tiles ?? []) this._mergeFacts(facts);
+        this._loadedRegions.add(key);
+        this._events.emit(EVENTS.REGION_FACTS_LOADED, { rx, ry });
+      },
+      (/** @type {unknown} */ error) => {
+        if (this._regionFacts.get(key) === loading) this._regionFacts.delete(key);
+        throw error;
+      },
+    );
+    this._regionFacts.set(key, loading);
+    return loading;
+  }
+
+  /** Whether the facts of the region holding (x, y) are here (so a missing tile is an empty cell). @param {number} x @param {number} y */
+  factsLoaded(x, y) {
+    const { rx, ry } = regionOf(x, y);
+    return this._loadedRegions.has(regionKey(rx, ry));
+  }
+
+  /**
+   * Keeps what is newer: a tile held from a live event beats older facts of the same cell.
+   * @param {any} facts
+   */
+  _mergeFacts(facts) {
+    const id = Number(facts.id);
+    if (this._deletedIds.has(id)) return;
+    const held = this.tiles.get(Number(facts.x), Number(facts.y));
+    if (held && (held.id > id || (held.id === id && held.version >= Number(facts.version)))) {
+      if (held.id === id) this.tiles.patch(held.x, held.y, { like_count: Number(facts.like_count) });
+      return;
+    }
+    const tile = this.tiles.put(facts);
+    if (held && held.id === id) this.tiles.patch(tile.x, tile.y, { pixels: null }); // older pixels
   }
 
   /** After resync_required: the missed events are gone, so reload tiles, then chat. */
@@ -152,8 +209,13 @@ export class CanvasManager {
     if (canvas !== this.canvas) return null;
     const list = Array.isArray(tiles) ? tiles : tiles?.items ?? [];
     const tile = list.find((/** @type {any} */ t) => t.x === x && t.y === y);
-    if (tile) this.tiles.put(tile);
-    else this.tiles.remove(x, y);
+    if (tile) {
+      this.tiles.put(tile);
+      this.cleared.delete(cellKey(x, y));
+    } else {
+      this.tiles.remove(x, y);
+      this.cleared.add(cellKey(x, y));
+    }
     const stored = this.tiles.get(x, y);
     this._events.emit(EVENTS.TILE_CHANGED, { x, y, tile: stored, cause: 'refresh' });
     return stored;
@@ -174,6 +236,7 @@ export class CanvasManager {
       ? await this._api.updateTile(base.tileId, { pixels, version: base.version }, this.connectionId)
       : await this._api.createTile({ canvas_id: canvas.id, x, y, pixels }, this.connectionId);
     const tile = this.tiles.put({ ...answer, updated_by: this.selfId });
+    this.cleared.delete(cellKey(x, y));
     this._events.emit(EVENTS.TILE_CHANGED, { x, y, tile, cause: 'saved' });
     return tile;
   }
@@ -184,6 +247,8 @@ export class CanvasManager {
     if (!tile) return;
     await this._api.deleteTile(tile.id, this.connectionId);
     this.tiles.remove(x, y);
+    this.cleared.add(cellKey(x, y));
+    this._deletedIds.add(tile.id);
     this._events.emit(EVENTS.TILE_CHANGED, { x, y, tile: null, cause: 'deleted' });
   }
 
@@ -252,7 +317,19 @@ export class CanvasManager {
   /** @param {any} message */
   _applyTileEvent(message) {
     if (!this.canvas || (message.canvas_id !== undefined && Number(message.canvas_id) !== this.canvas.id)) return;
-    this._eventsDuringReload?.push(message);
+    const x = Number(message.x);
+    const y = Number(message.y);
+    if (message.type === 'tile_deleted' && Number.isInteger(x) && Number.isInteger(y)) {
+      // Drawn blank even when its facts were never loaded: the images still show it.
+      this.cleared.add(cellKey(x, y));
+      this._deletedIds.add(Number(message.tile_id));
+      if (!this.tiles.get(x, y)) {
+        this._events.emit(EVENTS.TILE_CHANGED, { x, y, tile: null, cause: message.type });
+        return;
+      }
+    } else if (message.type === 'tile_created' || message.type === 'tile_updated') {
+      this.cleared.delete(cellKey(x, y));
+    }
     const change = this.tiles.applyEvent(message, this.selfId);
     if (!change) return;
     this._events.emit(EVENTS.TILE_CHANGED, { x: change.x, y: change.y, tile: change.tile, cause: message.type });

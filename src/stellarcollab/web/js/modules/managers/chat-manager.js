@@ -80,6 +80,7 @@ export class ChatManager {
       if (message.you?.user_id !== undefined) this._selfId = Number(message.you.user_id);
     });
     eventManager.on('websocket_error', (message) => this._handleServerError(message));
+    eventManager.on('websocket_chat_message_deleted', (message) => this.removeMessage(String(message.message_id)));
     eventManager.on(EVENTS.CANVAS_RESYNCED, () => {
       void this.loadHistory().catch(() => {});
     });
@@ -87,6 +88,13 @@ export class ChatManager {
 
   get messages() {
     return this._messages.slice();
+  }
+
+  /** A message deleted by its author or a moderator leaves the list. @param {string} messageId */
+  removeMessage(messageId) {
+    if (!this._ids.delete(messageId)) return;
+    this._messages = this._messages.filter((message) => message.id !== messageId);
+    this._changed();
   }
 
   get pending() {

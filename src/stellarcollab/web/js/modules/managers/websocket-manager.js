@@ -73,6 +73,7 @@ export class WebSocketManager {
         maxDelay: this._config.maxReconnectInterval,
         factor: this._config.reconnectBackoffFactor,
         jitter: this._config.reconnectJitter,
+        quickDelays: this._config.quickReconnectDelays,
       },
       options.random,
     );
@@ -340,7 +341,7 @@ export class WebSocketManager {
    * @param {Record<string, unknown>} detail
    */
   _scheduleReconnect(reason, minDelay, detail) {
-    if (this._backoff.attempts >= this._config.maxReconnectAttempts) {
+    if (this._backoff.backoffAttempts >= this._config.maxReconnectAttempts) {
       this._machine.transition(ConnectionState.FAILED, 'max_reconnect_attempts', {
         ...detail,
         attempts: this._backoff.attempts,

@@ -80,7 +80,7 @@ export class CanvasListView {
    */
   async _loadThumbnail(canvas, container) {
     try {
-      const blob = await this._api.canvasImage(canvas.id);
+      const blob = await this._api.overviewImage(canvas.id); // small and cached, even for 256x256
       const url = URL.createObjectURL(blob);
       this._objectUrls.push(url);
       container.append(el('img', { attrs: { src: url, alt: '', loading: 'lazy' } }));

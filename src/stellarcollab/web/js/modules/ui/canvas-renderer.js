@@ -1,13 +1,15 @@
 // @ts-check
 /**
- * CanvasRenderer: draws the whole grid on <canvas id="canvas-view"> with pan and zoom
- * (wheel, drag, pinch, keys). Each tile is decoded once into its own small bitmap and only
- * the cells on screen are drawn, in one requestAnimationFrame per batch of changes, so a
- * 64x64 grid stays smooth. Leases (who edits what) and highlights are drawn on top.
+ * CanvasRenderer: draws the canvas on <canvas id="canvas-view"> with pan and zoom (wheel,
+ * drag, pinch, keys), in one requestAnimationFrame per batch of changes. The server's
+ * overview image first; when zoomed in past its detail, region images at the level the zoom
+ * needs, for the regions on screen only; then what changed since (tiles from live events,
+ * emptied cells) from the tile store. Leases (who edits what) and highlights go on top.
  */
 
 import { cellKey } from '../core/cell-key.js';
 import { decodePixels } from '../core/pixels.js';
+import { levelFor, overviewScale, regionBounds, regionsIn } from '../core/region-grid.js';
 import { Viewport } from '../core/viewport.js';
 import { colourForUser } from './dom.js';
 
@@ -19,6 +21,9 @@ const MIN_GRID_CELL_PX = 6;
  * @typedef {object} RenderState
  * @property {{width: number, height: number, tile_size: number} | null} canvas
  * @property {import('../core/tile-store.js').TileStore} tiles
+ * @property {ReadonlySet<string>} cleared  "x,y" of cells emptied since the images were drawn
+ * @property {import('../managers/canvas-image-manager.js').CanvasImageManager} images
+ * @property {(x: number, y: number) => boolean} factsLoaded  whether an absent tile means an empty cell
  * @property {import('../managers/canvas-manager.js').Highlight[]} highlights
  * @property {Readonly<Record<string, import('../core/presence-state.js').PresenceLock>>} locks
  * @property {number | null} selfId
@@ -32,8 +37,12 @@ export class CanvasRenderer {
    * @param {() => RenderState} options.getState
    * @param {(cell: {x: number, y: number} | null) => void} options.onSelect
    * @param {(cell: {x: number, y: number}) => void} options.onActivate  double-click / Enter
+   * @param {(cell: {x: number, y: number} | null) => void} [options.onHover]  the pointer moved to another cell
    */
-  constructor({ element, hoverElement, getState, onSelect, onActivate }) {
+  constructor({ element, hoverElement, getState, onSelect, onActivate, onHover = () => {} }) {
+    this._onHover = onHover;
+    /** @type {{offsetX: number, offsetY: number} | null} */
+    this._hoverPoint = null;
     this._element = element;
     this._hover = hoverElement;
     this._getState = getState;
@@ -52,6 +61,8 @@ export class CanvasRenderer {
     this.showGrid = true;
     this._frame = 0;
     this._needsFit = true;
+    /** Whether the view is as fit() left it (no pan or zoom since): kept fitted on resize. */
+    this._fitted = false;
     /** @type {Map<number, {x: number, y: number}>} */
     this._pointers = new Map();
     /** @type {{startX: number, startY: number, lastX: number, lastY: number, moved: boolean} | null} */
@@ -105,11 +116,13 @@ export class CanvasRenderer {
       24,
     );
     this._needsFit = false;
+    this._fitted = true;
     this.scheduleDraw();
   }
 
   /** @param {number} factor */
   zoomBy(factor) {
+    this._fitted = false;
     this.viewport.zoomAt(this._size.width / 2, this._size.height / 2, factor);
     this.scheduleDraw();
   }
@@ -125,6 +138,7 @@ export class CanvasRenderer {
     const ts = canvas.tile_size;
     const minCellPx = Math.min(96, Math.min(this._size.width, this._size.height) / 4);
     if (this.viewport.scale * ts < minCellPx) this.viewport.scale = Math.min(this.viewport.maxScale, minCellPx / ts);
+    this._fitted = false;
     this.viewport.centerOn((x + 0.5) * ts, (y + 0.5) * ts, this._size.width, this._size.height);
     this.select({ x, y });
   }
@@ -146,10 +160,14 @@ export class CanvasRenderer {
   _resize() {
     const rect = this._element.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
+    const before = this._size;
     this._size = { width: rect.width, height: rect.height };
     this._element.width = Math.max(1, Math.round(rect.width * dpr));
     this._element.height = Math.max(1, Math.round(rect.height * dpr));
-    if (this._needsFit) this.fit();
+    // The view shrinks or grows (a phone's tile card, a rotated screen): a fitted canvas stays
+    // fitted; otherwise what was in the middle stays in the middle.
+    if (this._needsFit || this._fitted) this.fit();
+    else this.viewport.panBy((rect.width - before.width) / 2, (rect.height - before.height) / 2);
     this.scheduleDraw();
   }
 
@@ -173,6 +191,13 @@ export class CanvasRenderer {
     ctx.fillRect(0, 0, worldWidth, worldHeight);
 
     const range = view.visibleCells(this._size.width, this._size.height, ts, canvas.width, canvas.height);
+    this._drawImages(state, canvas, range, dpr);
+    ctx.imageSmoothingEnabled = false;
+    ctx.fillStyle = '#ffffff';
+    for (const key of state.cleared) {
+      const [x, y] = key.split(',').map(Number);
+      if (x >= range.x0 && x <= range.x1 && y >= range.y0 && y <= range.y1) ctx.fillRect(x * ts, y * ts, ts, ts);
+    }
     const visibleCount = Math.max(0, range.x1 - range.x0 + 1) * Math.max(0, range.y1 - range.y0 + 1);
     if (visibleCount < state.tiles.size) {
       for (let y = range.y0; y <= range.y1; y += 1) {
@@ -222,6 +247,38 @@ export class CanvasRenderer {
       ctx.restore();
     }
     if (animating) this.scheduleDraw();
+  }
+
+  /**
+   * The overview, then (zoomed in past its detail) the region images on screen.
+   * @param {RenderState} state
+   * @param {{width: number, height: number, tile_size: number}} canvas
+   * @param {{x0: number, y0: number, x1: number, y1: number}} range
+   * @param {number} dpr
+   */
+  _drawImages(state, canvas, range, dpr) {
+    const ctx = this._ctx;
+    const ts = canvas.tile_size;
+    const images = state.images;
+    const devicePxPerCell = this.viewport.scale * ts * dpr;
+    const coarsest = overviewScale(canvas);
+    images.requestOverview();
+    const overview = images.overview;
+    if (overview) {
+      ctx.imageSmoothingEnabled = devicePxPerCell < coarsest; // smooth only when shrinking
+      ctx.drawImage(overview.bitmap, 0, 0, canvas.width * ts, canvas.height * ts);
+    }
+    const level = levelFor(devicePxPerCell, ts);
+    if (level <= coarsest) return;
+    const regions = regionsIn(range);
+    images.requestRegions(regions, level);
+    ctx.imageSmoothingEnabled = false;
+    for (const { rx, ry } of regions) {
+      const image = images.region(rx, ry, level);
+      if (!image) continue;
+      const b = regionBounds(rx, ry, canvas);
+      ctx.drawImage(image.bitmap, b.x0 * ts, b.y0 * ts, (b.x1 - b.x0 + 1) * ts, (b.y1 - b.y0 + 1) * ts);
+    }
   }
 
   /**
@@ -340,6 +397,7 @@ export class CanvasRenderer {
   /** @param {WheelEvent} event */
   _onWheel(event) {
     event.preventDefault();
+    this._fitted = false;
     const unit = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? this._size.height : 1;
     const delta = event.deltaY * unit;
     if (event.ctrlKey || !event.shiftKey) {
@@ -374,6 +432,7 @@ export class CanvasRenderer {
     if (this._pinch && this._pointers.size >= 2) {
       const next = this._pinchGeometry();
       if (next && this._pinch.distance > 0) {
+        this._fitted = false;
         this.viewport.panBy(next.midX - this._pinch.midX, next.midY - this._pinch.midY);
         this.viewport.zoomAt(next.midX, next.midY, next.distance / this._pinch.distance);
         this._pinch = next;
@@ -389,6 +448,7 @@ export class CanvasRenderer {
       this._setHover(null, null);
     }
     if (drag.moved) {
+      this._fitted = false;
       this.viewport.panBy(event.offsetX - drag.lastX, event.offsetY - drag.lastY);
       this.scheduleDraw();
     }
@@ -433,11 +493,15 @@ export class CanvasRenderer {
       case 'ArrowRight':
       case 'ArrowUp':
       case 'ArrowDown':
-        if (event.shiftKey) this._moveSelection(event.key, canvas);
-        else this.viewport.panBy(
-          event.key === 'ArrowLeft' ? KEY_PAN : event.key === 'ArrowRight' ? -KEY_PAN : 0,
-          event.key === 'ArrowUp' ? KEY_PAN : event.key === 'ArrowDown' ? -KEY_PAN : 0,
-        );
+        if (event.shiftKey) {
+          this._moveSelection(event.key, canvas);
+        } else {
+          this._fitted = false;
+          this.viewport.panBy(
+            event.key === 'ArrowLeft' ? KEY_PAN : event.key === 'ArrowRight' ? -KEY_PAN : 0,
+            event.key === 'ArrowUp' ? KEY_PAN : event.key === 'ArrowDown' ? -KEY_PAN : 0,
+          );
+        }
         break;
       case '+':
       case '=':
@@ -485,14 +549,21 @@ export class CanvasRenderer {
     return this.viewport.cellAt(event.offsetX, event.offsetY, canvas.tile_size, canvas.width, canvas.height);
   }
 
+  /** The facts under the pointer arrived: write the hover card again. */
+  refreshHover() {
+    if (this._hoverCell && this._hoverPoint) this._setHover(this._hoverCell, this._hoverPoint);
+  }
+
   /**
    * The hover card: the cell, its creator and who edits it.
    * @param {{x: number, y: number} | null} cell
-   * @param {MouseEvent | null} event
+   * @param {{offsetX: number, offsetY: number} | null} event
    */
   _setHover(cell, event) {
     const changed = cell?.x !== this._hoverCell?.x || cell?.y !== this._hoverCell?.y;
     this._hoverCell = cell;
+    this._hoverPoint = event ? { offsetX: event.offsetX, offsetY: event.offsetY } : null;
+    if (changed) this._onHover(cell);
     if (!cell || !event) {
       this._hover.hidden = true;
       if (changed) this.scheduleDraw();
@@ -502,7 +573,7 @@ export class CanvasRenderer {
     const tile = state.tiles.get(cell.x, cell.y);
     const lock = state.locks[cellKey(cell.x, cell.y)];
     const parts = [`(${cell.x}, ${cell.y})`];
-    parts.push(tile ? `by ${tile.creator_username ?? 'unknown'}` : 'empty');
+    parts.push(tile ? `by ${tile.creator_username ?? 'unknown'}` : state.factsLoaded(cell.x, cell.y) ? 'empty' : '…');
     if (tile && tile.like_count > 0) parts.push(`♥ ${tile.like_count}`);
     if (lock) parts.push(`${lock.display_name} is editing`);
     this._hover.textContent = parts.join(' · ');

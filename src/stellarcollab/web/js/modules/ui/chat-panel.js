@@ -22,8 +22,10 @@ export class ChatPanel {
    * @param {import('../managers/chat-manager.js').ChatManager} options.chat
    * @param {() => number | null} options.getSelfId
    * @param {(x: number, y: number) => void} options.onMention  a mention was clicked
+   * @param {() => ({width: number, height: number} | null)} [options.getCanvasSize]  mentions outside it stay text
    */
-  constructor({ eventManager, chat, getSelfId, onMention }) {
+  constructor({ eventManager, chat, getSelfId, onMention, getCanvasSize = () => null }) {
+    this._getCanvasSize = getCanvasSize;
     this._chat = chat;
     this._getSelfId = getSelfId;
     this._onMention = onMention;
@@ -170,7 +172,7 @@ export class ChatPanel {
    */
   _messageElement({ id, author, time, text, mine }) {
     const body = el('div', { className: 'chat-message-text' });
-    for (const segment of splitTileMentions(text)) {
+    for (const segment of splitTileMentions(text, this._getCanvasSize())) {
       if (segment.mention) {
         const { x, y } = segment.mention;
         const link = el('button', {

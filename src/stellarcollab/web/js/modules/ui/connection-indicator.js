@@ -10,6 +10,7 @@ import { EVENTS } from '../core/events.js';
 /** @type {Record<string, string>} */
 const REASON_TEXT = {
   forbidden: 'You have no access to this canvas.',
+  kicked: 'You were removed from this canvas by a moderator.',
   canvas_not_found: 'This canvas no longer exists.',
   unauthorized: 'Your session has ended. Please sign in again.',
   token_refresh_failed: 'Your session has ended. Please sign in again.',

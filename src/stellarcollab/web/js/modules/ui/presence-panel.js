@@ -24,7 +24,17 @@ export class PresencePanel {
     /** @type {HTMLInputElement} */ this._statusMessage = byId('status-message');
     this._statusTouched = false;
 
+    /** While the socket is away, nobody's presence is known: all are shown reconnecting. */
+    this._offline = false;
+    /** @type {{state: import('../core/presence-state.js').PresenceState, selfId: number | null} | null} */
+    this._last = null;
     eventManager.on(EVENTS.PRESENCE_CHANGED, ({ state, selfId }) => this._render(state, selfId));
+    eventManager.on(EVENTS.CONNECTION_STATE_CHANGED, ({ state }) => {
+      const offline = state === 'reconnecting' || state === 'failed' || state === 'connecting';
+      if (offline === this._offline) return;
+      this._offline = offline;
+      if (this._last) this._render(this._last.state, this._last.selfId);
+    });
     byId('status-form').addEventListener('submit', (event) => {
       event.preventDefault();
       this._statusTouched = true;
@@ -47,6 +57,8 @@ export class PresencePanel {
    * @param {number | null} selfId
    */
   _render(state, selfId) {
+    this._last = { state, selfId };
+    this._list.dataset.offline = String(this._offline);
     const users = listUsers(state, selfId);
     this._list.replaceChildren(...users.map((user) => this._userElement(user, user.user_id === selfId)));
     const count = String(users.length);
@@ -73,8 +85,9 @@ export class PresencePanel {
 
     const details = [];
     const status = user.emoji ? `${user.emoji} ${user.status}` : user.status;
-    details.push(user.status_message ? `${status} — ${user.status_message}` : status);
-    if (user.is_typing) details.push('typing…');
+    if (this._offline) details.push('reconnecting…');
+    else details.push(user.status_message ? `${status} — ${user.status_message}` : status);
+    if (user.is_typing && !this._offline) details.push('typing…');
     const detail = el('span', { className: 'presence-detail', text: details.join(' · ') });
 
     /** @type {HTMLElement | null} */
@@ -96,7 +109,7 @@ export class PresencePanel {
         className: 'presence-item',
         data: {
           userId: String(user.user_id),
-          status: user.status,
+          status: this._offline ? 'reconnecting' : user.status,
           typing: String(user.is_typing),
           ...(user.editing_tile ? { editing: `${user.editing_tile.tile_x},${user.editing_tile.tile_y}` } : {}),
         },

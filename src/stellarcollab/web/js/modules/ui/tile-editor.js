@@ -35,6 +35,8 @@ export class TileEditor {
     /** @type {HTMLInputElement} */ this._gridToggle = byId('editor-grid');
     /** @type {HTMLButtonElement} */ this._saveButton = byId('editor-save');
     this._banner = byId('conflict-banner');
+    this._discard = byId('editor-discard');
+    this._ownerNote = byId('editor-owner-note');
     this._status = byId('editor-status');
     const context = this._surface.getContext('2d');
     if (!context) throw new Error('2D canvas is not available');
@@ -69,8 +71,9 @@ export class TileEditor {
    * @param {number} options.tileSize
    * @param {string | null} options.pixels  base64, null for an empty cell
    * @param {string} options.title
+   * @param {string | null} [options.ownerNote]  shown when the tile is someone else's
    */
-  open({ x, y, tileSize, pixels, title }) {
+  open({ x, y, tileSize, pixels, title, ownerNote = null }) {
     this._returnFocus = document.activeElement;
     if (this._grid.size !== tileSize) this._checker = null;
     this._grid = new PixelGrid(tileSize);
@@ -82,6 +85,9 @@ export class TileEditor {
     this._previewLarge.width = tileSize;
     this._previewLarge.height = tileSize;
     this.hideConflict();
+    this._discard.hidden = true;
+    this._ownerNote.textContent = ownerNote ?? '';
+    this._ownerNote.hidden = !ownerNote;
     this.setStatus('');
     this.loadPixels(pixels);
     this._root.hidden = false;
@@ -91,10 +97,25 @@ export class TileEditor {
     this._surface.focus();
   }
 
-  /** Closes without saving (the app releases the lease in onClose). */
+  /**
+   * Closes when nothing is unsaved; otherwise asks first (#editor-discard) and closes only
+   * once the drawing is discarded. Esc, the backdrop, × and Cancel all come here.
+   */
+  requestClose() {
+    if (!this.isOpen) return;
+    if (!this._dirty) {
+      this.close();
+      return;
+    }
+    this._discard.hidden = false;
+    byId('editor-discard-keep').focus();
+  }
+
+  /** Closes without saving or asking (the app releases the lease in onClose). */
   close() {
     if (!this.isOpen) return;
     this.isOpen = false;
+    this._discard.hidden = true;
     this._root.hidden = true;
     this._stroke = null;
     this._onClose();
@@ -363,12 +384,17 @@ export class TileEditor {
     byId('editor-redo').addEventListener('click', () => this._redo());
     byId('editor-clear').addEventListener('click', () => this._clear());
     this._saveButton.addEventListener('click', () => void this._save());
-    byId('editor-close').addEventListener('click', () => this.close());
-    byId('editor-cancel').addEventListener('click', () => this.close());
+    byId('editor-close').addEventListener('click', () => this.requestClose());
+    byId('editor-cancel').addEventListener('click', () => this.requestClose());
+    byId('editor-discard-keep').addEventListener('click', () => {
+      this._discard.hidden = true;
+      this._surface.focus();
+    });
+    byId('editor-discard-confirm').addEventListener('click', () => this.close());
     byId('conflict-reload').addEventListener('click', () => void this._reload().catch(() => this.setStatus('Reload failed')));
     byId('conflict-dismiss').addEventListener('click', () => this.hideConflict());
     this._root.addEventListener('pointerdown', (event) => {
-      if (event.target === this._root) this.close(); // a press on the backdrop
+      if (event.target === this._root) this.requestClose(); // a press on the backdrop
     });
     document.addEventListener('keydown', (event) => this._onKey(event));
   }
@@ -380,7 +406,8 @@ export class TileEditor {
     const mod = event.ctrlKey || event.metaKey;
     if (key === 'escape') {
       event.preventDefault();
-      this.close();
+      if (!this._discard.hidden) this._discard.hidden = true; // Esc again: keep drawing
+      else this.requestClose();
       return;
     }
     if (mod && key === 's') {

@@ -12,6 +12,7 @@ import { tileBitmap } from './canvas-renderer.js';
  * @typedef {object} TileInfoContext
  * @property {{width: number, height: number, tile_size: number, collaboration_mode: string} | null} canvas
  * @property {import('../core/tile-store.js').TileStore} tiles
+ * @property {(x: number, y: number) => boolean} factsLoaded  whether an absent tile means an empty cell
  * @property {Readonly<Record<string, import('../core/presence-state.js').PresenceLock>>} locks
  * @property {number | null} selfId
  */
@@ -60,7 +61,7 @@ export class TileInfoPanel {
 
   render() {
     const cell = this.cell;
-    const { canvas, tiles, locks, selfId } = this._getContext();
+    const { canvas, tiles, locks, selfId, factsLoaded } = this._getContext();
     this._root.hidden = !cell || !canvas;
     if (!cell || !canvas) return;
     const tile = tiles.get(cell.x, cell.y);
@@ -69,7 +70,9 @@ export class TileInfoPanel {
     this._root.dataset.y = String(cell.y);
     this._root.dataset.tileId = tile ? String(tile.id) : '';
     byId('tile-info-title').textContent = `Tile (${cell.x}, ${cell.y})`;
-    byId('tile-info-creator').textContent = tile ? tile.creator_username ?? 'unknown' : 'empty cell';
+    const known = tile !== null || factsLoaded(cell.x, cell.y);
+    this._root.dataset.loading = String(!known);
+    byId('tile-info-creator').textContent = tile ? tile.creator_username ?? 'unknown' : known ? 'empty cell' : 'Loading…';
     byId('tile-info-likes').textContent = tile ? String(tile.like_count) : '—';
     byId('tile-info-updated').textContent = tile ? formatDateTime(tile.updated_at ?? tile.created_at) : '—';
 
@@ -87,8 +90,10 @@ export class TileInfoPanel {
 
     const ownerOnly = canvas.collaboration_mode === 'owner' && tile !== null && !mine;
     this._edit.textContent = tile ? 'Edit' : 'Create tile';
-    this._edit.disabled = ownerOnly;
-    this._edit.title = ownerOnly ? "Only the tile's creator can edit it on this canvas" : '';
+    this._edit.disabled = ownerOnly || Boolean(lockedByOther);
+    this._edit.title = ownerOnly
+      ? "Only the tile's creator can edit it on this canvas"
+      : lockedByOther ? `${lock.display_name} is editing this cell` : '';
 
     this._drawPreview(tile, canvas.tile_size);
   }

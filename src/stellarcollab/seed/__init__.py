@@ -1,0 +1,1 @@
+"""Seeding: fills a canvas straight in the database, for demos and load measurements."""
