@@ -102,11 +102,15 @@ async def test_people_stay_visible_after_a_long_chat(people: People, server: Ser
         await open_canvas(page, server.base_url, canvas["id"])
         me = page.locator(f'#presence-list [data-user-id="{people.alice.rest().user["id"]}"]')
         await expect(me).to_be_visible()
-        # Measured in the page, on the element as it is then: the list is redrawn when
-        # presence updates arrive, so a handle taken a moment earlier may be gone.
-        height = "(element) => element.getBoundingClientRect().height"
-        assert await me.evaluate(height) >= 24
-        assert await page.locator("#presence-list").evaluate(height) >= 24
+        # Measured in the page once the list has settled: it is redrawn when presence
+        # updates arrive (the bug was a list that stayed at 0 px for good).
+        await page.wait_for_function(
+            """(userId) => {
+                const list = document.getElementById('presence-list');
+                const me = list && list.querySelector(`[data-user-id="${userId}"]`);
+                return !!me && me.getBoundingClientRect().height >= 24
+                    && list.getBoundingClientRect().height >= 24;
+            }""", arg=people.alice.rest().user["id"], timeout=ms(5))
         await page.reload()
 
 
