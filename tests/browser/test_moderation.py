@@ -5,8 +5,6 @@ the chat and an admin resolves the report on the admin page."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +15,8 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser.pages import User, ms, new_user, open_canvas, sign_up
 from tests.support.clients import Account
-from tests.support.server_process import ServerProcess, server_env
+from tests.support.cluster import grant_admin
+from tests.support.server_process import ServerProcess
 from tests.support.timeouts import scaled
 
 pytestmark = pytest.mark.browser
@@ -28,14 +27,6 @@ class Cast:
     owner: User
     bob: User
     admin: User
-
-
-def grant_admin(server: ServerProcess, username: str) -> None:
-    """What an operator does: ``stellarcollab admin grant USERNAME``."""
-    subprocess.run(
-        [sys.executable, "-m", "stellarcollab.cli", "admin", "grant", username],
-        env=server_env(server.data_dir, **server.settings), check=True, capture_output=True,
-        timeout=scaled(30))
 
 
 @pytest.fixture(scope="module")

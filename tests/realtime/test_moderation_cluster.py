@@ -4,8 +4,6 @@ and only those; a banned or deactivated user cannot come back through either pro
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -14,9 +12,10 @@ import httpx
 import pytest
 
 from tests.support.clients import Account, Socket, join, open_socket, register
+from tests.support.cluster import Pair, grant_admin, two_processes
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
-from tests.support.server_process import ServerProcess, server_env
+from tests.support.server_process import ServerProcess
 from tests.support.timeouts import scaled
 
 pytestmark = pytest.mark.postgres
@@ -29,32 +28,15 @@ def cluster(
     tmp_path_factory: pytest.TempPathFactory,
     postgres_server: PostgresServer,
     redis_server: RedisServer,
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    settings: dict[str, Any] = {"database_url": postgres_server.create_database(),
-                                "broker_url": redis_server.url}
-    first = ServerProcess(tmp_path_factory.mktemp("mod-a"), **settings).start()
-    try:
-        second = ServerProcess(tmp_path_factory.mktemp("mod-b"), **settings).start()
-    except BaseException:
-        first.stop()
-        raise
-    yield first, second
-    second.stop()
-    first.stop()
+) -> Iterator[Pair]:
+    with two_processes(tmp_path_factory, "mod", postgres_server, redis_server) as pair:
+        yield pair
 
 
 @pytest.fixture
-async def api(cluster: tuple[ServerProcess, ServerProcess]) -> AsyncIterator[httpx.AsyncClient]:
+async def api(cluster: Pair) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=cluster[0].base_url, timeout=30) as client:
         yield client
-
-
-def grant_admin(process: ServerProcess, account: Account) -> None:
-    """What an operator does: ``stellarcollab admin grant USERNAME``."""
-    subprocess.run(
-        [sys.executable, "-m", "stellarcollab.cli", "admin", "grant", account.username],
-        env=server_env(process.data_dir, **process.settings), check=True,
-        capture_output=True, timeout=scaled(30))
 
 
 async def closed_within(socket: Socket, seconds: float) -> int | None:
@@ -131,7 +113,7 @@ async def test_deactivation_closes_every_socket_of_the_user_on_both(
     a, b = cluster
     _owner, bob, canvas, bobs, others = await scene(cluster, api)
     admin = await register(api)
-    grant_admin(a, admin)
+    grant_admin(a, admin.username)
     elsewhere = others.pop()  # Bob's socket on the second canvas closes too
     response = await admin.patch(f"/api/v1/admin/users/{bob.id}", {"is_active": False})
     assert response.status_code == 200, response.text
@@ -150,7 +132,7 @@ async def test_a_report_reaches_an_admin_connected_to_the_other_process(
 ) -> None:
     a, b = cluster
     owner, bob, admin = await register(api), await register(api), await register(api)
-    grant_admin(a, admin)
+    grant_admin(a, admin.username)
     canvas = await owner.create_canvas()
     tile = await owner.create_tile(canvas["id"], 1, 1)
     admins_socket = await join(b.ws_base, canvas["id"], admin)

@@ -16,6 +16,7 @@ from stellarcollab.config import Settings
 from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.topics import GLOBAL, user_topic
 from tests.support.clients import Account, Socket, join, open_socket, open_user_socket, register
+from tests.support.cluster import Pair, clients_of, two_processes
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.server_process import ServerProcess
@@ -32,21 +33,10 @@ def cluster(
     tmp_path_factory: pytest.TempPathFactory,
     postgres_server: PostgresServer,
     redis_server: RedisServer,
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    database_url = postgres_server.create_database()
-    settings: dict[str, Any] = {"database_url": database_url,
-                                "broker_url": redis_server.url,
-                                "presence_ttl_seconds": PRESENCE_TTL}
-    # One after the other: the first applies the migrations.
-    first = ServerProcess(tmp_path_factory.mktemp("process-a"), **settings).start()
-    try:
-        second = ServerProcess(tmp_path_factory.mktemp("process-b"), **settings).start()
-    except BaseException:
-        first.stop()
-        raise
-    yield first, second
-    second.stop()
-    first.stop()
+) -> Iterator[Pair]:
+    with two_processes(tmp_path_factory, "process", postgres_server, redis_server,
+                       presence_ttl_seconds=PRESENCE_TTL) as pair:
+        yield pair
 
 
 def third_process(data_dir: Path, like: ServerProcess) -> ServerProcess:
@@ -69,13 +59,9 @@ async def _alice_on_a_other_on_extra(
 
 
 @pytest.fixture
-async def apis(
-    cluster: tuple[ServerProcess, ServerProcess]
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    a, b = cluster
-    async with httpx.AsyncClient(base_url=a.base_url, timeout=30) as api_a, \
-            httpx.AsyncClient(base_url=b.base_url, timeout=30) as api_b:
-        yield api_a, api_b
+async def apis(cluster: Pair) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    async with clients_of(cluster) as clients:
+        yield clients
 
 
 async def received(socket: Socket, timeout: float = 10, **counts: int) -> None:

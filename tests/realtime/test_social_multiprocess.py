@@ -6,8 +6,6 @@ canvas on both processes and sockets that connect during its window."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,9 +14,10 @@ import httpx
 import pytest
 
 from tests.support.clients import Account, Socket, join, open_user_socket, register
+from tests.support.cluster import Pair, clients_of, grant_admin, two_processes
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
-from tests.support.server_process import ServerProcess, server_env
+from tests.support.server_process import ServerProcess
 from tests.support.timeouts import scaled
 
 pytestmark = pytest.mark.postgres
@@ -30,37 +29,17 @@ def cluster(
     tmp_path_factory: pytest.TempPathFactory,
     postgres_server: PostgresServer,
     redis_server: RedisServer,
-) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    settings: dict[str, Any] = {"database_url": postgres_server.create_database(),
-                                "broker_url": redis_server.url,
-                                # a second's check, so scheduled announcements go out soon
-                                "announcement_check_interval": 0.5}
-    first = ServerProcess(tmp_path_factory.mktemp("social-a"), **settings).start()
-    try:
-        second = ServerProcess(tmp_path_factory.mktemp("social-b"), **settings).start()
-    except BaseException:
-        first.stop()
-        raise
-    yield first, second
-    second.stop()
-    first.stop()
+) -> Iterator[Pair]:
+    # a second's check, so scheduled announcements go out soon
+    with two_processes(tmp_path_factory, "social", postgres_server, redis_server,
+                       announcement_check_interval=0.5) as pair:
+        yield pair
 
 
 @pytest.fixture
-async def apis(
-    cluster: tuple[ServerProcess, ServerProcess]
-) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    a, b = cluster
-    async with httpx.AsyncClient(base_url=a.base_url, timeout=30) as api_a, \
-            httpx.AsyncClient(base_url=b.base_url, timeout=30) as api_b:
-        yield api_a, api_b
-
-
-def _grant_admin(server: ServerProcess, username: str) -> None:
-    """What an operator runs: ``stellarcollab admin grant USERNAME``."""
-    subprocess.run([sys.executable, "-m", "stellarcollab.cli", "admin", "grant", username],
-                   env=server_env(server.data_dir, **server.settings), check=True,
-                   capture_output=True, timeout=scaled(30))
+async def apis(cluster: Pair) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    async with clients_of(cluster) as clients:
+        yield clients
 
 
 async def _drain(socket: Socket, within: float = QUIET) -> list[dict[str, Any]]:
@@ -135,7 +114,7 @@ async def test_announcement_reaches_every_canvas_on_both_processes(
     a, b = cluster
     admin, alice, bob = (await register(apis[0]), await register(apis[0]),
                          await register(apis[1]))
-    await asyncio.to_thread(_grant_admin, a, admin.username)
+    await asyncio.to_thread(grant_admin, a, admin.username)
     one, two = await alice.create_canvas(), await bob.create_canvas()
     sockets = [await join(a.ws_base, one["id"], alice), await join(b.ws_base, two["id"], bob),
                await join(b.ws_base, one["id"], bob)]

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.clients import Account, Socket, join, register
+from tests.support.cluster import Pair, clients_of, two_processes
 from tests.support.postgres import PostgresServer
 from tests.support.redis import RedisServer
 from tests.support.server_process import ServerProcess
@@ -21,27 +22,16 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer,
-         redis_server: RedisServer) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    settings = {"database_url": postgres_server.create_database(),
-                "broker_url": redis_server.url, "login_failures_per_account": 3,
-                "login_lockout_seconds": 600}
-    first = ServerProcess(tmp_path_factory.mktemp("revoke-a"), **settings).start()
-    try:
-        second = ServerProcess(tmp_path_factory.mktemp("revoke-b"), **settings).start()
-    except BaseException:
-        first.stop()
-        raise
-    yield first, second
-    second.stop()
-    first.stop()
+         redis_server: RedisServer) -> Iterator[Pair]:
+    with two_processes(tmp_path_factory, "revoke", postgres_server, redis_server,
+                       login_failures_per_account=3, login_lockout_seconds=600) as both:
+        yield both
 
 
 @pytest.fixture
-async def apis(pair: tuple[ServerProcess, ServerProcess]
-               ) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    async with httpx.AsyncClient(base_url=pair[0].base_url, timeout=30) as a, \
-            httpx.AsyncClient(base_url=pair[1].base_url, timeout=30) as b:
-        yield a, b
+async def apis(pair: Pair) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    async with clients_of(pair) as clients:
+        yield clients
 
 
 async def sockets_on_both(pair: tuple[ServerProcess, ServerProcess],
