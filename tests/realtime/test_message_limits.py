@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from stellarcollab.clock import ManualClock
 from stellarcollab.realtime.message_limits import OTHER, DuplicateFilter, MessageLimiter, Rate
-from tests.security.manual_clock import ManualClock
 
 
 def limiter(clock: ManualClock) -> MessageLimiter:
     return MessageLimiter({"chat": Rate(5, 10), "presence": Rate(20, 20),
-                           OTHER: Rate(1, 2)}, clock)
+                           OTHER: Rate(1, 2)}, clock.monotonic)
 
 
 def test_each_kind_has_its_own_bucket_per_user() -> None:
@@ -35,7 +35,7 @@ def test_unknown_types_and_kinds_without_a_rate_share_other() -> None:
 
 def test_duplicates_are_refused_within_the_window_only() -> None:
     clock = ManualClock()
-    duplicates = DuplicateFilter(10, clock)
+    duplicates = DuplicateFilter(10, clock.monotonic)
     assert not duplicates.is_repeat(1, "canvas:1", "hello")
     assert duplicates.is_repeat(1, "canvas:1", "HELLO")
     assert not duplicates.is_repeat(2, "canvas:1", "hello")
@@ -45,7 +45,7 @@ def test_duplicates_are_refused_within_the_window_only() -> None:
 
 
 def test_a_retry_with_its_client_id_is_no_duplicate() -> None:
-    duplicates = DuplicateFilter(10, ManualClock())
+    duplicates = DuplicateFilter(10, ManualClock().monotonic)
     assert not duplicates.is_repeat(1, "canvas:1", "hello", "c-1")
     assert not duplicates.is_repeat(1, "canvas:1", "hello", "c-1")  # the same message again
     assert duplicates.is_repeat(1, "canvas:1", "hello", "c-2")  # a new message, same text
@@ -54,7 +54,7 @@ def test_a_retry_with_its_client_id_is_no_duplicate() -> None:
 
 def test_duplicate_memory_is_bounded() -> None:
     clock = ManualClock()
-    duplicates = DuplicateFilter(10, clock, max_users=5, per_user=3)
+    duplicates = DuplicateFilter(10, clock.monotonic, max_users=5, per_user=3)
     for text in ("a", "b", "c", "d"):
         assert not duplicates.is_repeat(1, "s", text)
     assert not duplicates.is_repeat(1, "s", "a")  # the oldest was forgotten

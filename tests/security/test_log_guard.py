@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from stellarcollab.clock import ManualClock
 from stellarcollab.security.log_guard import FloodGuard
-from tests.security.manual_clock import ManualClock
 
 
 def record(msg: str, *args: object, level: int = logging.WARNING,
@@ -21,7 +21,7 @@ def record(msg: str, *args: object, level: int = logging.WARNING,
 
 
 def test_client_mistakes_lose_their_traceback_and_are_counted() -> None:
-    guard = FloodGuard(10, ManualClock())
+    guard = FloodGuard(10, ManualClock().monotonic)
     line = record("Invalid UTF-8 sequence received from client.", level=logging.ERROR,
                   exc=True)
     assert guard.filter(line)
@@ -31,7 +31,7 @@ def test_client_mistakes_lose_their_traceback_and_are_counted() -> None:
 
 def test_repeats_from_one_source_are_limited_and_the_gap_is_reported() -> None:
     clock = ManualClock()
-    guard = FloodGuard(3, clock)
+    guard = FloodGuard(3, clock.monotonic)
     passed = [guard.filter(record("failed for %s", "conn-1")) for _ in range(10)]
     assert passed == [True] * 3 + [False] * 7
     assert guard.filter(record("failed for %s", "conn-2"))  # another source
