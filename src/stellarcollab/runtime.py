@@ -91,7 +91,8 @@ class Runtime:
         hooks = ManagerHooks(
             list_leases=self._lease_views, release_leases=self._release_leases,
             presence_listeners=[self.presence_records.note],
-            control_listeners=[self._on_control, revocation.listener(self.admission)],
+            control_listeners=[self._on_control, revocation.listener(self.admission),
+                               self._on_access_control],
             socket_leases=self.socket_leases, stored_status=self._stored_status,
         )
         policy = PresencePolicy(settings.presence_detail_limit, settings.presence_diff_window,
@@ -117,7 +118,6 @@ class Runtime:
         self.images = CanvasImageService(self.db)
         self.access = ClusterAccessControl(self.brokers.events, self.manager)
         self.access.forgetters += [self.admission.forget_access, self.chat.gate.forget]
-        hooks.control_listeners.append(self.access.on_control)
         self.moderation = ModerationSuite(self.db, self.manager, self.access)
         self.region_images = RegionImageService(
             self.db, ChunkStore(settings.data_dir / "cache" / "regions")
@@ -129,8 +129,8 @@ class Runtime:
         self.handler = MessageHandler(
             self.manager, self.users, self.chat, self.locks,
             settings.chat_max_length, self.socket_leases, self.message_guard, self.social,
+            ModerationMessages(self.users, self.moderation),
         )
-        self.handler.moderation = ModerationMessages(self.users, self.moderation)
         self.canvases.on_change.append(self.admission.forget_canvas)
         #: connect rate and per-user socket cap, counted across every process
         self.socket_limits = SocketLimits(
@@ -214,10 +214,6 @@ class Runtime:
         account being inactive)."""
         await revocation.revoke(self.manager, user_id, reason)
 
-    async def deactivate_user(self, user_id: int) -> None:
-        await self.users.set_active(user_id, False)
-        await self.revoke_user(user_id, "account deactivated")
-
     def _on_control(self, message: dict[str, Any]) -> None:
         if message.get("type") == "token_revoked":
             self.admission.note_revoked(str(message["jti"]), float(message["expires_at"]))
@@ -225,6 +221,11 @@ class Runtime:
             self.admission.forget_canvas(int(message["canvas_id"]))
         else:
             self.status_relay.on_control(message)
+
+    def _on_access_control(self, message: dict[str, Any]) -> None:
+        """Bans, kicks and access changes decided on any process (the access control is
+        built after the manager it closes sockets through)."""
+        self.access.on_control(message)
 
     def _every(self, interval: float, job: Callable[[], Awaitable[Any]]) -> asyncio.Task[None]:
         async def loop() -> None:

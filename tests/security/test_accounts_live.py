@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
+from tests.api.helpers import make_admin
 from tests.support.clients import join, register
 from tests.support.live_server import LiveServer, test_settings
 from tests.support.timeouts import scaled
@@ -95,7 +96,10 @@ async def test_deactivation_closes_the_users_sockets(
     account = await register(api)
     canvas = await account.create_canvas()
     socket = await join(live_server.ws_base, canvas["id"], account)
-    live_server.run(live_server.runtime.deactivate_user(account.id))
+    admin = await register(api)
+    await make_admin(live_server, admin)
+    deactivated = await admin.patch(f"/api/v1/admin/users/{account.id}", {"is_active": False})
+    assert deactivated.status_code == 200, deactivated.text
     assert await socket.closed(timeout=2) == 4001
     assert (await account.get("/api/v1/auth/me")).status_code == 401
 

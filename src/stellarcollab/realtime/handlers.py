@@ -57,6 +57,7 @@ class MessageHandler:
         socket_leases: SocketLeases,
         guard: MessageGuard,
         social: SocialLayer | None = None,
+        moderation: ModerationMessages | None = None,
     ) -> None:
         self.guard = guard
         self.manager = manager
@@ -65,7 +66,7 @@ class MessageHandler:
         self.locks = locks
         self.chat_max_length = chat_max_length
         #: the moderation messages (moderation, report, admin_broadcast), when wired
-        self.moderation: ModerationMessages | None = None
+        self.moderation = moderation
         self.socket_leases = socket_leases
         self.social = social
 

@@ -129,13 +129,6 @@ class UserService:
         user.password_hash = new_hash
         return user
 
-    async def set_active(self, user_id: int, active: bool) -> None:
-        async with self.db.transaction() as session:
-            user = await session.get(User, user_id)
-            if user is None:
-                raise NotFound("User not found")
-            user.is_active = active
-
     async def set_admin(self, username: str, is_admin: bool) -> User:
         async with self.db.transaction() as session:
             user = await session.scalar(select(User).where(User.username_key == username.lower()))
