@@ -11,7 +11,6 @@ message).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +18,7 @@ from sqlalchemy import insert
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage
+from stellarcollab.tasks import cancel_and_wait
 
 MAX_BATCH = 500
 
@@ -98,7 +98,4 @@ class ChatWriter:
         return True
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)

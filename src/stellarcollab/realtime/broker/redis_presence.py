@@ -35,6 +35,7 @@ from stellarcollab.realtime.broker.redis_scripts import (
 )
 from stellarcollab.realtime.broker.redis_wire import backstop_ms, decode_entry, encode_entry, to_ms
 from stellarcollab.realtime.presence import UserPresence
+from stellarcollab.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,7 @@ class RedisPresenceStore:
     async def stop(self) -> None:
         """Stop renewing and withdraw this process's entries."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         try:
             await self._withdraw_all()
         except (RedisError, OSError) as exc:

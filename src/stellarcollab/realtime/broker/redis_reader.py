@@ -17,6 +17,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from stellarcollab.realtime.broker.redis_client import RedisClient
+from stellarcollab.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,7 @@ class PubSubReader:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
         await self._close()
 
     async def add(self, channel: bytes, *, fresh: bool) -> bool:
