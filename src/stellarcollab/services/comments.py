@@ -7,14 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import Canvas, Tile, User
+from stellarcollab.db.models import User
 from stellarcollab.db.social import TileComment
 from stellarcollab.db.types import fits_int_column
 from stellarcollab.services.activity import record_activity
-from stellarcollab.services.canvases import CanvasAccessDenied, load_canvas
 from stellarcollab.services.errors import Forbidden, NotFound
 from stellarcollab.services.events import EventSink
 from stellarcollab.services.notifications import record_notification
@@ -22,29 +20,14 @@ from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.sanctions import ensure_may_chat
 from stellarcollab.services.social_views import comment_view
 from stellarcollab.services.text_rules import checked
+from stellarcollab.services.tile_access import load_visible_tile
 from stellarcollab.services.user_channel import UserChannel
 from stellarcollab.wire import rules
 from stellarcollab.wire import social as wire
 
-TILE_NOT_FOUND = "Tile not found"
 COMMENT_NOT_FOUND = "Comment not found"
 NOT_COMMENT_MODERATOR = (
     "Only the comment's author, the tile's creator or the canvas owner can delete it")
-
-
-async def _visible_tile(session: AsyncSession, user: User, tile_id: int,
-                        *, lock: bool = False) -> tuple[Tile, Canvas]:
-    tile = None
-    if fits_int_column(tile_id):
-        tile = await session.get(Tile, tile_id,
-                                 with_for_update={"key_share": True} if lock else None)
-    if tile is None:
-        raise NotFound(TILE_NOT_FOUND)
-    try:
-        canvas = await load_canvas(session, tile.canvas_id, user)
-    except (NotFound, CanvasAccessDenied) as exc:
-        raise NotFound(TILE_NOT_FOUND) from exc
-    return tile, canvas
 
 
 class CommentService:
@@ -59,7 +42,7 @@ class CommentService:
         async with self.db.transaction() as session:
             # Holding the tile row orders concurrent comments of one tile, so their
             # notification merges one after the other.
-            tile, _canvas = await _visible_tile(session, author, tile_id, lock=True)
+            tile, _canvas = await load_visible_tile(session, author, tile_id, lock=True)
             await ensure_may_chat(session, tile.canvas_id, author.id)  # muted or banned
             comment = TileComment(tile_id=tile.id, canvas_id=tile.canvas_id,
                                   author_id=author.id, text=cleaned)
@@ -79,7 +62,7 @@ class CommentService:
     async def list_for_tile(self, viewer: User, tile_id: int, limit: int,
                             before: int | None) -> dict[str, Any]:
         async with self.db.read() as session:
-            await _visible_tile(session, viewer, tile_id)
+            await load_visible_tile(session, viewer, tile_id)
             query = (select(TileComment, User).join(User, User.id == TileComment.author_id)
                      .where(TileComment.tile_id == tile_id))
             if before is not None:
@@ -97,7 +80,7 @@ class CommentService:
             if comment is None:
                 raise NotFound(COMMENT_NOT_FOUND)
             try:
-                tile, canvas = await _visible_tile(session, user, comment.tile_id)
+                tile, canvas = await load_visible_tile(session, user, comment.tile_id)
             except NotFound as exc:
                 raise NotFound(COMMENT_NOT_FOUND) from exc
             allowed = (comment.author_id, tile.creator_id, canvas.owner_id)
