@@ -1,6 +1,7 @@
 """Stored statuses are written behind: a change set over the socket is announced at once
 and stored with the others of a short window in one statement, is seen after a
-reconnect, and survives a clean restart even when it was not written before it."""
+reconnect, and survives a clean restart even when it was not written before it; going
+invisible is written at once."""
 
 from __future__ import annotations
 
@@ -103,6 +104,14 @@ async def test_a_status_not_written_yet_is_read_back_and_survives_a_clean_restar
             assert await stored(server, alice.id) is None  # accepted, not written yet
             mine = (await alice.get("/api/v1/users/me/status")).json()
             assert (mine["status"], mine["status_message"]) == ("busy", "drawing")
+            # Going invisible decides who sees her (other processes read it): written
+            # at once; coming back is written behind again.
+            assert (await alice.put("/api/v1/users/me/status",
+                                    {"status": "invisible"})).status_code == 200
+            assert await stored(server, alice.id) == ("invisible", None)
+            await sa.send(status_change("busy", "drawing"))
+            await sb.expect("user_presence_update", user_id=alice.id, status="busy")
+            assert await stored(server, alice.id) == ("invisible", None)
             await sb.close()
             await sa.close()
     finally:

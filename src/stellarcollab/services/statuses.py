@@ -4,7 +4,8 @@ realtime layer broadcasts it to every canvas the user is on) at once, and writte
 each user's latest status is kept in memory and the changed ones are stored together, one
 upsert at most every ``write_delay`` seconds, and on ``flush`` (drain and shutdown). Reads
 on this process see what is not written yet; another process reads the database, so it
-may see a status up to ``write_delay`` old (its sockets hear the change live)."""
+may see a status up to ``write_delay`` old (its sockets hear the change live). Going
+``invisible`` decides who may see the user, so it is written before it is announced."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from stellarcollab.wire import rules
 
 log = logging.getLogger(__name__)
 STATUSES = rules.CUSTOM_STATUSES
+INVISIBLE = "invisible"
 #: how long a status change waits for others to be written with it (seconds)
 WRITE_DELAY = 0.2
 #: (user, their status as they see it, the socket connection that set it or None)
@@ -61,7 +63,12 @@ class StatusService:
         row = UserStatus(user_id=user.id, status=status, status_message=status_message,
                          emoji=emoji, updated_at=utcnow())
         self._unwritten[user.id] = row
-        self._schedule()
+        if status == INVISIBLE:
+            # Who may see the user: another process reads it from the database when
+            # they open a socket there, so this one is written before it is announced.
+            await self.flush()
+        else:
+            self._schedule()
         view = status_view(user.id, row, viewer_id=user.id)
         for listener in self.listeners:
             await listener(user, view, connection_id)
