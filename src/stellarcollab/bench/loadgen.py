@@ -469,6 +469,17 @@ class LoadGen:
             self.send_one(publisher)
             k += 1
 
+    async def send_count(self, publisher: Client, count: int, rate: float) -> None:
+        """Exactly ``count`` messages at ``rate`` (reconnect: the clients are back once
+        they hold every one, so a late start must not cost the last of them)."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for k in range(count):
+            delay = start + k / rate - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.send_one(publisher)
+
     # ----- phases ------------------------------------------------------------------------
 
     async def connect_all(self, clients: list[AnyClient]) -> None:
@@ -694,7 +705,7 @@ class LoadGen:
         messages = int(self.reconnect.get("messages", 20))
         rate = float(self.reconnect.get("rate", 50.0))
         self.sending = True
-        senders = [loop.create_task(self.run_rate(p, rate, loop.time() + messages / rate, 0.0))
+        senders = [loop.create_task(self.send_count(p, messages, rate))
                    for p in self.publishers.values()]
         self.phase = "reconnect"
         attempts_ns: list[int] = []
