@@ -54,8 +54,6 @@ class StatusService:
         self._unwritten: dict[int, UserStatus] = {}
         self._flush_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
-        #: statements written so far (one per flush), for tests and metrics
-        self.writes = 0
 
     async def set(self, user: User, status: str, status_message: str | None,
                   emoji: str | None, *, connection_id: str | None = None) -> dict[str, Any]:
@@ -115,7 +113,6 @@ class StatusService:
                   for row in rows]
         async with self.db.transaction() as session:
             await session.execute(upsert, values)
-        self.writes += 1
 
     async def close(self) -> None:
         """Write what is pending and stop the timer (shutdown)."""
