@@ -189,19 +189,22 @@ class Runtime:
         await self.chat.writer.stop()
         with contextlib.suppress(Exception):
             await self.presence_records.flush()
+        with contextlib.suppress(Exception):
+            await self.social.statuses.close()
         await self.brokers.stop()
         await self.db.dispose()
         metrics.mark_process_dead()
 
     async def flush_write_behind(self) -> None:
         """Commit the chat messages queued so far, offer the held ones to the broker once
-        more, and write the presence records."""
+        more, and write the presence records and the statuses not stored yet."""
         await self.chat.writer.drain()
         await self.chat.outbox.flush()
         try:
             await self.presence_records.flush()
         except Exception:
             log.exception("presence records not flushed")
+        await self.social.statuses.flush()  # logs and keeps its own failures
 
     async def logout(self, claims: TokenClaims) -> None:
         await self.users.revoke(claims)

@@ -132,6 +132,28 @@ describe('messages', () => {
     assert.deepEqual(seqs, [11, 12, 13]);
     assert.equal(manager.lastSeq, 13);
   });
+
+  test('batched presence moves the resume point to its through_seq and is never dropped', async () => {
+    const { manager, timers, events } = setup();
+    /** @type {any[]} */
+    const diffs = [];
+    events.on('websocket_presence_diff', (m) => diffs.push(m));
+    events.on('websocket_presence_count', (m) => diffs.push(m));
+    await manager.connect(1);
+    FakeWebSocket.last.serverJoin({ seq: 10, epoch: 'ep-A' });
+    FakeWebSocket.last.serverSend({ type: 'presence_diff', joins: [], leaves: [], active_users: 3, through_seq: 40 });
+    assert.equal(manager.lastSeq, 40);
+    FakeWebSocket.last.serverSend({ type: 'tile_updated', seq: 41 });
+    // A diff whose arrivals came before the last event: applied, the resume point kept.
+    FakeWebSocket.last.serverSend({ type: 'presence_diff', joins: [], leaves: [], active_users: 2, through_seq: 39 });
+    assert.equal(manager.lastSeq, 41);
+    FakeWebSocket.last.serverSend({ type: 'presence_count', active_users: 500, through_seq: 60 });
+    assert.equal(manager.lastSeq, 60);
+    assert.equal(diffs.length, 3);
+    FakeWebSocket.last.serverClose(1006);
+    await tickAndFlush(timers, 1000);
+    assert.equal(FakeWebSocket.last.query.get('since'), '60');
+  });
 });
 
 describe('reconnect and resume', () => {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 from stellarcollab.realtime.recovery import (
+    MEMBERSHIP,
     Delivery,
     EventHistory,
     Replay,
@@ -81,3 +82,19 @@ def test_a_blip_of_departures_does_not_push_missed_events_out() -> None:
     for seq in range(48, 148):
         history.append(Delivery(1, seq, "user_joined", b"{}", published_at=0))
     assert len(history.after(0)) <= 5 * 11
+
+
+def test_a_replay_without_arrivals_and_departures_is_the_same_events() -> None:
+    history = EventHistory(capacity=4, ttl=60)
+    kinds = ["user_joined", "canvas_chat_message", "user_left", "user_left",
+             "tile_created", "user_joined", "canvas_chat_message", "user_joined"]
+    for seq in range(1, 41):  # the oldest counted ones and arrivals are pushed out
+        history.append(Delivery(1, seq, kinds[seq % len(kinds)], b"{}", published_at=0))
+    for since in range(0, 41):
+        everything = [d.seq for d in history.after(since)]
+        skipped = [d.seq for d in history.after(since, MEMBERSHIP)]
+        assert skipped == [seq for seq in everything
+                           if kinds[seq % len(kinds)] not in MEMBERSHIP]
+    assert len([d for d in history.after(0, MEMBERSHIP)]) == 4
+    history.prune(now=61)  # everything aged out: both go
+    assert history.after(0) == [] and history.after(0, MEMBERSHIP) == []

@@ -20,17 +20,17 @@ def test_membership(build: Builder) -> None:
 def test_presence_diff_names_joins_and_leaves() -> None:
     bob = {"user_id": 8, "username": "bob", "display_name": "Bob"}
     assert presence.presence_diff(canvas_id=1, joins=[SARAH], leaves=[bob],
-                                  active_users=3) == {
+                                  active_users=3, through_seq=41) == {
         "type": "presence_diff", "canvas_id": 1, "joins": [SARAH], "leaves": [bob],
-        "active_users": 3}
+        "active_users": 3, "through_seq": 41}
     reset = presence.presence_diff(canvas_id=1, joins=[SARAH], leaves=[], active_users=1,
-                                   reset=True)
+                                   through_seq=42, reset=True)
     assert reset["reset"] is True
 
 
 def test_presence_count() -> None:
-    assert presence.presence_count(canvas_id=1, active_users=5000) == {
-        "type": "presence_count", "canvas_id": 1, "active_users": 5000}
+    assert presence.presence_count(canvas_id=1, active_users=5000, through_seq=9) == {
+        "type": "presence_count", "canvas_id": 1, "active_users": 5000, "through_seq": 9}
 
 
 def test_user_typing() -> None:

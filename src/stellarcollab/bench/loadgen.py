@@ -38,7 +38,7 @@ from typing import Any, cast
 import orjson
 from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
-from stellarcollab.bench.presence_view import PresenceView, is_presence
+from stellarcollab.bench.presence_view import PresenceView, is_presence, resume_seq
 from stellarcollab.bench.stats import Histogram
 
 MARK = b"~b:"
@@ -186,15 +186,18 @@ class Client(WSListener):
     def follow(self, payload: bytes) -> None:
         """Presence, ``seq`` and ``epoch`` from a frame that is not a benchmark message."""
         gen = self.gen
-        if gen.track_seq:
+        state = b'"canvas_state"' in payload[:48]
+        if gen.track_seq and not state:  # the snapshot's seq is handled below
             self.canvas_seq = max(self.canvas_seq, frame_seq(payload))
         if self.view is None or not is_presence(payload):
             return
         message = orjson.loads(payload)
-        if message.get("type") == "canvas_state":
+        if state:
             self.epoch = str(message.get("epoch", ""))
             if not self.resuming:  # on a resume the missed events are still to come
                 self.canvas_seq = int(message.get("seq", 0))
+        elif gen.track_seq:  # batched presence stands for the arrivals it skips
+            self.canvas_seq = max(self.canvas_seq, resume_seq(message))
         self.view.apply(message)
         if not self.settled and self.view.active == len(gen.expected_on(self.canvas_id)):
             self.settled = True
@@ -466,6 +469,17 @@ class LoadGen:
             self.send_one(publisher)
             k += 1
 
+    async def send_count(self, publisher: Client, count: int, rate: float) -> None:
+        """Exactly ``count`` messages at ``rate`` (reconnect: the clients are back once
+        they hold every one, so a late start must not cost the last of them)."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for k in range(count):
+            delay = start + k / rate - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.send_one(publisher)
+
     # ----- phases ------------------------------------------------------------------------
 
     async def connect_all(self, clients: list[AnyClient]) -> None:
@@ -691,7 +705,7 @@ class LoadGen:
         messages = int(self.reconnect.get("messages", 20))
         rate = float(self.reconnect.get("rate", 50.0))
         self.sending = True
-        senders = [loop.create_task(self.run_rate(p, rate, loop.time() + messages / rate, 0.0))
+        senders = [loop.create_task(self.send_count(p, messages, rate))
                    for p in self.publishers.values()]
         self.phase = "reconnect"
         attempts_ns: list[int] = []

@@ -1,7 +1,8 @@
 """What one bench client knows of who is on its canvas, built from the server's presence
 messages the way the web page builds it (``canvas_state``, then ``user_joined`` /
 ``user_left`` or the batched ``presence_diff``, and ``presence_count``), so the bench can
-check after a storm that every client agrees with the server."""
+check after a storm that every client agrees with the server, and where a client that
+skips arrivals and departures resumes from (``resume_seq``)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ class PresenceView:
     def problems(self, expected: set[int]) -> tuple[bool, bool]:
         """(count wrong, list wrong) against who the server says is here."""
         return self.active != len(expected), self.complete and self.users != expected
+
+
+def resume_seq(message: dict[str, Any]) -> int:
+    """The canvas ``seq`` a ``presence_diff`` or ``presence_count`` stands for
+    (``through_seq``: the arrivals and departures it folds in, which the client never sees
+    one by one), 0 for any other message; a client resumes from the highest it saw."""
+    if message.get("type") not in ("presence_diff", "presence_count"):
+        return 0
+    through = message.get("through_seq")
+    return through if isinstance(through, int) else 0
 
 
 def is_presence(payload: bytes) -> bool:

@@ -118,8 +118,8 @@ class MessageHandler:
                                                    command.to_user_id, command.text)
         elif (self.social is not None and isinstance(command, StatusCommand)
               and command.status in CUSTOM_STATUSES):
-            # A stored status: persisted, then announced on every canvas the user is on
-            # (not back to this connection).
+            # A stored status: announced on every canvas the user is on (not back to
+            # this connection) at once, and written behind (services/statuses.py).
             await self.social.statuses.set(
                 self._account(connection), command.status, command.status_message,
                 command.emoji, connection_id=connection.id)

@@ -43,12 +43,15 @@ UNLIMITED = PresencePolicy(detail_limit=2**62)
 
 
 class _Pending:
-    __slots__ = ("active_users", "handle", "ops")
+    __slots__ = ("active_users", "handle", "ops", "seq")
 
     def __init__(self) -> None:
         #: the last change per user (joins and leaves are idempotent: the last one wins)
         self.ops: dict[int, tuple[str, dict[str, Any]]] = {}
         self.active_users = 0
+        #: the canvas ``seq`` of the last change noted: every canvas event up to it has
+        #: been handed to the sockets before the message that stands for these changes
+        self.seq = 0
         self.handle: asyncio.TimerHandle | None = None
 
 
@@ -75,18 +78,19 @@ class PresenceBatcher:
         fact = delivery.meta.get(MEMBERSHIP_META) if delivery.meta else None
         if fact is None:
             return None
-        self._note(delivery.canvas_id, fact)
+        self._note(delivery.canvas_id, delivery.seq, fact)
         if self.policy.is_large(int(fact["active_users"])):
             return []
         return [c for c in conns.values() if not c.presence_diff]
 
-    def _note(self, canvas_id: int, fact: dict[str, Any]) -> None:
+    def _note(self, canvas_id: int, seq: int, fact: dict[str, Any]) -> None:
         pending = self._pending.get(canvas_id)
         if pending is None:
             pending = self._pending[canvas_id] = _Pending()
         user = fact["user"]
         pending.ops[int(user["user_id"])] = (str(fact["kind"]), user)
         pending.active_users = int(fact["active_users"])
+        pending.seq = max(pending.seq, seq)
         if self.policy.is_large(pending.active_users):
             self._crowded.add(canvas_id)
         else:
@@ -118,31 +122,34 @@ class PresenceBatcher:
             return
         if large:
             count = wire_presence.presence_count(canvas_id=canvas_id,
-                                                 active_users=pending.active_users)
+                                                 active_users=pending.active_users,
+                                                 through_seq=pending.seq)
             _send(canvas_id, count, conns.values())
         elif was_large:
-            self._start_reset(canvas_id)
+            self._start_reset(canvas_id, pending.seq)
         else:
             joins = [user for kind, user in pending.ops.values() if kind == "join"]
             leaves = [user for kind, user in pending.ops.values() if kind == "leave"]
             diff = wire_presence.presence_diff(canvas_id=canvas_id, joins=joins,
                                                leaves=leaves,
-                                               active_users=pending.active_users)
+                                               active_users=pending.active_users,
+                                               through_seq=pending.seq)
             _send(canvas_id, diff, [c for c in conns.values() if c.presence_diff])
 
-    def _start_reset(self, canvas_id: int) -> None:
+    def _start_reset(self, canvas_id: int, through_seq: int) -> None:
         """The canvas shrank to detail again: diff sockets get the whole list once."""
         self._resetting.add(canvas_id)
-        task = asyncio.get_running_loop().create_task(self._reset(canvas_id))
+        task = asyncio.get_running_loop().create_task(self._reset(canvas_id, through_seq))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _reset(self, canvas_id: int) -> None:
+    async def _reset(self, canvas_id: int, through_seq: int) -> None:
         try:
             users = await self.list_users(canvas_id)
             conns = self.registry.canvases.get(canvas_id, {})
             diff = wire_presence.presence_diff(canvas_id=canvas_id, joins=users, leaves=[],
-                                               active_users=len(users), reset=True)
+                                               active_users=len(users),
+                                               through_seq=through_seq, reset=True)
             _send(canvas_id, diff, [c for c in conns.values() if c.presence_diff])
         except Exception:
             log.exception("presence reset of canvas %s failed", canvas_id)
@@ -164,7 +171,8 @@ class PresenceBatcher:
 
 def _send(canvas_id: int, event: dict[str, Any], conns: Iterable[Connection]) -> None:
     """One unnumbered event to some sockets of a canvas, encoded once; a joining socket
-    holds it until its snapshot is out."""
+    holds it until its snapshot is out (and a resuming one until its replay is out, so
+    ``through_seq`` never runs ahead of an event the socket is still owed)."""
     payload = encode_event(event)
     frame = text_frame(payload)
     delivery = Delivery(canvas_id, 0, str(event["type"]), payload, topic=canvas_topic(canvas_id))

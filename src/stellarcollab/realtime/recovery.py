@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 
@@ -57,37 +58,44 @@ MEMBERSHIP_FACTOR = 10
 
 class EventHistory:
     """The last ``capacity`` deliveries of one canvas (arrivals and departures aside),
-    kept for ``ttl`` seconds."""
+    kept for ``ttl`` seconds. The counted ones are also indexed on their own, so a replay
+    that skips arrivals and departures walks only them (a resume after a crowd of
+    thousands costs what it replays, not the crowd)."""
 
     def __init__(self, capacity: int, ttl: float) -> None:
         self.capacity = capacity
         self.ttl = ttl
         self._items: deque[StoredDelivery] = deque(
             maxlen=capacity * (1 + MEMBERSHIP_FACTOR))
-        self._counted = 0  # items that are not arrivals or departures
+        #: the items that are not arrivals or departures, in the same order
+        self._counted: deque[StoredDelivery] = deque()
 
     def append(self, delivery: Delivery) -> None:
         items = self._items
-        if delivery.event_type not in MEMBERSHIP:
-            self._counted += 1
-            while self._counted > self.capacity and items:
+        counted = delivery.event_type not in MEMBERSHIP
+        if counted:
+            while len(self._counted) >= self.capacity and items:
                 self._drop_oldest()
         if len(items) == items.maxlen:
             self._drop_oldest()
-        items.append((delivery.canvas_id, delivery.seq, delivery.event_type,
-                      delivery.payload, delivery.exclude_user,
-                      delivery.exclude_connection, delivery.published_at,
-                      delivery.topic, delivery.meta))
+        stored = (delivery.canvas_id, delivery.seq, delivery.event_type, delivery.payload,
+                  delivery.exclude_user, delivery.exclude_connection,
+                  delivery.published_at, delivery.topic, delivery.meta)
+        items.append(stored)
+        if counted:
+            self._counted.append(stored)
 
     def _drop_oldest(self) -> None:
         if self._items.popleft()[2] not in MEMBERSHIP:
-            self._counted -= 1
+            self._counted.popleft()
 
     def after(self, seq: int, skip: frozenset[str] = frozenset()) -> list[Delivery]:
         """The kept deliveries numbered above ``seq``, oldest first, but those of the
         types in ``skip``."""
-        return [Delivery(*stored) for stored in self._items
-                if stored[1] > seq and stored[2] not in skip]
+        items = self._counted if skip >= MEMBERSHIP else self._items
+        first = _first_after(items, seq)
+        return [Delivery(*stored) for stored in islice(items, first, None)
+                if stored[2] not in skip]
 
     def covers(self, seq: int) -> bool:
         """Every event from ``seq`` on is kept (the history has no holes)."""
@@ -97,6 +105,18 @@ class EventHistory:
         items = self._items
         while items and now - items[0][6] > self.ttl:
             self._drop_oldest()
+
+
+def _first_after(items: deque[StoredDelivery], seq: int) -> int:
+    """The index of the first item numbered above ``seq`` (items are in ``seq`` order)."""
+    low, high = 0, len(items)
+    while low < high:
+        middle = (low + high) // 2
+        if items[middle][1] <= seq:
+            low = middle + 1
+        else:
+            high = middle
+    return low
 
 
 def plan_recovery(

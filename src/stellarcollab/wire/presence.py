@@ -103,23 +103,30 @@ def tile_highlight(
 
 
 @server_message("presence_diff", example={
-    "canvas_id": 1, "joins": [_SARAH], "leaves": [], "active_users": 5, "reset": True,
+    "canvas_id": 1, "joins": [_SARAH], "leaves": [], "active_users": 5, "through_seq": 52,
+    "reset": True,
 })
 def presence_diff(
     *, canvas_id: int, joins: list[dict[str, Any]], leaves: list[dict[str, Any]],
-    active_users: int, reset: bool = False,
+    active_users: int, through_seq: int, reset: bool = False,
 ) -> dict[str, Any]:
     """Joins and leaves of a short window in one message, for sockets that asked for
-    ``?presence=diff``; with ``reset`` the joins are the whole list of who is here."""
+    ``?presence=diff``; with ``reset`` the joins are the whole list of who is here.
+    ``through_seq`` is the canvas ``seq`` of the last arrival or departure it stands for:
+    everything numbered up to it has reached the socket, so its resume point moves there."""
     event: dict[str, Any] = {"type": "presence_diff", "canvas_id": canvas_id,
-                             "joins": joins, "leaves": leaves, "active_users": active_users}
+                             "joins": joins, "leaves": leaves, "active_users": active_users,
+                             "through_seq": through_seq}
     if reset:
         event["reset"] = True
     return event
 
 
-@server_message("presence_count", example={"canvas_id": 1, "active_users": 5000})
-def presence_count(*, canvas_id: int, active_users: int) -> dict[str, Any]:
+@server_message("presence_count", example={"canvas_id": 1, "active_users": 5000,
+                                           "through_seq": 9120})
+def presence_count(*, canvas_id: int, active_users: int, through_seq: int) -> dict[str, Any]:
     """How many users are on a canvas above the detail limit, sent at most every
-    ``PRESENCE_COUNT_INTERVAL`` while it changes, instead of per-user notices."""
-    return {"type": "presence_count", "canvas_id": canvas_id, "active_users": active_users}
+    ``PRESENCE_COUNT_INTERVAL`` while it changes, instead of per-user notices;
+    ``through_seq`` as in ``presence_diff``."""
+    return {"type": "presence_count", "canvas_id": canvas_id, "active_users": active_users,
+            "through_seq": through_seq}

@@ -413,6 +413,12 @@ export class WebSocketManager {
       // The missed events are gone; the app reloads over REST and carries on from here.
       if (typeof message.seq === 'number') this._lastSeq = message.seq;
       if (message.epoch !== undefined) this._epoch = String(message.epoch);
+    } else if (typeof message.through_seq === 'number') {
+      // presence_diff / presence_count stand for arrivals and departures up to this seq
+      // (every other event up to it came first): resume from there. Never dropped.
+      if (this._lastSeq === null || message.through_seq > this._lastSeq) {
+        this._lastSeq = message.through_seq;
+      }
     } else if (typeof message.seq === 'number') {
       // A replay may overlap what we already applied; drop the repeats.
       if (this._lastSeq !== null && message.seq <= this._lastSeq) return;
