@@ -47,8 +47,8 @@ pip_install() {
 uv=
 find_uv || true
 if [ ! -x "$py" ]; then
-  if [ -n "$uv" ]; then
-    "$uv" venv -q --python "$python" "$venv"
+  if [ -n "$uv" ] && "$uv" venv -q --python "$python" "$venv"; then
+    :
   elif system_pip_targets; then
     "$python" -m venv --without-pip "$venv"
   else
