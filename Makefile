@@ -16,34 +16,30 @@ install: $(STAMP)
 install-test: $(TEST_STAMP)
 install-bench: $(BENCH_STAMP)
 
-# pip into the venv: the venv's own when it has one, else this Python's pip (--python),
-# which spares creating a pip inside the venv (seconds on a busy machine). Bytecode is
-# compiled on first import instead of for every installed file.
-PIP_FLAGS := -q --disable-pip-version-check --no-compile
-pip = if [ -x $(VENV)/bin/pip ]; then $(PY) -m pip install $(PIP_FLAGS) $(1); \
-	else $(PYTHON) -m pip --python $(PY) install $(PIP_FLAGS) $(1); fi
+# scripts/venv-install.sh makes the venv when it is missing and installs into it: with uv
+# when there is one (or one it can fetch from PyPI), else with pip. Bytecode is compiled on
+# first import instead of for every installed file.
+install_into_venv = ./scripts/venv-install.sh $(PYTHON) $(VENV) $(1)
 
 $(STAMP): pyproject.toml
-	if $(PYTHON) -m pip --help 2>/dev/null | grep -q -- --python; then $(PYTHON) -m venv --without-pip $(VENV); \
-	else $(PYTHON) -m venv $(VENV); fi
-	$(call pip,-e .)
+	$(call install_into_venv,-e .)
 	touch $(STAMP)
 
 # The suite runs the benchmark's smoke tests too (plots included): it needs both extras
 # (named in a variable: a comma inside $(call ...) would split its argument).
 TEST_EXTRAS := .[test,bench]
 $(TEST_STAMP): $(STAMP)
-	$(call pip,-e '$(TEST_EXTRAS)')
+	$(call install_into_venv,-e '$(TEST_EXTRAS)')
 	touch $(TEST_STAMP)
 
 $(BENCH_STAMP): $(STAMP)
-	$(call pip,-e '.[bench]')
+	$(call install_into_venv,-e '.[bench]')
 	touch $(BENCH_STAMP)
 
+# One process migrates, makes the demo canvas on an empty database and serves (one
+# interpreter start and one import of the app instead of three).
 run: install
-	$(VENV)/bin/stellarcollab db upgrade
-	$(VENV)/bin/stellarcollab demo --if-empty
-	$(VENV)/bin/stellarcollab serve --host $(HOST) --port $(PORT) --no-migrate
+	$(VENV)/bin/stellarcollab serve --host $(HOST) --port $(PORT) --demo-if-empty
 
 system-deps:
 	./scripts/ensure-system-deps.sh

@@ -39,6 +39,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if not args.no_migrate:
         _migrate(settings)
+    if args.demo_if_empty:
+        _seed_demo(settings, if_empty=True)
     if args.workers > 1:
         from stellarcollab.observability.logging import configure
         from stellarcollab.workers import serve_workers
@@ -58,12 +60,15 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    return _seed_demo(Settings(), if_empty=args.if_empty)
+
+
+def _seed_demo(settings: Settings, *, if_empty: bool) -> int:
     import asyncio
 
     from stellarcollab.demo import DemoServices, database_is_empty, seed
 
-    settings = Settings()
-    if args.if_empty and not settings.demo:
+    if if_empty and not settings.demo:
         return 0
 
     def progress(line: str) -> None:
@@ -72,7 +77,7 @@ def _demo(args: argparse.Namespace) -> int:
     async def run() -> int:
         services = DemoServices.open(settings)
         try:
-            if args.if_empty and not await database_is_empty(services.db):
+            if if_empty and not await database_is_empty(services.db):
                 return 0
             await seed(services, progress)
         finally:
@@ -135,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1, metavar="N",
                        help="N processes on one port (needs PostgreSQL and Redis)")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument("--demo-if-empty", action="store_true",
+                       help="first make the demo canvas, as `demo --if-empty` does (make run)")
     serve.add_argument("--no-access-log", action="store_true")
     serve.set_defaults(run=_serve)
     db = commands.add_parser("db", help="apply database migrations (db upgrade [REVISION])")

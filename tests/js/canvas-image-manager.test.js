@@ -83,3 +83,21 @@ test('closing drops everything and late answers are ignored', async () => {
   await flushAsync();
   assert.equal(images.overview, null);
 });
+
+test('queued loads of regions that left the screen are dropped, started ones finish', async () => {
+  const { images, fetched } = setup();
+  images.open(3);
+  await flushAsync();
+  const row = Array.from({ length: 8 }, (_, rx) => ({ rx, ry: 0 }));
+  images.requestRegions(row, 16); // six start at once, two wait in the queue
+  images.requestRegions([{ rx: 7, ry: 0 }], 16); // the view moved: only region 7 is on screen
+  images.requestRegions([], 16); // zoomed back out to the overview: none is
+  await flushAsync();
+  const regions = () => fetched.filter((f) => f.startsWith('region'));
+  assert.deepEqual(regions(), [0, 1, 2, 3, 4, 5].map((rx) => `region ${rx},0@16`));
+  assert.equal(images.region(5, 0, 16)?.bitmap.name, 'region 5,0@16');
+  assert.equal(images.region(6, 0, 16), null);
+  images.requestRegions([{ rx: 6, ry: 0 }], 16);
+  await flushAsync();
+  assert.deepEqual(regions().slice(6), ['region 6,0@16'], 'a dropped region is asked again when back');
+});

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, Like, Tile, User
@@ -116,7 +117,7 @@ class TileService:
     ) -> dict[str, Any]:
         outbox = Outbox()
         async with self.db.transaction() as session:
-            tile, canvas = await self._load(session, user, tile_id)
+            tile, canvas, creator_name = await self._load_with_creator(session, user, tile_id)
             await ensure_may_write(session, canvas.id, user.id)
             if canvas.collaboration_mode == "owner" and tile.creator_id != user.id and not (
                 user.is_admin
@@ -135,18 +136,22 @@ class TileService:
                 update(Tile)
                 .where(*guard)
                 .values(pixels=raw, version=Tile.version + 1, updated_at=utcnow())
-                .returning(Tile.version)
+                .returning(Tile.version, Tile.like_count, Tile.updated_at)
+                .execution_options(synchronize_session=False)
             )
-            if result.scalar_one_or_none() is None:
+            written = result.one_or_none()
+            if written is None:
                 # Someone else's write (or delete) committed since we read the tile.
                 current = await session.scalar(select(Tile.version).where(Tile.id == tile_id))
                 if current is None:
                     raise NotFound(TILE_NOT_FOUND)
                 raise Conflict(STALE_VERSION, current_version=current)
-            await session.refresh(tile)
+            # The row as written (a like may have committed since it was read), without
+            # reading it again.
+            for name, value in zip(("version", "like_count", "updated_at"), written, strict=True):
+                set_committed_value(tile, name, value)
+            set_committed_value(tile, "pixels", raw)
             record_version(session, tile.id, tile.version, raw, user.id)
-            creator = await session.get(User, tile.creator_id)
-            creator_name = creator.username if creator else ""
             await self._record(session, outbox, "tile_updated", tile, user)
         await self.events.publish(canvas.id, tile_updated(
             tile=tile_facts(tile, creator_name), pixels=pixels_text(tile), user_id=user.id,
@@ -158,11 +163,10 @@ class TileService:
     async def delete(self, user: User, tile_id: int, origin: Origin) -> None:
         outbox = Outbox()
         async with self.db.transaction() as session:
-            tile, canvas = await self._load(session, user, tile_id)
+            tile, canvas, creator_name = await self._load_with_creator(session, user, tile_id)
             await ensure_may_write(session, canvas.id, user.id)
             if user.id not in (tile.creator_id, canvas.owner_id) and not user.is_admin:
                 raise Forbidden(NOT_TILE_OWNER)
-            creator = await session.get(User, tile.creator_id)
             # The DELETE decides between concurrent deletes: only one removes the row
             # (and announces it); the others find nothing.
             removed = await session.scalar(
@@ -175,7 +179,7 @@ class TileService:
                 raise NotFound(TILE_NOT_FOUND)
             await self._record(session, outbox, "tile_deleted", tile, user)
         await self.events.publish(canvas.id, tile_deleted(
-            tile=tile_facts(tile, creator.username if creator else ""), user_id=user.id,
+            tile=tile_facts(tile, creator_name), user_id=user.id,
             timestamp=now_iso(),
         ), **origin.exclusion())
         await self._send(outbox)
@@ -272,6 +276,23 @@ class TileService:
                 .order_by(Tile.y, Tile.x)
             )
             return [tile_view(tile, name) for tile, name in rows.all()]
+
+    async def _load_with_creator(
+        self, session: AsyncSession, user: User, tile_id: int
+    ) -> tuple[Tile, Canvas, str]:
+        """``_load`` and the creator's username in one query: the tile, its canvas and the
+        name are read together, so the checks ``_load`` makes find both rows in the session
+        and ask nothing more of the database."""
+        row = None
+        if fits_int_column(tile_id):
+            row = (await session.execute(
+                select(Tile, Canvas, User.username)
+                .join(Canvas, Canvas.id == Tile.canvas_id)
+                .outerjoin(User, User.id == Tile.creator_id)
+                .where(Tile.id == tile_id)
+            )).first()
+        tile, canvas = await self._load(session, user, tile_id)
+        return tile, canvas, (row[2] if row is not None else None) or ""
 
     async def _load(
         self, session: AsyncSession, user: User, tile_id: int, *, lock: bool = False

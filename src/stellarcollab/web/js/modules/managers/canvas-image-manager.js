@@ -8,6 +8,10 @@
  * 304). After a (re)join every image is marked stale and fetched again when next needed,
  * while the old one stays on screen until then. Live tile changes are not
  * drawn into these images: the renderer draws them on top, from the tile store.
+ * Each draw says which regions are on screen (none at the overview's detail); region loads
+ * still waiting in the queue for regions that left the screen are dropped, so a long pan or
+ * a zoom back out does not leave seconds of fetches (and the server's drawing of them)
+ * between a live change and the screen.
  */
 
 import { EVENTS } from '../core/events.js';
@@ -22,6 +26,13 @@ const MAX_REGION_IMAGES = 512;
  * @property {number} width
  * @property {number} height
  * @property {number} generation  the join it was loaded in
+ */
+
+/**
+ * @typedef {object} QueuedLoad
+ * @property {string} key
+ * @property {() => Promise<void>} load
+ * @property {() => void} drop  forgets the load without running it
  */
 
 export class CanvasImageManager {
@@ -46,7 +57,7 @@ export class CanvasImageManager {
     this._pending = new Set();
     /** @type {Map<string, Promise<void>>} the last load of each key, so a refetch follows it */
     this._inflight = new Map();
-    /** @type {{key: string, load: () => Promise<void>}[]} */
+    /** @type {QueuedLoad[]} */
     this._queue = [];
     this._running = 0;
     /** Images fetched (200 or from the cache) since the canvas was opened. */
@@ -110,13 +121,16 @@ export class CanvasImageManager {
   }
 
   /**
-   * Fetches the regions on screen at this level that are missing or stale.
+   * Fetches the regions on screen at this level that are missing or stale, and drops the
+   * queued (not yet started) loads of any other region. An empty list (the overview is
+   * detailed enough) drops them all.
    * @param {{rx: number, ry: number}[]} regions
    * @param {number} scale
    */
   requestRegions(regions, scale) {
     const canvasId = this._canvasId;
     if (canvasId === null || !this._started) return;
+    this._dropQueuedExcept(new Set(regions.map(({ rx, ry }) => `${regionKey(rx, ry)}@${scale}`)));
     for (const { rx, ry } of regions) {
       const key = `${regionKey(rx, ry)}@${scale}`;
       const held = this._regions.get(key);
@@ -170,8 +184,23 @@ export class CanvasImageManager {
         settle();
       }
     };
-    this._queue.push({ key, load });
+    const drop = () => {
+      if (generation === this._generation) this._pending.delete(key);
+      settle();
+    };
+    this._queue.push({ key, load, drop });
     this._pump();
+  }
+
+  /** @param {Set<string>} wanted region keys still on screen */
+  _dropQueuedExcept(wanted) {
+    if (this._queue.length === 0) return;
+    const kept = [];
+    for (const queued of this._queue) {
+      if (queued.key === 'overview' || wanted.has(queued.key)) kept.push(queued);
+      else queued.drop();
+    }
+    this._queue = kept;
   }
 
   /** @param {string} key */
@@ -181,7 +210,7 @@ export class CanvasImageManager {
 
   _pump() {
     while (this._running < MAX_PARALLEL && this._queue.length > 0) {
-      const next = /** @type {{key: string, load: () => Promise<void>}} */ (this._queue.shift());
+      const next = /** @type {QueuedLoad} */ (this._queue.shift());
       this._running += 1;
       void next.load().finally(() => {
         this._running -= 1;

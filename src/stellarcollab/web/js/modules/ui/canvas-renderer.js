@@ -269,7 +269,10 @@ export class CanvasRenderer {
       ctx.drawImage(overview.bitmap, 0, 0, canvas.width * ts, canvas.height * ts);
     }
     const level = levelFor(devicePxPerCell, ts);
-    if (level <= coarsest) return;
+    if (level <= coarsest) {
+      images.requestRegions([], level); // none needed: loads still queued are dropped
+      return;
+    }
     const regions = regionsIn(range);
     images.requestRegions(regions, level);
     ctx.imageSmoothingEnabled = false;
