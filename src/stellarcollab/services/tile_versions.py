@@ -18,15 +18,14 @@ from stellarcollab.db.models import Tile, User
 from stellarcollab.db.moderation import TileVersion
 from stellarcollab.db.types import fits_int_column, isoformat_z, utcnow
 from stellarcollab.services import audit
-from stellarcollab.services.canvases import CanvasAccessDenied, load_canvas
-from stellarcollab.services.errors import Forbidden, NotFound
+from stellarcollab.services.errors import NotFound
 from stellarcollab.services.events import EventSink, Origin
 from stellarcollab.services.moderation import refused, role_on
 from stellarcollab.services.moderation_rules import ModerationRefused, check_may_moderate
+from stellarcollab.services.tile_access import TILE_NOT_FOUND, load_visible_tile
 from stellarcollab.services.views import now_iso, pixels_text, tile_facts, tile_view
 from stellarcollab.wire.tiles import tile_updated
 
-TILE_NOT_FOUND = "Tile not found"
 VERSION_NOT_FOUND = "Version not found"
 
 
@@ -61,7 +60,7 @@ class TileVersionService:
                       before: int | None) -> dict[str, Any]:
         """Newest version first; ``before`` pages to older versions."""
         async with self.db.read() as session:
-            await self._tile(session, user, tile_id)
+            await load_visible_tile(session, user, tile_id)  # 404 unless the user may see it
             query = (select(TileVersion, User.username)
                      .join(User, User.id == TileVersion.editor_id)
                      .where(TileVersion.tile_id == tile_id))
@@ -75,8 +74,7 @@ class TileVersionService:
     async def revert(self, user: User, tile_id: int, version: int, reason: str,
                      origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
-            tile = await self._tile(session, user, tile_id)
-            canvas = await load_canvas(session, tile.canvas_id, user)
+            tile, canvas = await load_visible_tile(session, user, tile_id)
             try:
                 check_may_moderate(await role_on(session, canvas, user))
             except ModerationRefused as exc:
@@ -103,13 +101,3 @@ class TileVersionService:
             tile=tile_facts(tile, creator_name), pixels=pixels_text(tile), user_id=user.id,
             timestamp=now_iso()), **origin.exclusion())
         return tile_view(tile, creator_name)
-
-    async def _tile(self, session: AsyncSession, user: User, tile_id: int) -> Tile:
-        tile = await session.get(Tile, tile_id) if fits_int_column(tile_id) else None
-        if tile is None:
-            raise NotFound(TILE_NOT_FOUND)
-        try:
-            await load_canvas(session, tile.canvas_id, user)
-        except (NotFound, CanvasAccessDenied, Forbidden) as exc:
-            raise NotFound(TILE_NOT_FOUND) from exc
-        return tile

@@ -20,12 +20,13 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, Like, Tile, User
 from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.activity import TileActivity
-from stellarcollab.services.canvases import CanvasAccessDenied, load_canvas
+from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import Conflict, Forbidden, Invalid, NotFound, OutOfBounds
 from stellarcollab.services.events import EventSink, Origin
 from stellarcollab.services.locks import check_cell, ensure_not_leased_by_other
 from stellarcollab.services.outbox import Outbox
 from stellarcollab.services.sanctions import ensure_may_write
+from stellarcollab.services.tile_access import TILE_NOT_FOUND, load_visible_tile
 from stellarcollab.services.tile_versions import record as record_version
 from stellarcollab.services.tile_versions import start_history
 from stellarcollab.services.views import now_iso, pixels_text, tile_facts, tile_view
@@ -37,7 +38,6 @@ from stellarcollab.wire.tiles import (
     tile_updated,
 )
 
-TILE_NOT_FOUND = "Tile not found"
 CELL_TAKEN = "Tile position already occupied"
 LIMIT_REACHED = "Tile limit reached for this canvas"
 STALE_VERSION = "Tile was modified by someone else"
@@ -108,7 +108,7 @@ class TileService:
 
     async def get(self, user: User, tile_id: int) -> dict[str, Any]:
         async with self.db.read() as session:
-            tile, _canvas = await self._load(session, user, tile_id)
+            tile, _canvas = await load_visible_tile(session, user, tile_id)
             creator = await session.get(User, tile.creator_id)
             return tile_view(tile, creator.username if creator else "")
 
@@ -188,7 +188,7 @@ class TileService:
         outbox = Outbox()
         try:
             async with self.db.transaction() as session:
-                tile, _canvas = await self._load(session, user, tile_id, lock=True)
+                tile, _canvas = await load_visible_tile(session, user, tile_id, lock=True)
                 await ensure_may_write(session, tile.canvas_id, user.id)
                 if tile.creator_id == user.id:
                     raise Forbidden(OWN_TILE_LIKE)
@@ -205,7 +205,7 @@ class TileService:
 
     async def unlike(self, user: User, tile_id: int, origin: Origin) -> dict[str, Any]:
         async with self.db.transaction() as session:
-            tile, _canvas = await self._load(session, user, tile_id, lock=True)
+            tile, _canvas = await load_visible_tile(session, user, tile_id, lock=True)
             await ensure_may_write(session, tile.canvas_id, user.id)
             # The DELETE decides: of two concurrent unlikes only one removes the row, so
             # only one decrements (a read-then-delete would let both through).
@@ -280,9 +280,9 @@ class TileService:
     async def _load_with_creator(
         self, session: AsyncSession, user: User, tile_id: int
     ) -> tuple[Tile, Canvas, str]:
-        """``_load`` and the creator's username in one query: the tile, its canvas and the
-        name are read together, so the checks ``_load`` makes find both rows in the session
-        and ask nothing more of the database."""
+        """``load_visible_tile`` and the creator's username in one query: the tile, its
+        canvas and the name are read together, so the checks it makes find both rows in
+        the session and ask nothing more of the database."""
         row = None
         if fits_int_column(tile_id):
             row = (await session.execute(
@@ -291,24 +291,5 @@ class TileService:
                 .outerjoin(User, User.id == Tile.creator_id)
                 .where(Tile.id == tile_id)
             )).first()
-        tile, canvas = await self._load(session, user, tile_id)
+        tile, canvas = await load_visible_tile(session, user, tile_id)
         return tile, canvas, (row[2] if row is not None else None) or ""
-
-    async def _load(
-        self, session: AsyncSession, user: User, tile_id: int, *, lock: bool = False
-    ) -> tuple[Tile, Canvas]:
-        """The tile and its canvas, if ``user`` may see them. ``lock`` holds the tile row
-        (FOR NO KEY UPDATE) first, so likes, unlikes and deletes of one tile take their
-        locks in one order (tile, then like rows) and cannot deadlock each other."""
-        tile = None
-        if fits_int_column(tile_id):
-            tile = await session.get(
-                Tile, tile_id, with_for_update={"key_share": True} if lock else None
-            )
-        if tile is None:
-            raise NotFound(TILE_NOT_FOUND)
-        try:
-            canvas = await load_canvas(session, tile.canvas_id, user)
-        except (NotFound, CanvasAccessDenied) as exc:
-            raise NotFound(TILE_NOT_FOUND) from exc
-        return tile, canvas
