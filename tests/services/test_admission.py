@@ -1,15 +1,24 @@
-"""Socket admission with its batched account reads and caches: a token is admitted
-again from the cache, and its expiry and revocation are still checked on every use."""
+"""Socket admission with its batched account and canvas reads and its caches: a token is
+admitted again from the cache (decoded once), and its expiry, revocation, cutoff and the
+canvas bans are still checked on every use."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+from typing import Any
+
 import pytest
+from sqlalchemy import update
 
 from stellarcollab.auth.tokens import TokenService
 from stellarcollab.clock import ManualClock
-from stellarcollab.services.admission import SocketAdmission
-from stellarcollab.services.canvases import CanvasSpec
-from stellarcollab.services.errors import Unauthorized
+from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
+from stellarcollab.db.types import utcnow
+from stellarcollab.services.admission import Admission, SocketAdmission
+from stellarcollab.services.canvases import CanvasAccessDenied, CanvasSpec
+from stellarcollab.services.errors import NotFound, Unauthorized
+from stellarcollab.services.sanctions import BAN, Banned
 from tests.services.conftest import Services
 
 
@@ -46,3 +55,96 @@ async def test_a_cached_account_still_checks_expiry_and_revocation(
     with pytest.raises(Unauthorized):
         await admission.admit_user(token)
     assert claims.jti not in admission.revoked
+
+
+async def test_a_token_is_decoded_once_and_its_cutoff_still_holds(services: Services) -> None:
+    clock = ManualClock(1_000_000.0)
+    tokens = CountingTokens("admission-test-secret-key-long-enough", 600, clock)
+    admission = SocketAdmission(services.db, tokens, ttl=3600)
+    user = await services.user()
+    canvas = await services.canvases.create(user, CanvasSpec(name="decoded once"))
+    token, claims = tokens.issue(user.id, tokens.stamp_for(user.password_hash))
+
+    for _ in range(3):
+        await admission.admit(token, canvas["id"])
+    assert tokens.decoded == 1
+
+    # a moderator's cutoff, seen on the next connect once the account is forgotten (as
+    # the cutoff's control message makes every process do)
+    async with services.db.transaction() as session:
+        session.add(TokenCutoff(user_id=user.id, not_before=claims.issued_at + 1))
+    admission.forget_user(user.id)
+    with pytest.raises(Unauthorized):
+        await admission.admit(token, canvas["id"])
+    assert tokens.decoded == 1
+
+
+async def test_a_tampered_token_is_not_taken_from_the_cache(services: Services) -> None:
+    tokens = TokenService("admission-test-secret-key-long-enough", 600)
+    admission = SocketAdmission(services.db, tokens, ttl=3600)
+    user = await services.user()
+    token, _ = tokens.issue(user.id, tokens.stamp_for(user.password_hash))
+    await admission.admit_user(token)
+    header, payload, signature = token.split(".")
+    with pytest.raises(Unauthorized):
+        await admission.admit_user(f"{header}.{payload}.{signature[:-2]}AA")
+
+
+async def test_a_ban_is_seen_on_the_next_connect(services: Services) -> None:
+    tokens = TokenService("admission-test-secret-key-long-enough", 600)
+    admission = SocketAdmission(services.db, tokens, ttl=3600)
+    owner, user = await services.user(), await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="bans"))
+    token, _ = tokens.issue(user.id, tokens.stamp_for(user.password_hash))
+    await admission.admit(token, canvas["id"])
+
+    async with services.db.transaction() as session:
+        session.add(CanvasSanction(canvas_id=canvas["id"], user_id=user.id, kind=BAN,
+                                   until=None, by_user_id=owner.id))
+    admission.forget_access(user.id, canvas["id"])  # what a ban tells every process
+    with pytest.raises(Banned):
+        await admission.admit(token, canvas["id"])
+    with pytest.raises(Banned):  # a ban is never cached as admitted
+        await admission.admit(token, canvas["id"])
+
+    async with services.db.transaction() as session:  # an expired ban no longer holds
+        await session.execute(update(CanvasSanction).values(until=utcnow() - timedelta(1)))
+    assert (await admission.admit(token, canvas["id"])).user.id == user.id
+
+
+async def test_arrivals_together_share_one_canvas_read_and_keep_their_own_access(
+    services: Services
+) -> None:
+    tokens = TokenService("admission-test-secret-key-long-enough", 600)
+    admission = SocketAdmission(services.db, tokens, ttl=3600)
+    owner = await services.user()
+    guests = [await services.user() for _ in range(4)]
+    public = await services.canvases.create(owner, CanvasSpec(name="public"))
+    private = await services.canvases.create(
+        owner, CanvasSpec(name="private", visibility="private"))
+    async with services.db.transaction() as session:
+        session.add(CanvasSanction(canvas_id=public["id"], user_id=guests[1].id, kind=BAN,
+                                   until=None, by_user_id=owner.id))
+    batches: list[int] = []
+    query = admission.access_reader._query
+
+    async def counted(keys: list[tuple[int, int]]) -> dict[tuple[int, int], Any]:
+        batches.append(len(keys))
+        return await query(keys)
+
+    admission.access_reader._reads.query = counted
+    stamp = {g.id: tokens.stamp_for(g.password_hash) for g in [owner, *guests]}
+    tries = [(tokens.issue(g.id, stamp[g.id])[0], public["id"]) for g in guests]
+    tries += [(tokens.issue(owner.id, stamp[owner.id])[0], private["id"]),
+              (tokens.issue(guests[0].id, stamp[guests[0].id])[0], private["id"]),
+              (tokens.issue(guests[0].id, stamp[guests[0].id])[0], 999_999)]
+    results = await asyncio.gather(*(admission.admit(t, c) for t, c in tries),
+                                   return_exceptions=True)
+
+    assert batches == [len(tries)]  # one read for all seven arrivals
+    admitted = [r.user.id if isinstance(r, Admission) else type(r) for r in results]
+    assert admitted == [guests[0].id, Banned, guests[2].id, guests[3].id, owner.id,
+                        CanvasAccessDenied, NotFound]
+    first = results[0]
+    assert isinstance(first, Admission) and first.canvas is not None
+    assert (first.canvas.width, first.canvas.height) == (public["width"], public["height"])

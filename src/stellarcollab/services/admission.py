@@ -5,30 +5,34 @@ Connecting is hot: a restart or a network blip brings every client back at once,
 same few users and canvases are checked again and again. Entries live ``ttl`` seconds;
 changes made through this process (logout, canvas edits, membership) drop them at once,
 and a revoked token is remembered for as long as it could still be presented.
+
+A token whose signature was checked is kept (by a digest of the whole token) with its
+claims for ``CLAIMS_SECONDS``, so a client that reconnects is not decoded again; its
+expiry, its revocation, its account (with the account's token cutoff and credential
+stamp) and the canvas bans are still checked on every use.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import and_, select
-
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import Canvas, CanvasMember
-from stellarcollab.db.moderation import CanvasSanction
 from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.account_reads import AccountReader, AccountRecord
+from stellarcollab.services.canvas_access_reads import CanvasAccessReader, CanvasRecord
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
-from stellarcollab.services.sanctions import BAN, BANNED, Banned, still_in_force
+from stellarcollab.services.sanctions import BANNED, Banned, still_in_force
 
 K = TypeVar("K")
 V = TypeVar("V")
 CACHE_SECONDS = 5.0
+CLAIMS_SECONDS = 60.0
 CACHE_ENTRIES = 50_000
 
 
@@ -39,6 +43,7 @@ class ExpiringCache(Generic[K, V]):
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
         self._items: dict[K, tuple[float, V]] = {}
+        self._next_sweep = clock() + ttl
 
     def get(self, key: K) -> V | None:
         item = self._items.get(key)
@@ -50,12 +55,17 @@ class ExpiringCache(Generic[K, V]):
         return item[1]
 
     def put(self, key: K, value: V) -> None:
-        if len(self._items) >= self.max_entries:
-            now = self.clock()
+        now = self.clock()
+        if len(self._items) >= self.max_entries or now >= self._next_sweep:
+            # expired entries go at least once per ttl, not only when read again
+            self._next_sweep = now + self.ttl
             self._items = {k: v for k, v in self._items.items() if v[0] >= now}
             if len(self._items) >= self.max_entries:
                 self._items.clear()
-        self._items[key] = (self.clock() + self.ttl, value)
+        self._items[key] = (now + self.ttl, value)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def drop(self, predicate: Callable[[K], bool]) -> None:
         for key in [k for k in self._items if predicate(k)]:
@@ -67,7 +77,7 @@ class Admission:
     user: AccountRecord
     claims: TokenClaims
     #: the canvas the socket is for; None for the user socket
-    canvas: Canvas | None = None
+    canvas: CanvasRecord | None = None
 
 
 class SocketAdmission:
@@ -77,11 +87,16 @@ class SocketAdmission:
         clock = tokens.clock.monotonic
         self.accounts: ExpiringCache[tuple[int, str], AccountRecord] = ExpiringCache(
             ttl, CACHE_ENTRIES, clock)
-        self.canvases: ExpiringCache[tuple[int, int], tuple[Canvas, bool]] = ExpiringCache(
-            ttl, CACHE_ENTRIES, clock)
+        self.canvases: ExpiringCache[tuple[int, int], tuple[CanvasRecord, bool]] = (
+            ExpiringCache(ttl, CACHE_ENTRIES, clock))
+        #: claims of tokens whose signature was checked, by a digest of the token
+        self.claims: ExpiringCache[bytes, TokenClaims] = ExpiringCache(
+            max(ttl, CLAIMS_SECONDS), CACHE_ENTRIES, clock)
         self.revoked: dict[str, float] = {}
         #: accounts of sockets arriving together, read in one query
         self.reader = AccountReader(db)
+        #: canvas access of sockets arriving together, read in one batch
+        self.access_reader = CanvasAccessReader(db)
 
     def note_revoked(self, jti: str, expires_at: float) -> None:
         self.revoked[jti] = expires_at
@@ -112,10 +127,7 @@ class SocketAdmission:
 
     async def admit_user(self, token: str) -> tuple[AccountRecord, TokenClaims]:
         """The account a socket's token stands for; Unauthorized as ``admit``."""
-        try:
-            claims = self.tokens.decode(token)
-        except InvalidTokenError as exc:
-            raise Unauthorized("Could not validate credentials") from exc
+        claims = self._claims(token)
         if claims.jti in self.revoked:
             raise Unauthorized("Token has been revoked")
         user = self.accounts.get((claims.user_id, claims.jti))
@@ -123,6 +135,20 @@ class SocketAdmission:
             user = await self._load_account(claims)
             self.accounts.put((claims.user_id, claims.jti), user)
         return user, claims
+
+    def _claims(self, token: str) -> TokenClaims:
+        """The token's claims, its signature checked once and its times on every use."""
+        key = hashlib.blake2b(token.encode(), digest_size=16).digest()
+        try:
+            claims = self.claims.get(key)
+            if claims is None:
+                claims = self.tokens.decode(token)
+                self.claims.put(key, claims)
+            else:
+                self.tokens.check_times(claims)
+        except InvalidTokenError as exc:
+            raise Unauthorized("Could not validate credentials") from exc
+        return claims
 
     async def _load_account(self, claims: TokenClaims) -> AccountRecord:
         account = await self.reader.read(claims.user_id, claims.jti)
@@ -136,25 +162,17 @@ class SocketAdmission:
             raise Unauthorized("Token has been revoked")
         return user
 
-    async def _load_canvas(self, canvas_id: int, user: AccountRecord) -> tuple[Canvas, bool]:
+    async def _load_canvas(self, canvas_id: int,
+                           user: AccountRecord) -> tuple[CanvasRecord, bool]:
         if not fits_int_column(canvas_id):
             raise NotFound(CANVAS_NOT_FOUND)
-        async with self.db.read() as session:
-            found = (await session.execute(
-                select(Canvas, CanvasMember.user_id, CanvasSanction.kind, CanvasSanction.until)
-                .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
-                                              CanvasMember.user_id == user.id))
-                .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
-                                                CanvasSanction.user_id == user.id,
-                                                CanvasSanction.kind == BAN))
-                .where(Canvas.id == canvas_id)
-            )).first()
-        if found is None or not found[0].is_active:
+        found = await self.access_reader.read(canvas_id, user.id)
+        if found is None or not found.canvas.is_active:
             raise NotFound(CANVAS_NOT_FOUND)
-        canvas: Canvas = found[0]
+        canvas = found.canvas
         may_enter = (canvas.visibility == "public" or canvas.owner_id == user.id
-                     or bool(user.is_admin) or found[1] is not None)
-        if may_enter and found[2] is not None and still_in_force(found[3], utcnow()):
+                     or bool(user.is_admin) or found.is_member)
+        if may_enter and found.banned and still_in_force(found.ban_until, utcnow()):
             raise Banned(BANNED)
         return canvas, may_enter
 
