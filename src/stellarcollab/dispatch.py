@@ -4,14 +4,14 @@ The socket routes are the app's own (matched with the app's route table, so ever
 route declared with ``@router.websocket`` is served here); everything else goes to the
 FastAPI app. Skipping its HTTP middleware and router for the sockets matters because an
 open socket keeps its whole call chain alive for hours: about twenty frames of middleware
-per connection, in memory and on every message's path.
+per connection, in memory and on every message's path. For the same reason the one frame
+left here keeps nothing of the match (the route, its child scope) and no context manager.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NamedTuple
 
 from fastapi import FastAPI
@@ -78,19 +78,28 @@ class SocketDispatch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            for route in self.routes:
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope["app"] = self.app
-                    websocket = WebSocket(scope, receive, send)
-                    with self._held(scope):
-                        await route.endpoint(**{route.socket_parameter: websocket},
-                                             **child_scope["path_params"])
-                    return
+            served = self._direct(scope, receive, send)
+            if served is not None:
+                # The client address's open sockets are counted while one is served (the
+                # server's security guard caps them); an app without a runtime counts none.
+                runtime = getattr(self.state, "runtime", None)
+                guard = runtime.socket_guard if runtime is not None else None
+                address = guard.enter(scope) if guard is not None else ""
+                try:
+                    await served
+                finally:
+                    if guard is not None:
+                        guard.leave(address)
+                return
         await self.app(scope, receive, send)
 
-    def _held(self, scope: Scope) -> AbstractContextManager[None]:
-        """Counts the client address's open sockets while one is served (the server's
-        security guard caps them); an app without a runtime counts nothing."""
-        runtime = getattr(self.state, "runtime", None)
-        return runtime.socket_guard.hold(scope) if runtime is not None else nullcontext()
+    def _direct(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None] | None:
+        """The endpoint call serving this socket, when a direct route matches it."""
+        for route in self.routes:
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                scope["app"] = self.app
+                websocket = WebSocket(scope, receive, send)
+                return route.endpoint(**{route.socket_parameter: websocket},
+                                      **child_scope["path_params"])
+        return None

@@ -10,6 +10,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from stellarcollab.observability.metrics import COUNTERS
+from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.protocol import CanvasBounds, encode_event, text_frame
 from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.recovery import Delivery
@@ -137,6 +138,11 @@ class Connection:
         self.transition(ConnectionState.OPEN)
         for delivery, frame in held:
             self.deliver(delivery, frame)
+
+    def close_slow_consumer(self) -> None:
+        """Its writer's budget overflowed: the socket is closed (4008) and nobody waits."""
+        COUNTERS.slow_consumer_closes += 1
+        self.close(int(CloseCode.POLICY), "slow consumer")
 
     def close(self, code: int, reason: str) -> None:
         if self.is_live:

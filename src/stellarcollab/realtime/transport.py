@@ -2,8 +2,9 @@
 
 The rest of the server sees an open socket only as a ``WireSocket`` (write framed bytes,
 buffered bytes, close with code and reason, last activity, ping if quiet), found with
-``wire_socket`` and stripped of its handshake with ``forget_handshake``. The class behind
-it is uvicorn's sans-I/O WebSocket protocol with what the fast path needs:
+``wire_socket``, read with ``receiver`` and stripped of its handshake with
+``forget_handshake``. The class behind it is uvicorn's sans-I/O WebSocket protocol with
+what the fast path needs:
 
 1. It is exposed to the app as the ASGI scope extension ``stellarcollab.transport``, so
    pre-encoded frames go straight to the transport (server frames are unmasked: one
@@ -26,6 +27,7 @@ import random
 import socket
 import struct
 from asyncio import BaseTransport
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
@@ -304,6 +306,17 @@ def wire_socket(websocket: WebSocket) -> WireSocket | None:
     (None under other servers, e.g. a test client); read before ``forget_handshake``."""
     protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
     return protocol if isinstance(protocol, StellarWebSocketProtocol) else None
+
+
+def receiver(websocket: WebSocket) -> Callable[[], Awaitable[Any]]:
+    """The socket's ASGI ``receive`` for its message loop: this module's protocol's own
+    when it serves the socket (Starlette's checks in between cost a coroutine frame per
+    open socket and a call per message), else Starlette's. Read before
+    ``forget_handshake``."""
+    protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
+    if isinstance(protocol, StellarWebSocketProtocol):
+        return protocol.receive
+    return websocket.receive
 
 
 def forget_handshake(websocket: WebSocket) -> None:

@@ -26,6 +26,9 @@ from stellarcollab.realtime.transport import WireSocket
 
 
 class FrameWriter(Protocol):
+    #: called when the socket's budget overflows (the connection closes itself)
+    on_overflow: Callable[[], None]
+
     def send(self, payload: bytes, frame: bytes) -> None: ...
 
     def send_now(self, payload: bytes, frame: bytes) -> None: ...

@@ -1,16 +1,15 @@
 """The first check of a WebSocket handshake, before any database work: the Origin, the
 client address's open connections and its connect rate.
 
-``hold`` counts a client address's open sockets for as long as its endpoint runs;
-``refusal`` answers the close code for a handshake to refuse, or None.
+``enter`` and ``leave`` count a client address's open sockets for as long as
+its endpoint runs; ``refusal`` answers the close code for a handshake to refuse, or None.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from starlette.types import Scope
 
@@ -37,18 +36,19 @@ class SocketGuard:
         self.open_by_ip: dict[str, int] = {}
         self._connects = LocalBuckets(clock)
 
-    @contextmanager
-    def hold(self, scope: Scope) -> Iterator[None]:
+    def enter(self, scope: Scope) -> str:
+        """Count one more open socket for the scope's address; returns the address, for
+        ``leave``."""
         address = client_address(scope)
         self.open_by_ip[address] = self.open_by_ip.get(address, 0) + 1
-        try:
-            yield
-        finally:
-            left = self.open_by_ip[address] - 1
-            if left:
-                self.open_by_ip[address] = left
-            else:
-                del self.open_by_ip[address]
+        return address
+
+    def leave(self, address: str) -> None:
+        left = self.open_by_ip[address] - 1
+        if left:
+            self.open_by_ip[address] = left
+        else:
+            del self.open_by_ip[address]
 
     def refusal(self, scope: Scope) -> CloseCode | None:
         address = client_address(scope)

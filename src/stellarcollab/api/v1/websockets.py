@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -23,7 +24,7 @@ from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.ratelimit import TokenBucket
-from stellarcollab.realtime.transport import forget_handshake, wire_socket
+from stellarcollab.realtime.transport import forget_handshake, receiver, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
 from stellarcollab.services.admission import Admission
@@ -76,53 +77,85 @@ async def _reject(websocket: WebSocket, code: CloseCode) -> None:
 
 
 @router.websocket("/canvas/{canvas_id:int}")
-async def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> None:
-    """The route; ``SocketDispatch`` calls it directly, past the HTTP middleware."""
-    await websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
+def websocket_canvas_route(websocket: WebSocket, canvas_id: int) -> Coroutine[Any, Any, None]:
+    """The route; ``SocketDispatch`` calls it directly, past the HTTP middleware. Not a
+    coroutine of its own: it hands over the endpoint's, so an open socket keeps one frame
+    less."""
+    return websocket_canvas_endpoint(websocket, canvas_id, websocket.app.state.runtime)
 
 
 @router.websocket("/user")
-async def websocket_user_route(websocket: WebSocket) -> None:
-    await websocket_user_endpoint(websocket, websocket.app.state.runtime)
+def websocket_user_route(websocket: WebSocket) -> Coroutine[Any, Any, None]:
+    return websocket_user_endpoint(websocket, websocket.app.state.runtime)
 
 
-async def websocket_user_endpoint(websocket: WebSocket, runtime: Runtime) -> None:
+def websocket_user_endpoint(websocket: WebSocket,
+                            runtime: Runtime) -> Coroutine[Any, Any, None]:
     """A socket of the user's own: direct messages, notifications, announcements."""
-    await websocket_canvas_endpoint(websocket, None, runtime)
+    return websocket_canvas_endpoint(websocket, None, runtime)
 
 
 async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
                                     runtime: Runtime) -> None:
+    """Admit, join, then read until the socket closes. The message loop is inlined and
+    nothing is kept for the closing log line but the opening time: this frame lives as
+    long as the socket."""
     connection = await _admit(websocket, canvas_id, runtime)
     if connection is None:
         return
+    opened = time.monotonic()
+    close_code = int(CloseCode.INTERNAL_ERROR)
+    receive, handle = receiver(websocket), runtime.handler.handle
+    try:
+        await _join(websocket, connection, runtime)
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                # the client's close code, or the server's (a forced close queues it)
+                close_code = int(message.get("code") or CloseCode.NORMAL)
+                break
+            if not connection.is_live:
+                continue  # closing: what the client sent after the server's close is dropped
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            await handle(connection, data)
+    except Exception:
+        log.exception("connection %s failed", connection.id, extra=_log_fields(connection))
+        connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
+    finally:
+        await _leave(connection, runtime)
+        COUNTERS.closed(close_code)
+        log.info("socket closed", extra={
+            **_log_fields(connection), "close_code": close_code,
+            "duration_ms": round((time.monotonic() - opened) * 1000)})
+
+
+async def _join(websocket: WebSocket, connection: Connection, runtime: Runtime) -> None:
+    """Register the admitted socket and send its first frames."""
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
     connection.presence_diff = websocket.query_params.get("presence") == "diff"
     forget_handshake(websocket)
+    log.info("socket opened", extra=_log_fields(connection))
     manager = runtime.manager
-    opened = time.monotonic()
-    fields = {"user_id": connection.user_id, "canvas_id": canvas_id,
-              "connection_id": connection.id}
-    log.info("socket opened", extra=fields)
-    close_code = int(CloseCode.INTERNAL_ERROR)
-    try:
-        await manager.connect(connection, since=since, epoch=epoch)
-        await runtime.social.on_socket_open(
-            canvas_id, connection.brief(), connection.send_event,
-            crowded=canvas_id is not None and manager.is_large(canvas_id))
-        close_code = await _message_loop(websocket, connection, runtime)
-    except Exception:
-        log.exception("connection %s failed", connection.id, extra=fields)
-        connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
-    finally:
-        runtime.process_slots.give_back()
-        await manager.disconnect(connection)
-        await _release(runtime, connection.user_id, connection.id)
-        if isinstance(connection.writer, QueueWriter):
-            connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
-        COUNTERS.closed(close_code)
-        log.info("socket closed", extra={**fields, "close_code": close_code,
-                                         "duration_ms": round((time.monotonic() - opened) * 1000)})
+    await manager.connect(connection, since=since, epoch=epoch)
+    canvas_id = connection.canvas_id
+    await runtime.social.on_socket_open(
+        canvas_id, connection.brief(), connection.send_event,
+        crowded=canvas_id is not None and manager.is_large(canvas_id))
+
+
+async def _leave(connection: Connection, runtime: Runtime) -> None:
+    runtime.process_slots.give_back()
+    await runtime.manager.disconnect(connection)
+    await _release(runtime, connection.user_id, connection.id)
+    if isinstance(connection.writer, QueueWriter):
+        connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
+
+
+def _log_fields(connection: Connection) -> dict[str, Any]:
+    return {"user_id": connection.user_id, "canvas_id": connection.canvas_id,
+            "connection_id": connection.id}
 
 
 async def _admit(websocket: WebSocket, canvas_id: int | None,
@@ -192,14 +225,7 @@ def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission
     settings = runtime.settings
     user, claims, canvas = admission.user, admission.claims, admission.canvas
     bounds = CanvasBounds(canvas.id, canvas.width, canvas.height) if canvas else None
-    connection_box: list[Connection] = []
-
-    def on_overflow() -> None:
-        COUNTERS.slow_consumer_closes += 1
-        if connection_box:
-            connection_box[0].close(int(CloseCode.POLICY), "slow consumer")
-
-    writer = _writer_for(websocket, runtime, settings.websocket_send_buffer_bytes, on_overflow)
+    writer = _writer_for(websocket, runtime, settings.websocket_send_buffer_bytes)
     connection = Connection(
         websocket,
         writer,
@@ -212,7 +238,7 @@ def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission
         connection_id,
         is_admin=bool(user.is_admin),
     )
-    connection_box.append(connection)
+    writer.on_overflow = connection.close_slow_consumer
     return connection
 
 
@@ -241,26 +267,13 @@ async def _release(runtime: Runtime, user_id: int, connection_id: str) -> None:
         log.exception("releasing connection %s of user %s failed", connection_id, user_id)
 
 
-def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int,
-                on_overflow: Any) -> FrameWriter:
+def _writer_for(websocket: WebSocket, runtime: Runtime, budget: int) -> FrameWriter:
+    """The socket's writer; its overflow callback is set once the connection exists."""
     link = wire_socket(websocket)
     if link is not None:
-        return TransportWriter(link, runtime.flush_scheduler(), budget, on_overflow)
-    return QueueWriter(websocket, budget, on_overflow)
+        return TransportWriter(link, runtime.flush_scheduler(), budget, _no_connection)
+    return QueueWriter(websocket, budget, _no_connection)
 
 
-async def _message_loop(websocket: WebSocket, connection: Connection, runtime: Runtime) -> int:
-    """Read until the socket closes; return the close code (the client's or the
-    server's, which a forced close puts in the receive queue)."""
-    receive = websocket.receive
-    handle = runtime.handler.handle
-    while True:
-        message = await receive()
-        if message["type"] == "websocket.disconnect":
-            return int(message.get("code") or CloseCode.NORMAL)
-        if not connection.is_live:
-            continue  # closing: what the client sent after the server's close is dropped
-        data = message.get("text")
-        if data is None:
-            data = message.get("bytes") or b""
-        await handle(connection, data)
+def _no_connection() -> None:
+    pass
