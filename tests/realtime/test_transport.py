@@ -148,6 +148,18 @@ async def test_a_live_socket_is_the_seam_class_on_an_asyncio_transport(
     await socket.close()
 
 
+async def test_a_socket_takes_its_addresses_from_the_upgrading_http_protocol(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, _connection, protocol = await only_socket(live_server, alice)
+    local = protocol.transport.get_extra_info("sockname")
+    peer = protocol.transport.get_extra_info("peername")
+    assert protocol.server == (local[0], local[1]) == ("127.0.0.1", live_server.port)
+    assert protocol.client == (peer[0], peer[1])
+    assert protocol.scheme == "ws" and protocol in protocol.connections
+    await socket.close()
+
+
 class RecordingTransport:
     """The socket's transport, with each write recorded."""
 

@@ -31,6 +31,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
@@ -175,7 +177,17 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             self.closed = True
 
     def connection_made(self, transport: BaseTransport) -> None:
-        super().connection_made(transport)
+        upgraded = getattr(transport, "get_protocol", lambda: None)()
+        if isinstance(upgraded, HttpToolsProtocol | H11Protocol):
+            # Called by the HTTP protocol that is upgrading (still the transport's): its
+            # addresses are this socket's, so uvicorn's second lookup of both (a socket
+            # object and two system calls per connect) is skipped.
+            self.connections.add(self)
+            self.transport = transport  # type: ignore[assignment]
+            self.server, self.client = upgraded.server, upgraded.client
+            self.scheme = "wss" if upgraded.scheme == "https" else "ws"
+        else:
+            super().connection_made(transport)
         if self.socket_send_buffer:
             sock = transport.get_extra_info("socket")
             if sock is not None:

@@ -1,17 +1,17 @@
 """Canvas access for socket admission, read in batches: the sockets arriving together on
-a canvas (a storm of arrivals) share three queries (the canvases, the memberships and
-the bans of every user in the batch) instead of one round trip each, and the canvas is
-kept as one small record per batch instead of an ORM object per user."""
+a canvas (a storm of arrivals) share one query (each canvas with each user of the batch,
+their membership and ban) instead of one round trip each, and the canvas is kept as one
+small record per batch instead of an ORM object per user."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import Canvas, CanvasMember
+from stellarcollab.db.models import Canvas, CanvasMember, User
 from stellarcollab.db.moderation import CanvasSanction
 from stellarcollab.services.batch_reads import BatchReader
 from stellarcollab.services.sanctions import BAN
@@ -56,27 +56,28 @@ class CanvasAccessReader:
         canvas_ids = {canvas_id for canvas_id, _ in keys}
         user_ids = {user_id for _, user_id in keys}
         async with self.db.read() as session:
-            canvases = (await session.execute(
+            # every (canvas, user) pair of the batch, with the user's membership and ban
+            rows = (await session.execute(
                 select(Canvas.id, Canvas.width, Canvas.height, Canvas.owner_id,
-                       Canvas.visibility, Canvas.is_active)
+                       Canvas.visibility, Canvas.is_active, User.id, CanvasMember.user_id,
+                       CanvasSanction.kind, CanvasSanction.until)
+                .select_from(Canvas)
+                .join(User, User.id.in_(user_ids))
+                .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
+                                              CanvasMember.user_id == User.id))
+                .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
+                                                CanvasSanction.user_id == User.id,
+                                                CanvasSanction.kind == BAN))
                 .where(Canvas.id.in_(canvas_ids)))).all()
-            members = (await session.execute(
-                select(CanvasMember.canvas_id, CanvasMember.user_id)
-                .where(CanvasMember.canvas_id.in_(canvas_ids),
-                       CanvasMember.user_id.in_(user_ids)))).all()
-            bans = (await session.execute(
-                select(CanvasSanction.canvas_id, CanvasSanction.user_id, CanvasSanction.until)
-                .where(CanvasSanction.kind == BAN, CanvasSanction.canvas_id.in_(canvas_ids),
-                       CanvasSanction.user_id.in_(user_ids)))).all()
-        records = {int(row[0]): CanvasRecord(int(row[0]), int(row[1]), int(row[2]),
-                                             int(row[3]), str(row[4]), bool(row[5]))
-                   for row in canvases}
-        member_of = {(int(row[0]), int(row[1])) for row in members}
-        banned = {(int(row[0]), int(row[1])): row[2] for row in bans}
+        records: dict[int, CanvasRecord] = {}
         found: dict[AccessKey, CanvasAccess] = {}
-        for key in keys:
-            record = records.get(key[0])
-            if record is not None:
-                found[key] = CanvasAccess(record, key in member_of, key in banned,
-                                          banned.get(key))
+        for row in rows:
+            canvas_id = int(row[0])
+            record = records.get(canvas_id)
+            if record is None:
+                record = records[canvas_id] = CanvasRecord(
+                    canvas_id, int(row[1]), int(row[2]), int(row[3]), str(row[4]),
+                    bool(row[5]))
+            found[(canvas_id, int(row[6]))] = CanvasAccess(
+                record, row[7] is not None, row[8] is not None, row[9])
         return found
