@@ -22,6 +22,7 @@ from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import text_frame
 from stellarcollab.realtime.transport import (
     FORCED_CLOSE_GRACE_SECONDS,
+    SERVER_WIDE,
     ReceiveQueue,
     StellarWebSocketProtocol,
     WriteGate,
@@ -84,6 +85,24 @@ async def test_an_open_socket_keeps_no_handshake_state(
     await socket.send({"type": "ping"})
     await socket.expect("pong")
     await socket.close()
+
+
+async def test_an_open_socket_keeps_server_wide_values_once_per_server(
+    live_server: LiveServer, alice: Account
+) -> None:
+    first, _, protocol = await only_socket(live_server, alice)
+    second, _, other = await only_socket(live_server, alice)
+    # Past 29 attributes an object gets a dictionary of its own (about 1.6 KB); below,
+    # its values live in the class's shared keys.
+    assert len(vars(protocol)) <= 29
+    assert not set(SERVER_WIDE) & set(vars(protocol))
+    assert protocol.server_wide is other.server_wide
+    assert protocol.config is live_server.server.config
+    assert protocol.connections is other.connections and protocol in protocol.connections
+    for socket in (first, second):
+        await socket.send({"type": "ping"})
+        await socket.expect("pong")
+        await socket.close()
 
 
 async def test_receive_queue_hands_items_over_in_order() -> None:

@@ -15,6 +15,11 @@ what the fast path needs:
    consumer's never does) and aborts the socket if the peer does not answer.
 4. Text is checked as UTF-8 frame by frame (1007, no traceback), and a close between
    the fragments of a message is answered like any close (RFC 6455 conformance).
+5. What uvicorn keeps per socket but is the same for a whole server (its config, app,
+   loop, logger, connection sets...) is kept once per server (``SERVER_WIDE``), so a
+   socket's own attributes fit the class's shared keys instead of a 1.6 KB dictionary;
+   the upgraded socket takes its addresses from the HTTP protocol instead of asking the
+   kernel again.
 The behaviour relied on is pinned by tests/realtime/test_transport.py and the Autobahn
 cases of tests/realtime/test_conformance.py; pyproject.toml pins the versions they ran on.
 """
@@ -26,6 +31,7 @@ import codecs
 import random
 import socket
 import struct
+import weakref
 from asyncio import BaseTransport
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -141,6 +147,36 @@ class ServerConnection(ServerProtocol):
         super().recv_frame(frame)
 
 
+#: What uvicorn's protocol keeps per socket that is the same for every socket of a server.
+#: An object with more than 29 attributes gets a dictionary of its own (1.6 KB here);
+#: with these kept once per server, a socket's attributes stay in the class's shared keys
+#: (about 0.3 KB).
+SERVER_WIDE = ("config", "app", "loop", "logger", "root_path", "asgi_version", "app_state",
+               "connections", "tasks", "default_headers", "close_timeout", "ping_interval",
+               "ping_timeout")
+
+
+class ServerWide:
+    """One server's values of ``SERVER_WIDE`` (uvicorn assigns them for every socket:
+    the last assignment wins, and they are equal for all but ``default_headers``, whose
+    newest value is the one to send)."""
+
+    __slots__ = SERVER_WIDE
+
+
+_SERVER_WIDE: weakref.WeakKeyDictionary[Any, ServerWide] = weakref.WeakKeyDictionary()
+
+
+def _server_wide(name: str) -> property:
+    def get(self: StellarWebSocketProtocol) -> Any:
+        return getattr(self.server_wide, name)
+
+    def put(self: StellarWebSocketProtocol, value: Any) -> None:
+        setattr(self.server_wide, name, value)
+
+    return property(get, put)
+
+
 class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     #: Kernel send buffer per socket in bytes (None: the kernel's autotuning, up to
     #: net.ipv4.tcp_wmem's maximum). Smaller bounds kernel memory per connection and
@@ -151,6 +187,11 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     text_decoder: codecs.IncrementalDecoder | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        config = kwargs["config"] if "config" in kwargs else args[0]
+        shared = _SERVER_WIDE.get(config)
+        if shared is None:
+            shared = _SERVER_WIDE[config] = ServerWide()
+        self.server_wide = shared
         self._close_sent = False
         self.closed = False
         super().__init__(*args, **kwargs)
@@ -311,6 +352,10 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             self.read_paused = False
             self.transport.resume_reading()
         self.close_timer = self.loop.call_later(FORCED_CLOSE_GRACE_SECONDS, self.transport.abort)
+
+
+for _name in SERVER_WIDE:
+    setattr(StellarWebSocketProtocol, _name, _server_wide(_name))
 
 
 def wire_socket(websocket: WebSocket) -> WireSocket | None:
