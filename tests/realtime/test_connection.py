@@ -9,7 +9,6 @@ import pytest
 
 from stellarcollab.realtime.connection import Connection, ConnectionState, IllegalTransition
 from stellarcollab.realtime.protocol import CanvasBounds
-from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.recovery import Delivery
 
 
@@ -35,7 +34,6 @@ def make_connection() -> tuple[Connection, RecordingWriter]:
     connection = Connection(
         cast(Any, None), writer, {"user_id": 1, "username": "a", "display_name": "A"},
         CanvasBounds(1, 8, 8), "jti", time.time() + 60,
-        TokenBucket(10, 10, time.monotonic),
     )
     return connection, writer
 

@@ -12,7 +12,6 @@ from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import CanvasBounds
-from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.writers import FlushScheduler, TransportWriter
 from tests.realtime.test_writers import FakeClock, FakeSocket, next_iteration
 
@@ -27,7 +26,6 @@ def subscribe(manager: ConnectionManager, scheduler: FlushScheduler,
             cast(Any, None), writer,
             {"user_id": index + 1, "username": f"u{index}", "display_name": f"U{index}"},
             CanvasBounds(1, 8, 8), f"jti{index}", time.time() + 60,
-            TokenBucket(10, 10, time.monotonic),
         )
         connection.open(snapshot_seq=0)
         manager.registry.add(connection)

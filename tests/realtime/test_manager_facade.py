@@ -13,7 +13,6 @@ from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import CanvasBounds
-from stellarcollab.realtime.ratelimit import TokenBucket
 from tests.realtime.test_connection import RecordingWriter
 
 CANVAS = 7
@@ -25,7 +24,6 @@ def socket(user_id: int) -> tuple[Connection, RecordingWriter]:
         cast(Any, None), writer,
         {"user_id": user_id, "username": f"u{user_id}", "display_name": f"User {user_id}"},
         CanvasBounds(CANVAS, 8, 8), f"jti{user_id}", time.time() + 60,
-        TokenBucket(10, 10, time.monotonic),
     )
     return connection, writer
 

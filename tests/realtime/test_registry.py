@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
-from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.registry import ConnectionRegistry
 from tests.realtime.test_connection import RecordingWriter
 
@@ -19,7 +18,7 @@ def socket(user_id: int, canvas_id: int | None, *, admin: bool = False,
     return Connection(
         cast(Any, None), RecordingWriter(),
         {"user_id": user_id, "username": f"u{user_id}", "display_name": f"U{user_id}"},
-        bounds, jti, time.time() + 60, TokenBucket(10, 10, time.monotonic), is_admin=admin,
+        bounds, jti, time.time() + 60, is_admin=admin,
     )
 
 

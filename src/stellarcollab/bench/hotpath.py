@@ -16,7 +16,6 @@ from stellarcollab.realtime.broker import create_brokers
 from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.manager import ConnectionManager
 from stellarcollab.realtime.protocol import CanvasBounds
-from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.recovery import Delivery
 from stellarcollab.realtime.topics import canvas_topic
 
@@ -47,7 +46,7 @@ def _manager(connections: int) -> ConnectionManager:
         connection = Connection(
             None, QueueingWriter(),  # type: ignore[arg-type]
             {"user_id": n + 1, "username": f"user{n}", "display_name": "User"},
-            CanvasBounds(1, 32, 32), "jti", 1e12, TokenBucket(20, 40, time.monotonic))
+            CanvasBounds(1, 32, 32), "jti", 1e12)
         connection.held = None
         connection.state = ConnectionState.OPEN
         manager.registry.add(connection)

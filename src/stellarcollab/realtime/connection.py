@@ -12,7 +12,6 @@ from starlette.websockets import WebSocket
 from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.protocol import CanvasBounds, encode_event, text_frame
-from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.recovery import Delivery
 from stellarcollab.realtime.writers import FrameWriter
 
@@ -40,7 +39,7 @@ _ALLOWED = {
 class Connection:
     __slots__ = (
         "bounds", "canvas_id", "display_name", "expires_at", "held", "id", "is_admin", "jti",
-        "last_seq", "presence_diff", "rate", "rate_strikes", "socket_leases", "state",
+        "last_seq", "presence_diff", "rate_strikes", "socket_leases", "state",
         "user_id", "username", "websocket", "writer",
     )
 
@@ -52,7 +51,6 @@ class Connection:
         bounds: CanvasBounds | None,
         jti: str,
         expires_at: float,
-        rate: TokenBucket,
         connection_id: str | None = None,
         *,
         is_admin: bool = False,
@@ -69,7 +67,8 @@ class Connection:
         self.canvas_id: int | None = bounds.canvas_id if bounds is not None else None
         self.jti = jti
         self.expires_at = expires_at
-        self.rate = rate
+        #: messages refused by the rate limits in a row (the limits themselves are the
+        #: message guard's, per user and kind)
         self.rate_strikes = 0
         self.state = ConnectionState.JOINING
         self.held: list[tuple[Delivery, bytes]] | None = []

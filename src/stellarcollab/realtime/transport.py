@@ -376,16 +376,20 @@ def receiver(websocket: WebSocket) -> Callable[[], Awaitable[Any]]:
     return websocket.receive
 
 
+#: what an open socket's ASGI scope keeps once its handshake is done
+KEPT_SCOPE_KEYS = ("type", "path", "client", "server", "app")
+
+
 def forget_handshake(websocket: WebSocket) -> None:
     """Drop what only the handshake needed (headers, query string, their parsed forms):
     a socket lives for hours, and thousands of them hold only what they use. The
     protocol's own copies went when the handshake response was written."""
     scope = websocket.scope
-    scope["headers"] = []
-    scope["query_string"] = b""
-    scope["subprotocols"] = []
-    for unused in ("state", "extensions", "raw_path", "asgi"):
-        scope.pop(unused, None)
+    # Emptied and refilled in place (the server, the app and Starlette all hold this
+    # dict): a cleared dict gives its table back, so the few keys kept take a small one.
+    kept = {key: scope[key] for key in KEPT_SCOPE_KEYS if key in scope}
+    scope.clear()
+    scope.update(kept)
     for cached in ("_headers", "_query_params", "_url", "_cookies"):
         websocket.__dict__.pop(cached, None)
 

@@ -23,7 +23,6 @@ from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import CanvasBounds
-from stellarcollab.realtime.ratelimit import TokenBucket
 from stellarcollab.realtime.transport import forget_handshake, receiver, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
@@ -126,9 +125,10 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
     finally:
         await _leave(connection, runtime)
         COUNTERS.closed(close_code)
-        log.info("socket closed", extra={
-            **_log_fields(connection), "close_code": close_code,
-            "duration_ms": round((time.monotonic() - opened) * 1000)})
+        if log.isEnabledFor(logging.INFO):
+            log.info("socket closed", extra={
+                **_log_fields(connection), "close_code": close_code,
+                "duration_ms": round((time.monotonic() - opened) * 1000)})
 
 
 async def _join(websocket: WebSocket, connection: Connection, runtime: Runtime) -> None:
@@ -136,7 +136,8 @@ async def _join(websocket: WebSocket, connection: Connection, runtime: Runtime) 
     since, epoch = _int_param(websocket, "since"), websocket.query_params.get("epoch")
     connection.presence_diff = websocket.query_params.get("presence") == "diff"
     forget_handshake(websocket)
-    log.info("socket opened", extra=_log_fields(connection))
+    if log.isEnabledFor(logging.INFO):
+        log.info("socket opened", extra=_log_fields(connection))
     manager = runtime.manager
     await manager.connect(connection, since=since, epoch=epoch)
     canvas_id = connection.canvas_id
@@ -233,8 +234,6 @@ def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission
         bounds,
         claims.jti,
         float(claims.expires_at),
-        TokenBucket(settings.rate_limit_messages_per_second, settings.rate_limit_burst,
-                    time.monotonic),
         connection_id,
         is_admin=bool(user.is_admin),
     )
