@@ -86,3 +86,18 @@ def test_rebinding_a_token_moves_the_socket() -> None:
     assert registry.of_token("old") == []
     assert registry.of_token("new") == [connection]
     assert connection.jti == "new"
+
+
+def test_sockets_sharing_a_token_are_found_and_dropped_one_by_one() -> None:
+    registry = ConnectionRegistry()
+    first, second, third = socket(1, 7, jti="s"), socket(1, 8, jti="s"), socket(1, 9, jti="s")
+    for connection in (first, second, third):
+        registry.add(connection)
+    assert registry.of_token("s") == [first, second, third]
+    registry.remove(second)
+    assert registry.of_token("s") == [first, third]
+    registry.rebind_token(first, "fresh", time.time() + 120)
+    assert registry.of_token("s") == [third] and registry.of_token("fresh") == [first]
+    registry.remove(third)
+    registry.remove(first)
+    assert registry.by_jti == {}
