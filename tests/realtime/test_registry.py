@@ -75,7 +75,7 @@ def test_sockets_of_a_user_by_canvas_and_token() -> None:
     assert set(registry.of_user(1)) == {on_seven, on_eight, own}
     assert registry.of_user(1, 8) == [on_eight]
     assert registry.of_token("a") == [on_seven]
-    assert sorted(registry.users_on(7)) == [1, 2]
+    assert sorted(registry.canvas_users[7]) == [1, 2]
 
 
 def test_rebinding_a_token_moves_the_socket() -> None:

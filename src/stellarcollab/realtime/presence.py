@@ -86,7 +86,3 @@ def apply_event(presence: CanvasPresence, event: dict[str, Any]) -> None:
                 entry.editing_tile = cell
             elif entry.editing_tile == cell:
                 entry.editing_tile = None
-
-
-def users_view(presence: CanvasPresence) -> list[dict[str, Any]]:
-    return [entry.view() for entry in sorted(presence.values(), key=lambda e: e.connected_at)]

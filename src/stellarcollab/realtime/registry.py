@@ -141,8 +141,5 @@ class ConnectionRegistry:
     def count_of_user(self, user_id: int) -> int:
         return len(self.users.get(user_id, ()))
 
-    def users_on(self, canvas_id: int) -> list[int]:
-        return list(self.canvas_users.get(canvas_id, ()))
-
     def __iter__(self) -> Iterator[Connection]:
         return iter(list(self.everyone.values()))

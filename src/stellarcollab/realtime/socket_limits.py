@@ -33,7 +33,3 @@ class SocketLimits:
 
     async def release(self, user_id: int, connection_id: str) -> None:
         await self.presence.release(user_key(user_id), connection_id)
-
-    async def open_sockets(self, user_id: int) -> int:
-        """How many sockets the user has open on every process (0: not connected)."""
-        return await self.presence.count(user_key(user_id))
