@@ -122,22 +122,36 @@ async def test_a_client_on_a_large_canvas_resumes_from_its_last_count(
     canvas = await alice.create_canvas()
     canvas_id = canvas["id"]
     people = await crowd(live_server, api, LIMIT + 20)
-    await visit(live_server, canvas_id, people)
-    sender = await join(live_server.ws_base, canvas_id, alice)
+    sender = await join(live_server.ws_base, canvas_id, alice)  # a guide client
+    await visit(live_server, canvas_id, people)  # first visits (activity) done
+    # the server has seen every one go (a socket's first visit is out before it leaves)
+    await sender.expect("user_left", active_users=1)
     bob = (await crowd(live_server, api, 1))[0]
     watcher = await join(live_server.ws_base, canvas_id, bob)  # a guide client
     state = watcher.received[0]
+    # Bob's first visit is the last event before the crowd's: from here on, each
+    # arrival and each departure is one numbered event.
+    numbered = (await watcher.expect("activity"))["seq"]
+    everyone = len(people) + 2
+
+    async def counted(active_users: int, events: int) -> dict[str, Any]:
+        """The count once the server has numbered (and so announced) ``events`` more
+        arrivals or departures: a rejoin must not find its user still here."""
+        nonlocal numbered
+        numbered += events
+        return await settle(watcher, "presence_count", active_users, through_seq=numbered)
 
     sockets = list(await asyncio.gather(
         *(join(live_server.ws_base, canvas_id, a) for a in people)))
+    await counted(everyone, len(people))
     for _ in range(3):  # 20 leave and come back: the canvas stays above the limit
         await asyncio.gather(*(s.close() for s in sockets[-20:]))
+        await counted(everyone - 20, 20)
         sockets[-20:] = await asyncio.gather(
             *(join(live_server.ws_base, canvas_id, a) for a in people[-20:]))
+        count = await counted(everyone, 20)
     seq = await current_seq(live_server, canvas_id)
-    count = await settle(watcher, "presence_count", active_users=len(people) + 2,
-                         through_seq=seq)
-    assert count["through_seq"] == seq
+    assert count["through_seq"] == seq == numbered
     # the arrivals the guide client saw one by one (before the canvas grew large)
     seen = max(m["seq"] for m in watcher.received[1:] if "seq" in m)
     assert seq - seen > MEMBERSHIP_BOUND
