@@ -26,6 +26,7 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from stellarcollab.bench.floor import run_floor
 from stellarcollab.bench.scenarios import DEFAULTS, SCENARIOS, BenchError, Options, run_scenario
@@ -251,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-every", type=int, default=None,
                         help="fanout/saturate: every k-th subscriber parses frames and records "
                              "latency, the others only count (default 10)")
+    parser.add_argument("--broker-url", default=None,
+                        help="the started server's broker, e.g. redis://127.0.0.1:6379/0 "
+                             "(default: the in-process broker)")
     parser.add_argument("--max-connections", type=int, default=None,
                         help="STELLAR_WEBSOCKET_MAX_CONNECTIONS of the bench server "
                              "(default: what the run needs)")
@@ -285,6 +289,12 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
     extra_env: dict[str, str] = {}
     if args.max_connections is not None:
         extra_env["STELLAR_WEBSOCKET_MAX_CONNECTIONS"] = str(args.max_connections)
+    if args.broker_url is not None:
+        if args.url is not None:
+            raise BenchError("--broker-url configures the server the bench starts; drop --url")
+        if urlsplit(args.broker_url).hostname not in ("127.0.0.1", "localhost"):
+            raise BenchError("--broker-url must point at 127.0.0.1 (the bench is loopback only)")
+        extra_env["STELLAR_BROKER_URL"] = args.broker_url
     return Options(
         scenario=scenario, n=int(pick("n", 1000)), rate=float(pick("rate", 50.0)),
         duration=float(pick("duration", 10.0)), publishers=int(pick("publishers", 1)),
