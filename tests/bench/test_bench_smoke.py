@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis import Redis
 
 from stellarcollab.bench.command import main
+from tests.support.redis import RedisServer
 
 TINY = ["-n", "4", "--duration", "1", "--hold", "0.3", "--drain-timeout", "2",
         "--no-progress"]
@@ -90,6 +92,20 @@ def test_storm(tmp_path: Path, presence: str) -> None:
     # one account per connection, plus the warm-up accounts, all on the canvas
     assert result["presence_expected_users"] == 4 + 5
     assert result["presence_lists_checked"] == 4
+
+
+def test_storm_on_the_redis_broker(tmp_path: Path, redis_server: RedisServer) -> None:
+    redis_server.flush()
+    result = run_bench(tmp_path, "storm", "--broker-url", redis_server.url)
+    assert result["connected"] == 4
+    check_presence(result)
+    with Redis.from_url(redis_server.url) as redis:  # the canvas's events went through it
+        assert int(redis.get("stellarcollab:canvas:1:seq") or 0) >= 4  # the arrivals
+        assert redis.exists("stellarcollab:limit:connect:user:1")  # and the connect limits
+
+
+def test_the_broker_must_be_on_loopback() -> None:
+    assert main(["storm", "--broker-url", "redis://192.0.2.1:6379/0", *TINY]) == 1
 
 
 def test_storm_over_several_canvases(tmp_path: Path) -> None:
