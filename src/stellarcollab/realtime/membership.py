@@ -102,6 +102,11 @@ class Membership:
             return entries
         return [p for p in entries if p.status != INVISIBLE or p.user_id == viewer_id]
 
+    async def _visible_count(self, canvas_id: int) -> int:
+        if not self.hidden:  # a count, not a read of every entry (Redis: one HLEN)
+            return await self.presence.user_count(canvas_id)
+        return len(await self._visible(canvas_id))
+
     async def membership_event(self, kind: str, canvas_id: int,
                                user: dict[str, Any]) -> dict[str, Any]:
         # active_users counts the canvas's users in every process (the broker's presence).
@@ -111,7 +116,7 @@ class Membership:
                      user: dict[str, Any]) -> tuple[dict[str, Any], int]:
         """The notice and the number of (visible) users on the canvas in every process."""
         build = presence.user_joined if kind == "user_joined" else presence.user_left
-        count = len(await self._visible(canvas_id))
+        count = await self._visible_count(canvas_id)
         event = build(
             user_id=user["user_id"], username=user["username"],
             display_name=user["display_name"], active_users=count, timestamp=now_iso(),
@@ -124,25 +129,29 @@ class Membership:
             entries = await self._visible(canvas_id, connection.user_id)
             listed = [p.view() for p in entries[:self.policy.detail_limit]]
             encoded = orjson.Fragment(orjson.dumps(listed))
+            active_users = len(entries)
         else:
-            entries = await self._visible(canvas_id)
-            listed, encoded = self._listed_users(canvas_id, entries)
+            listed, encoded, active_users = await self._listed_users(canvas_id)
         state = canvas.canvas_state(
             canvas_id=canvas_id, seq=seq, epoch=self.events.epoch,
             connection_id=connection.id, you=connection.brief(),
-            users=listed, active_users=len(entries), locks=self.leases.views(canvas_id),
+            users=listed, active_users=active_users, locks=self.leases.views(canvas_id),
         )
         state["users"] = encoded  # the same list, encoded once for every arrival
         return state
 
-    def _listed_users(
-        self, canvas_id: int, entries: list[UserPresence]
-    ) -> tuple[list[dict[str, Any]], orjson.Fragment]:
+    async def _listed_users(
+        self, canvas_id: int
+    ) -> tuple[list[dict[str, Any]], orjson.Fragment, int]:
+        """The listed users (kept, encoded once, until presence changes) and how many
+        users the canvas has: every entry is read only when the list must be rebuilt."""
         cached = self._listed.get(canvas_id)
-        if cached is None:
-            listed = [p.view() for p in entries[:self.policy.detail_limit]]
-            cached = self._listed[canvas_id] = (listed, orjson.Fragment(orjson.dumps(listed)))
-        return cached
+        if cached is not None:
+            return cached[0], cached[1], await self._visible_count(canvas_id)
+        entries = await self._visible(canvas_id)
+        listed = [p.view() for p in entries[:self.policy.detail_limit]]
+        cached = self._listed[canvas_id] = (listed, orjson.Fragment(orjson.dumps(listed)))
+        return listed, cached[1], len(entries)
 
     def presence_changed(self, canvas_id: int, event_type: str) -> None:
         """A presence event of the canvas (from any process): the listed users may have

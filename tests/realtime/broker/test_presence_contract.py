@@ -70,6 +70,22 @@ async def test_presence_is_shared_by_every_process(brokers: Started, peer: Start
     assert await there.presence_leave(3, 1, "b1") is True  # the last one, everywhere
 
 
+async def test_user_count_is_how_many_users_presence_lists(
+    brokers: Started, peer: Started
+) -> None:
+    here, there = brokers[0].presence, peer[0].presence
+    assert await here.user_count(6) == 0
+    await here.presence_join(6, ALICE, "a1")
+    await here.presence_join(6, ALICE, "a2")  # one user, two sockets
+    await there.presence_join(6, BOB, "b1")  # another, on the other process
+    assert await there.user_count(6) == 2 == len(await here.presence(6))
+    await here.presence_leave(6, 1, "a1")
+    assert await here.user_count(6) == 2
+    await here.presence_leave(6, 1, "a2")
+    assert await there.user_count(6) == 1 == len(await there.presence(6))
+    assert await here.user_count(7) == 0  # another canvas
+
+
 async def test_admission_counts_sockets_up_to_the_limit(brokers: Started) -> None:
     store = brokers[0].presence
     assert await store.try_admit("user:5", "c1", 2) is True

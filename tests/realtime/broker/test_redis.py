@@ -177,6 +177,7 @@ async def test_a_silent_process_expires_and_the_renewing_one_stays(redis_url: st
         clock.advance(TTL * 2 / 3)
         await presence(b).renew_presence()
         clock.advance(TTL * 2 / 3)  # a's deadlines passed, b's renewed ones have not
+        assert await b.presence.user_count(4) == 1  # counting purges a's, as reading does
         assert await _names(b, 4) == {"bob"}
         assert notices.controls == [
             {"type": PRESENCE_EXPIRED, "canvas_id": 4, "users": [ALICE]}]

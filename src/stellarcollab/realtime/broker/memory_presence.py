@@ -46,6 +46,9 @@ class MemoryPresenceStore:
     async def presence(self, canvas_id: int) -> list[UserPresence]:
         return list(self._presence.get(canvas_id, {}).values())
 
+    async def user_count(self, canvas_id: int) -> int:
+        return len(self._presence.get(canvas_id, ()))
+
     async def try_admit(self, key: str, connection_id: str, limit: int) -> bool:
         admitted = self._admitted.setdefault(key, set())
         if connection_id in admitted:

@@ -31,6 +31,11 @@ class PresenceStore(Protocol):
 
     async def presence(self, canvas_id: int) -> list[UserPresence]: ...
 
+    async def user_count(self, canvas_id: int) -> int:
+        """How many users ``presence`` would list, without reading their entries (an
+        arrival on a canvas of thousands is counted, not listed)."""
+        ...
+
     async def try_admit(self, key: str, connection_id: str, limit: int) -> bool:
         """Count ``connection_id`` under ``key`` (e.g. ``user:5``) unless ``limit`` are
         counted already; atomic across processes. Admitting it again is a no-op (True)."""

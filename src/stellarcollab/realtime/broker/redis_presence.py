@@ -26,6 +26,7 @@ from stellarcollab.realtime.broker.base import (
 from stellarcollab.realtime.broker.redis_admissions import RedisAdmissions
 from stellarcollab.realtime.broker.redis_client import RedisClient
 from stellarcollab.realtime.broker.redis_scripts import (
+    COUNT_USERS_SCRIPT,
     JOIN_SCRIPT,
     LEAVE_SCRIPT,
     READ_SCRIPT,
@@ -67,6 +68,7 @@ class RedisPresenceStore:
         self._renew = redis.register_script(RENEW_SCRIPT)
         self._withdraw = redis.register_script(WITHDRAW_SCRIPT)
         self._read = redis.register_script(READ_SCRIPT)
+        self._count_users = redis.register_script(COUNT_USERS_SCRIPT)
         self._update = redis.register_script(UPDATE_SCRIPT)
         self._admissions = RedisAdmissions(client, clock, ttl)
         self._own: dict[int, _OwnPresence] = {}
@@ -167,6 +169,12 @@ class RedisPresenceStore:
             for uid, data in zip(users[::2], users[1::2], strict=True)
         ]
         return sorted(entries, key=lambda e: (e.connected_at, e.user_id))
+
+    async def user_count(self, canvas_id: int) -> int:
+        count, gone = await self._count_users(keys=self._keys(canvas_id),
+                                              args=[self._times()[0]])
+        self._announce(PRESENCE_EXPIRED, canvas_id, gone)
+        return int(count)
 
     def _announce(self, kind: str, canvas_id: int, flat: list[bytes]) -> None:
         """Tell this process's manager about users whose presence a script purged (a dead

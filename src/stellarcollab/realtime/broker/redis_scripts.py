@@ -128,6 +128,12 @@ local gone = purge(tonumber(ARGV[1]))
 return {redis.call('HGETALL', users), redis.call('HGETALL', conns), gone}
 """
 
+COUNT_USERS_SCRIPT = _PRESENCE_PRELUDE + """
+-- ARGV: now (ms)
+local gone = purge(tonumber(ARGV[1]))
+return {redis.call('HLEN', users), gone}
+"""
+
 UPDATE_SCRIPT = _PRESENCE_PRELUDE + """
 -- ARGV: user id, entry as read, entry to write (compare and set: one user at a time)
 if redis.call('HGET', users, ARGV[1]) ~= ARGV[2] then return 0 end
