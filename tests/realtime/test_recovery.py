@@ -38,6 +38,7 @@ async def test_since_replays_exactly_the_missed_events_in_order(
     a, b = await register(history_api), await register(history_api)
     canvas = await a.create_canvas()
     sa = await join(server.ws_base, canvas["id"], a)
+    await sa.expect("activity")  # a's first visit is numbered before b arrives
     sb = await join(server.ws_base, canvas["id"], b)
     await sa.expect("user_joined")
     state = sb.received[0]
