@@ -127,8 +127,7 @@ class Membership:
                            seq: int) -> dict[str, Any]:
         if connection.user_id in self.hidden:  # sees their own entry: a list of its own
             entries = await self._visible(canvas_id, connection.user_id)
-            listed = [p.view() for p in entries[:self.policy.detail_limit]]
-            encoded = orjson.Fragment(orjson.dumps(listed))
+            listed, encoded = self._listing(entries)
             active_users = len(entries)
         else:
             listed, encoded, active_users = await self._listed_users(canvas_id)
@@ -149,9 +148,15 @@ class Membership:
         if cached is not None:
             return cached[0], cached[1], await self._visible_count(canvas_id)
         entries = await self._visible(canvas_id)
+        listed, encoded = self._listed[canvas_id] = self._listing(entries)
+        return listed, encoded, len(entries)
+
+    def _listing(
+        self, entries: list[UserPresence]
+    ) -> tuple[list[dict[str, Any]], orjson.Fragment]:
+        """The first ``detail_limit`` users as ``canvas_state`` lists them, and encoded."""
         listed = [p.view() for p in entries[:self.policy.detail_limit]]
-        cached = self._listed[canvas_id] = (listed, orjson.Fragment(orjson.dumps(listed)))
-        return listed, cached[1], len(entries)
+        return listed, orjson.Fragment(orjson.dumps(listed))
 
     def presence_changed(self, canvas_id: int, event_type: str) -> None:
         """A presence event of the canvas (from any process): the listed users may have
