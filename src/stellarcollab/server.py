@@ -22,7 +22,7 @@ from stellarcollab.dispatch import SocketDispatch
 from stellarcollab.drain import drain
 from stellarcollab.main import create_app
 from stellarcollab.observability.logging import logging_config
-from stellarcollab.realtime.transport import protocol_class
+from stellarcollab.realtime.transport import StellarHttpProtocol, protocol_class
 from stellarcollab.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def uvicorn_config(settings: Settings, host: str, port: int, *, clock: Clock | N
         "ws_ping_timeout": None,
         "ws_per_message_deflate": False,
         "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "http": StellarHttpProtocol if importlib.util.find_spec("httptools") else "h11",
         "log_level": settings.log_level,
         "timeout_graceful_shutdown": 5,
         "lifespan": "on",

@@ -24,6 +24,7 @@ from stellarcollab.realtime.transport import (
     FORCED_CLOSE_GRACE_SECONDS,
     SERVER_WIDE,
     ReceiveQueue,
+    ServerConnection,
     StellarWebSocketProtocol,
     WriteGate,
 )
@@ -177,6 +178,58 @@ async def test_a_socket_takes_its_addresses_from_the_upgrading_http_protocol(
     assert protocol.client == (peer[0], peer[1])
     assert protocol.scheme == "ws" and protocol in protocol.connections
     await socket.close()
+
+
+async def test_the_upgrade_hands_over_the_request_httptools_parsed(
+    live_server: LiveServer, alice: Account
+) -> None:
+    socket, _connection, protocol = await only_socket(live_server, alice)
+    # websockets read frames from the start: it never parsed the request a second time
+    assert isinstance(protocol.conn, ServerConnection) and protocol.conn.request_parsed
+    await socket.send({"type": "ping"})
+    await socket.expect("pong")
+    await socket.close()
+
+
+async def _raw_upgrade(port: int, request: bytes) -> bytes:
+    """Send ``request`` on a plain TCP connection; what the server answers until it closes
+    (or its status line and headers, for a 101)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        return await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), scaled(5))
+    finally:
+        writer.close()
+
+
+def _upgrade_request(method: bytes = b"GET", version: bytes = b"HTTP/1.1",
+                     key: bool = True, extra: bytes = b"") -> bytes:
+    return (method + b" /api/v1/ws/canvas/1 " + version + b"\r\nHost: 127.0.0.1\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            + (b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" if key else b"")
+            + extra + b"\r\n")
+
+
+@pytest.mark.parametrize("request_bytes", [
+    _upgrade_request(method=b"POST", extra=b"Content-Length: 0\r\n"),  # websockets' parser
+    _upgrade_request(key=False),                      # the fast path, refused by accept()
+    _upgrade_request(extra=b"Transfer-Encoding: chunked\r\n"),  # websockets' parser
+], ids=["post", "no key", "transfer coding"])
+async def test_a_request_websockets_would_refuse_is_refused_either_way(
+    live_server: LiveServer, request_bytes: bytes
+) -> None:
+    answer = await _raw_upgrade(live_server.port, request_bytes)
+    assert answer.startswith(b"HTTP/1.1 4"), answer
+
+
+async def test_a_valid_raw_upgrade_is_switched_with_the_right_accept_key(
+    live_server: LiveServer
+) -> None:
+    answer = await _raw_upgrade(live_server.port, _upgrade_request())
+    assert answer.startswith(b"HTTP/1.1 101")
+    # RFC 6455's example key and its answer
+    assert b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in answer
 
 
 class RecordingTransport:

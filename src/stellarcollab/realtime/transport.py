@@ -20,6 +20,10 @@ what the fast path needs:
    socket's own attributes fit the class's shared keys instead of a 1.6 KB dictionary;
    the upgraded socket takes its addresses from the HTTP protocol instead of asking the
    kernel again.
+6. The handshake request is parsed once: ``StellarHttpProtocol`` (uvicorn's httptools
+   protocol) hands the request it read to the WebSocket protocol, whose websockets parser
+   then reads frames only; the protocol's constructor builds only what a socket keeps
+   (uvicorn's builds a receive queue, a write gate and a parser that were replaced).
 The behaviour relied on is pinned by tests/realtime/test_transport.py and the Autobahn
 cases of tests/realtime/test_conformance.py; pyproject.toml pins the versions they ran on.
 """
@@ -28,20 +32,28 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import logging
 import random
 import socket
 import struct
 import weakref
 from asyncio import BaseTransport
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 from starlette.websockets import WebSocket
+from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
+from websockets.datastructures import Headers
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request
+from websockets.http11 import MAX_NUM_HEADERS, Request
+from websockets.protocol import CONNECTING
+from websockets.protocol import Protocol as FrameProtocol
 from websockets.server import ServerProtocol
 
 EXTENSION = "stellarcollab.transport"
@@ -135,11 +147,24 @@ class WriteGate:
 
 
 class ServerConnection(ServerProtocol):
-    """websockets' server protocol, answering a close that interrupts a fragmented
-    message like any other close. websockets fails the connection there (1002, "incomplete
-    fragmented message"), but RFC 6455 allows control frames between fragments (5.4) and
-    asks for the close to be echoed (5.5.1): the unfinished message is simply dropped
-    (Autobahn case 7.1.5)."""
+    """websockets' server protocol, with two changes:
+
+    - a close that interrupts a fragmented message is answered like any other close.
+      websockets fails the connection there (1002, "incomplete fragmented message"), but
+      RFC 6455 allows control frames between fragments (5.4) and asks for the close to be
+      echoed (5.5.1): the unfinished message is simply dropped (Autobahn case 7.1.5);
+    - built with ``request_parsed``, it reads frames from the start: the HTTP protocol
+      that upgraded the socket parsed the request already, and hands it over as a
+      ``Request`` instead of bytes for websockets to parse a second time."""
+
+    def __init__(self, *, request_parsed: bool = False, **kwargs: Any) -> None:
+        self.request_parsed = request_parsed  # read by parse(), which __init__ starts
+        super().__init__(**kwargs)
+
+    def parse(self) -> Generator[None]:
+        if self.request_parsed and self.state is CONNECTING:
+            return FrameProtocol.parse(self)
+        return super().parse()
 
     def recv_frame(self, frame: Frame) -> None:
         if frame.opcode is Opcode.CLOSE:
@@ -157,11 +182,34 @@ SERVER_WIDE = ("config", "app", "loop", "logger", "root_path", "asgi_version", "
 
 
 class ServerWide:
-    """One server's values of ``SERVER_WIDE`` (uvicorn assigns them for every socket:
-    the last assignment wins, and they are equal for all but ``default_headers``, whose
-    newest value is the one to send)."""
+    """One server's values of ``SERVER_WIDE``, set once when its first socket opens.
+    ``default_headers`` is read from the server's state on each use: uvicorn renews it
+    every second (its ``date`` header)."""
 
-    __slots__ = SERVER_WIDE
+    __slots__ = (*(name for name in SERVER_WIDE if name != "default_headers"),
+                 "server_state", "extensions", "ws_logger")
+
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.config, self.app, self.loop = config, config.loaded_app, loop
+        self.logger = self.ws_logger = logging.getLogger("uvicorn.error")
+        self.root_path, self.asgi_version = config.root_path, config.asgi_version
+        self.app_state, self.server_state = app_state, server_state
+        self.connections, self.tasks = server_state.connections, server_state.tasks
+        self.close_timeout = 10.0
+        self.ping_interval, self.ping_timeout = config.ws_ping_interval, config.ws_ping_timeout
+        self.extensions = [ServerPerMessageDeflateFactory(
+            server_max_window_bits=12, client_max_window_bits=12,
+            compress_settings={"memLevel": 5},
+        )] if config.ws_per_message_deflate else []
+
+    @property
+    def default_headers(self) -> list[tuple[bytes, bytes]]:
+        return self.server_state.default_headers
+
+    @default_headers.setter
+    def default_headers(self, headers: list[tuple[bytes, bytes]]) -> None:
+        self.server_state.default_headers = headers
 
 
 _SERVER_WIDE: weakref.WeakKeyDictionary[Any, ServerWide] = weakref.WeakKeyDictionary()
@@ -186,25 +234,44 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     #: while it receives one (most never do: nothing to keep per socket)
     text_decoder: codecs.IncrementalDecoder | None = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        config = kwargs["config"] if "config" in kwargs else args[0]
+    def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
+                 _loop: asyncio.AbstractEventLoop | None = None, *,
+                 request_parsed: bool = False) -> None:
+        # uvicorn's constructor, without what this class replaces (its receive queue,
+        # write gate and parser, each built and dropped again) and with the values that
+        # are the same for the whole server set once per server.
+        if not config.loaded:
+            config.load()
         shared = _SERVER_WIDE.get(config)
-        if shared is None:
-            shared = _SERVER_WIDE[config] = ServerWide()
+        if shared is None or shared.server_state is not server_state:
+            shared = _SERVER_WIDE[config] = ServerWide(
+                config, server_state, app_state, _loop or asyncio.get_event_loop())
         self.server_wide = shared
         self._close_sent = False
         self.closed = False
-        super().__init__(*args, **kwargs)
-        built = self.conn  # uvicorn's, rebuilt as ours with the same settings (assigning
-        # __class__ instead would give every socket's parser a dict of its own)
+        self.transport: asyncio.Transport = None  # type: ignore[assignment]
+        self.server: tuple[str, int | None] | None = None
+        self.client: tuple[str, int] | None = None
+        self.scheme = None  # type: ignore[assignment]
+        self.queue = ReceiveQueue(shared.loop)  # type: ignore[assignment]
+        self.handshake_initiated = False
+        self.handshake_complete = False
+        self.disconnected = False
+        self.close_timer: asyncio.TimerHandle | None = None
+        self.initial_response: tuple[int, list[tuple[str, str]], bytes] | None = None
         self.conn = ServerConnection(
-            extensions=built.available_extensions,
-            max_size=(built.max_message_size, built.max_fragment_size),
-            logger=built.logger,
-        )
-        self.queue = ReceiveQueue(self.loop)  # type: ignore[assignment]
-        self.writable = WriteGate(self.loop)  # type: ignore[assignment]
-        self.last_seen = self.loop.time()
+            request_parsed=request_parsed, extensions=shared.extensions,
+            max_size=config.ws_max_size, logger=shared.ws_logger)
+        self.read_paused = False
+        self.writable = WriteGate(shared.loop)  # type: ignore[assignment]
+        self.ping_timer: asyncio.TimerHandle | None = None
+        self.pong_timer: asyncio.TimerHandle | None = None
+        self.pending_ping_payload: bytes | None = None
+        self.ping_sent_at = 0.0
+        self.last_ping_rtt = 0.0
+        self.frames: list[bytes] = []
+        self.curr_msg_data_type = "bytes"
+        self.last_seen = shared.loop.time()
 
     @property
     def close_sent(self) -> bool:
@@ -299,11 +366,55 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             self.read_paused = True
             self.transport.pause_reading()
 
-    def handle_connect(self, event: Request) -> None:
-        super().handle_connect(event)
-        scope = getattr(self, "scope", None)
-        if scope is not None:
-            scope["extensions"][EXTENSION] = self
+    def open_upgraded(self, request: Request, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        """Take the handshake request the upgrading HTTP protocol parsed (built with
+        ``request_parsed``), with its headers as that protocol read them."""
+        self.handle_connect(request, raw_headers)
+
+    def handle_connect(self, event: Request,
+                       raw_headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        """uvicorn's: check the handshake and start the app's task with the socket's
+        scope (which exposes this protocol as ``EXTENSION``). The headers are the HTTP
+        protocol's bytes when it parsed the request, else encoded again from ``event``."""
+        self.request = event
+        self.response = self.conn.accept(event)
+        self.handshake_initiated = True
+        if self.response.status_code != 101:
+            self.handshake_complete = True
+            self.close_sent = True
+            self.conn.send_response(self.response)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+            return
+        headers = raw_headers if raw_headers is not None else [
+            (key.encode("ascii"), value.encode("latin-1"))
+            for key, value in event.headers.raw_items()]
+        raw_path, _, query_string = event.path.partition("?")
+        subprotocols: list[str] = []
+        for header in event.headers.get_all("Sec-WebSocket-Protocol"):
+            subprotocols.extend([token.strip() for token in header.split(",")])
+        root_path = self.root_path
+        extensions: dict[str, Any] = {"websocket.http.response": {}, EXTENSION: self}
+        self.scope = {
+            "type": "websocket",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": self.scheme,
+            "server": self.server,
+            "client": self.client,
+            "root_path": root_path,
+            "path": root_path + unquote(raw_path),
+            "raw_path": root_path.encode("ascii") + raw_path.encode("ascii"),
+            "query_string": query_string.encode("ascii"),
+            "headers": headers,
+            "subprotocols": subprotocols,
+            "state": self.app_state.copy(),
+            "extensions": extensions,
+        }
+        self.queue.put_nowait({"type": "websocket.connect"})
+        task = self.loop.create_task(self.run_asgi())
+        task.add_done_callback(self.on_task_complete)
+        self.tasks.add(task)
 
     def start_keepalive(self) -> None:
         # Called once the handshake response is written: the parsed request and response,
@@ -392,6 +503,47 @@ def forget_handshake(websocket: WebSocket) -> None:
     scope.update(kept)
     for cached in ("_headers", "_query_params", "_url", "_cookies"):
         websocket.__dict__.pop(cached, None)
+
+
+class StellarHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, handing a WebSocket upgrade to this module's protocol
+    as the request it parsed. uvicorn writes the request out as bytes again for websockets
+    to parse a second time (a generator, a regular expression per header line, a header
+    map); here the parsed request is built from what httptools read, when it is one that
+    websockets' parser would have taken (``GET``, HTTP/1.1, no transfer coding, an ASCII
+    target, at most ``MAX_NUM_HEADERS`` headers). Anything else takes uvicorn's way and
+    gets websockets' own answer."""
+
+    def handle_websocket_upgrade(self) -> None:
+        request = self.parsed_upgrade()
+        ws_class = self.ws_protocol_class
+        if request is None or not (isinstance(ws_class, type)
+                                   and issubclass(ws_class, StellarWebSocketProtocol)):
+            super().handle_websocket_upgrade()
+            return
+        self.connections.discard(self)
+        protocol = ws_class(config=self.config, server_state=self.server_state,
+                            app_state=self.app_state, request_parsed=True)
+        protocol.connection_made(self.transport)
+        self.transport.set_protocol(protocol)
+        protocol.open_upgraded(request, self.headers)
+
+    def parsed_upgrade(self) -> Request | None:
+        scope = self.scope
+        headers = self.headers  # the list in the scope, as httptools read it
+        if (scope.get("method") != "GET" or scope.get("http_version") != "1.1"
+                or len(headers) > MAX_NUM_HEADERS):
+            return None
+        parsed = Headers()
+        try:
+            path = self.url.decode("ascii")
+            for name, value in headers:
+                if name == b"transfer-encoding":
+                    return None
+                parsed[name.decode("ascii")] = value.decode("latin-1")
+        except UnicodeDecodeError:
+            return None
+        return Request(path, parsed)
 
 
 def protocol_class(socket_send_buffer: int | None) -> type[StellarWebSocketProtocol]:
