@@ -10,6 +10,7 @@ import gc
 import logging
 import time
 import types
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,26 @@ async def test_the_upgrade_hands_over_the_request_httptools_parsed(
     await socket.send({"type": "ping"})
     await socket.expect("pong")
     await socket.close()
+
+
+async def test_a_closed_socket_is_freed_without_the_garbage_collector(
+    live_server: LiveServer, alice: Account
+) -> None:
+    # Per-socket reference cycles (the parser and its generator, the connection and its
+    # writer's callback, the HTTP protocol and its parser's callbacks) would leave every
+    # closed socket to the collector, whose passes grow with the number of open sockets.
+    socket, _connection, protocol = await only_socket(live_server, alice)
+    protocol_gone = weakref.ref(protocol)
+    del protocol, _connection
+    gc.disable()
+    try:
+        await socket.close()
+        deadline = time.monotonic() + scaled(5)
+        while protocol_gone() is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert protocol_gone() is None
+    finally:
+        gc.enable()
 
 
 async def _raw_upgrade(port: int, request: bytes) -> bytes:
