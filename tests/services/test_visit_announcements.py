@@ -3,6 +3,8 @@ announced to every socket (arrivals there are counted, not announced one by one)
 
 from __future__ import annotations
 
+import asyncio
+
 from stellarcollab.services.activity import ActivityService
 from stellarcollab.services.canvases import CanvasSpec
 from stellarcollab.services.events import RecordingSink
@@ -47,3 +49,20 @@ async def test_visits_of_many_users_are_written_together(services: Services) -> 
     assert len(announced) == 2
     feed = await activity.for_canvas(owner, canvas["id"], 20, None)
     assert len(feed["items"]) == len(visitors)
+
+
+async def test_a_visit_recorded_by_two_callers_at_once_is_first_for_one(
+    services: Services
+) -> None:
+    owner, visitor = await services.user(), await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="race"))
+    sink = RecordingSink()
+    activity = ActivityService(services.db, sink, UserChannel(sink.publish_to_topic, _nobody))
+    key = (canvas["id"], visitor.id)
+    results = await asyncio.gather(
+        activity.note_visits([(canvas["id"], visitor, True)]),
+        activity.note_visits([(canvas["id"], visitor, True)]))
+    assert sorted(result[key] for result in results) == [False, True]
+    assert len(sink.events) == 1  # announced once
+    feed = await activity.for_canvas(owner, canvas["id"], 10, None)
+    assert len(feed["items"]) == 1

@@ -10,6 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -119,35 +121,37 @@ class ActivityService:
     async def note_visits(
         self, visits: list[tuple[int, User, bool]]
     ) -> dict[tuple[int, int], bool]:
-        """``note_visit`` for many (canvas, user, announce) at once, in one transaction:
-        a storm of new users arriving writes their first visits together. Which of them
-        were first, by (canvas id, user id)."""
-        keys = {(canvas_id, user.id) for canvas_id, user, _ in visits}
+        """``note_visit`` for many (canvas, user, announce) at once, in one transaction of
+        two statements: a storm of new users arriving writes their first visits together.
+        The visits are inserted with ``ON CONFLICT DO NOTHING`` (another socket or process
+        may record the same visit at the same time: the primary key decides), and only
+        the rows that went in get their feed entry. Which were first, by (canvas id,
+        user id)."""
+        wanted = {(canvas_id, user.id): (user, announce) for canvas_id, user, announce in visits}
+        now = utcnow()
+        insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        async with self.db.transaction() as session:
+            firsts = {(int(row[0]), int(row[1])) for row in await session.execute(
+                insert(CanvasVisit).on_conflict_do_nothing(
+                    index_elements=["canvas_id", "user_id"])
+                .returning(CanvasVisit.canvas_id, CanvasVisit.user_id),
+                [{"canvas_id": c, "user_id": u, "created_at": now} for c, u in wanted])}
+            entries = [(c, u) for c, u in wanted if (c, u) in firsts]
+            ids: list[int] = []
+            if entries:
+                ids = [int(row[0]) for row in await session.execute(
+                    insert(Activity).returning(Activity.id, sort_by_parameter_order=True),
+                    [{"canvas_id": c, "actor_id": u, "kind": "user_joined", "tile_id": None,
+                      "created_at": now} for c, u in entries])]
         outbox = Outbox()
-        try:
-            async with self.db.transaction() as session:
-                rows = await session.execute(select(
-                    CanvasVisit.canvas_id, CanvasVisit.user_id).where(
-                    CanvasVisit.canvas_id.in_({c for c, _ in keys}),
-                    CanvasVisit.user_id.in_({u for _, u in keys})))
-                seen = {(int(row[0]), int(row[1])) for row in rows}
-                fresh = [(c, user, announce) for c, user, announce in
-                         {(c, u.id): (c, u, a) for c, u, a in visits}.values()
-                         if (c, user.id) not in seen]
-                session.add_all([CanvasVisit(canvas_id=c, user_id=u.id) for c, u, _ in fresh])
-                entries = [(Activity(canvas_id=c, actor_id=u.id, kind="user_joined"), u, a)
-                           for c, u, a in fresh]
-                session.add_all([entry for entry, _, _ in entries])
-                await session.flush()
-                for entry, actor, announce in entries:
-                    if announce:
-                        outbox.to_canvas(entry.canvas_id,
-                                         wire.activity(**activity_view(entry, actor)))
-        except IntegrityError:  # another process recorded some of them: one at a time
-            return {(c, u.id): await self.note_visit(c, u, a) for c, u, a in visits}
+        for (canvas_id, user_id), activity_id in zip(entries, ids, strict=True):
+            actor, announce = wanted[(canvas_id, user_id)]
+            if announce:
+                entry = Activity(id=activity_id, canvas_id=canvas_id, actor_id=user_id,
+                                 kind="user_joined", tile_id=None, created_at=now)
+                outbox.to_canvas(canvas_id, wire.activity(**activity_view(entry, actor)))
         await outbox.send(self.events, self.users)
-        firsts = {(c, u.id) for c, u, _ in fresh}
-        return {key: key in firsts for key in keys}
+        return {key: key in firsts for key in wanted}
 
     async def note_visit(self, canvas_id: int, user: User, announce: bool = True) -> bool:
         """Record the user's first arrival on the canvas (once, even across processes);
