@@ -36,6 +36,19 @@ def test_book_keeps_only_tracked_canvases() -> None:
     assert book.views(5) == []
 
 
+def test_book_says_who_may_hold_a_lease() -> None:
+    book = LeaseBook()
+    assert book.may_hold(5, 1)  # not followed: only the database knows
+    book.track(5, [])
+    assert not book.may_hold(5, 1)
+    book.apply(5, lease_change(LEASE, held=True))
+    assert book.may_hold(5, 1) and not book.may_hold(5, 9)
+    book.apply(5, lease_change(LEASE, held=False))
+    assert not book.may_hold(5, 1)
+    book.forget(5)
+    assert book.may_hold(5, 1)
+
+
 class LeaseCalls:
     def __init__(self) -> None:
         self.renewed: list[tuple[int, int, list[tuple[int, int]]]] = []

@@ -36,6 +36,14 @@ class LeaseBook:
     def forget(self, canvas_id: int) -> None:
         self._by_canvas.pop(canvas_id, None)
 
+    def may_hold(self, canvas_id: int, user_id: int) -> bool:
+        """Whether ``user_id`` may hold a lease on the canvas: False only when the canvas
+        is tracked (every lease change reaches this book) and none of its leases is the
+        user's, so a departure need not ask the database."""
+        leases = self._by_canvas.get(canvas_id)
+        return leases is None or any(lease.get("user_id") == user_id
+                                     for lease in leases.values())
+
     def views(self, canvas_id: int) -> list[dict[str, Any]]:
         return list(self._by_canvas.get(canvas_id, {}).values())
 
