@@ -65,6 +65,21 @@ def test_a_full_history_costs_the_garbage_collector_nothing() -> None:
     assert [d.seq for d in history.after(998)] == [999, 1000]
 
 
+def test_what_an_event_did_is_not_kept_with_it() -> None:
+    # A crowd's arrivals carry a membership fact each; a replay writes only payloads, so
+    # the history keeps none of them (nor the garbage collector's attention for them).
+    history = EventHistory(1000, ttl=60)
+    gc.collect()
+    tracked = len(gc.get_objects())
+    for seq in range(1, 1001):
+        history.append(Delivery(1, seq, "user_joined", b"{}", published_at=1.0,
+                                meta={"membership": {"kind": "join", "user": {"id": seq}}}))
+    gc.collect()
+    assert len(gc.get_objects()) - tracked < 50
+    replayed = history.after(998)
+    assert [(d.seq, d.meta) for d in replayed] == [(999, None), (1000, None)]
+
+
 def test_a_blip_of_departures_does_not_push_missed_events_out() -> None:
     history = EventHistory(capacity=5, ttl=60)
     history.append(Delivery(1, 1, "canvas_chat_message", b"{}", published_at=0))

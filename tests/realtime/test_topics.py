@@ -42,6 +42,11 @@ def test_malformed_names_are_refused(name: str) -> None:
         parse_topic(name)
 
 
+def test_a_canvas_is_named_by_one_string() -> None:
+    # every event kept in a canvas's history holds its topic: one object, not a copy each
+    assert canvas_topic(7) is canvas_topic(7) == "canvas:7"
+
+
 @pytest.mark.parametrize("bad", [0, -3, True, 1.0, "4"])
 def test_ids_must_be_positive_integers(bad: object) -> None:
     with pytest.raises(InvalidTopic):

@@ -119,6 +119,19 @@ async def test_receive_queue_hands_items_over_in_order() -> None:
     assert await queue.get() == "second"
 
 
+async def test_receive_queue_arrival_is_a_future_done_by_the_next_item() -> None:
+    queue = ReceiveQueue(asyncio.get_running_loop())
+    first = queue.arrival()
+    assert queue.arrival() is first and not first.done()  # one waiter at a time
+    first.cancel()  # a reader that gave up loses nothing that comes later
+    queue.put_nowait("item")
+    assert not queue.empty() and queue.pop() == "item"
+    second = queue.arrival()
+    queue.put_nowait("next")
+    assert await asyncio.wait_for(second, scaled(1)) is None
+    assert queue.pop() == "next" and queue.empty()
+
+
 async def test_write_gate_blocks_writers_only_while_closed() -> None:
     gate = WriteGate(asyncio.get_running_loop())
     assert gate.is_set() and await asyncio.wait_for(gate.wait(), scaled(1))

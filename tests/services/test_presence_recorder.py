@@ -44,3 +44,28 @@ async def test_flush_upserts_every_changed_user_in_one_go(services: Services) ->
     record = (await _records(services, canvas["id"]))[first]
     assert (record.is_online, record.is_typing, record.editing_x) == (False, False, None)
     assert len(await _records(services, canvas["id"])) == 30
+
+
+async def test_a_user_with_nothing_to_say_but_online_is_not_remembered(
+    services: Services
+) -> None:
+    quiet, busy = await services.user(), await services.user()
+    canvas = await services.canvases.create(quiet, CanvasSpec(name="crowd"))
+    recorder = PresenceRecorder(services.db)
+    for user in (quiet, busy):
+        recorder.note(canvas["id"], {"type": "connection_opened", "user_id": user.id})
+    recorder.note(canvas["id"], {"type": "user_presence_update", "user_id": busy.id,
+                                 "status": "busy", "status_message": "drawing"})
+    assert await recorder.flush() == 2
+    # written; only the record that says more than "online" is kept in memory
+    assert set(recorder.records) == {(canvas["id"], busy.id)}
+    # a later change of the quiet user still writes a whole, right row
+    recorder.note(canvas["id"], {"type": "user_typing", "user_id": quiet.id, "is_typing": True})
+    assert await recorder.flush() == 1
+    record = (await _records(services, canvas["id"]))[quiet.id]
+    assert (record.is_online, record.status, record.is_typing) == (True, "online", True)
+    recorder.note(canvas["id"], {"type": "user_typing", "user_id": busy.id, "is_typing": True})
+    assert await recorder.flush() == 1
+    record = (await _records(services, canvas["id"]))[busy.id]
+    assert (record.status, record.status_message, record.is_typing) == (
+        "busy", "drawing", True)

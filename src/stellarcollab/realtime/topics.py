@@ -5,6 +5,7 @@ validates names; knows nothing of brokers or sockets."""
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 ADMINS = "admins"
@@ -42,7 +43,10 @@ def _checked_id(value: object) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=65_536, typed=True)
 def canvas_topic(canvas_id: int) -> str:
+    """One string per canvas, however many events and sockets name it (each event kept
+    in a canvas's history holds its topic)."""
     return f"{CANVAS_PREFIX}{_checked_id(canvas_id)}"
 
 

@@ -42,7 +42,7 @@ import struct
 import weakref
 from asyncio import BaseTransport
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import unquote
 
 from starlette.websockets import WebSocket
@@ -96,17 +96,24 @@ class ReceiveQueue:
 
     def put_nowait(self, item: Any) -> None:
         self._items.append(item)
-        waiter = self._waiter
+        waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def arrival(self) -> asyncio.Future[None]:
+        """A future that is done once an item is put (await it while ``empty()``): a
+        reader waits on it directly, without a coroutine frame of the queue's own."""
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            waiter = self._waiter = self._loop.create_future()
+        return waiter
+
+    def pop(self) -> Any:
+        return self._items.pop(0)
+
     async def get(self) -> Any:
         while not self._items:
-            self._waiter = self._loop.create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
+            await self.arrival()
         return self._items.pop(0)
 
     def empty(self) -> bool:
@@ -304,6 +311,18 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             sock = transport.get_extra_info("socket")
             if sock is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.socket_send_buffer)
+
+    async def receive(self) -> Any:
+        """uvicorn's, waiting on the queue's future itself: an idle socket's call chain
+        ends here instead of in a coroutine of the queue's (about 200 bytes each)."""
+        queue = cast(ReceiveQueue, self.queue)
+        while queue.empty():
+            await queue.arrival()
+        message = queue.pop()
+        if self.read_paused and queue.empty():
+            self.read_paused = False
+            self.transport.resume_reading()
+        return message
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True

@@ -44,7 +44,9 @@ class EventBus(Protocol):
         meta: Mapping[str, Any] | None = None,
     ) -> int:
         """Encode once and send; the canvas ``seq`` (set on ``event`` too), else 0.
-        ``meta`` (JSON-serialisable) travels beside the payload as ``Delivery.meta``."""
+        ``meta`` (JSON-serialisable) travels beside the payload as ``Delivery.meta`` of
+        the live delivery (a replay carries the payload only: what the event did was
+        applied when it was delivered)."""
         ...
 
     async def publish_control(self, message: dict[str, Any]) -> None: ...
