@@ -44,6 +44,8 @@ async def test_a_cached_account_still_checks_expiry_and_revocation(
     for _ in range(3):
         admitted = await admission.admit(token, canvas["id"])
         assert admitted.user.id == user.id and admitted.canvas is not None
+        # checked against the stamp once; neither the cache nor the socket keeps the hash
+        assert admitted.user.password_hash == ""
 
     other, other_claims = tokens.issue(user.id, stamp)
     await admission.admit_user(other)

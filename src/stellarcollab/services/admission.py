@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenService
@@ -160,7 +160,9 @@ class SocketAdmission:
         if account.revoked or claims.stamp != self.tokens.stamp_for(user.password_hash):
             self.revoked[claims.jti] = float(claims.expires_at)
             raise Unauthorized("Token has been revoked")
-        return user
+        # Checked: the cache and the socket keep the record without the hash (about 150
+        # bytes a user).
+        return replace(user, password_hash="")
 
     async def _load_canvas(self, canvas_id: int,
                            user: AccountRecord) -> tuple[CanvasRecord, bool]:
