@@ -122,7 +122,8 @@ class ActivityService:
         self, visits: list[tuple[int, User, bool]]
     ) -> dict[tuple[int, int], bool]:
         """``note_visit`` for many (canvas, user, announce) at once, in one transaction of
-        two statements: a storm of new users arriving writes their first visits together.
+        a few multi-row statements: a storm of new users arriving writes their first
+        visits together.
         The visits are inserted with ``ON CONFLICT DO NOTHING`` (another socket or process
         may record the same visit at the same time: the primary key decides), and only
         the rows that went in get their feed entry. Which were first, by (canvas id,
@@ -136,20 +137,29 @@ class ActivityService:
                     index_elements=["canvas_id", "user_id"])
                 .returning(CanvasVisit.canvas_id, CanvasVisit.user_id),
                 [{"canvas_id": c, "user_id": u, "created_at": now} for c, u in wanted])}
-            entries = [(c, u) for c, u in wanted if (c, u) in firsts]
-            ids: list[int] = []
-            if entries:
-                ids = [int(row[0]) for row in await session.execute(
-                    insert(Activity).returning(Activity.id, sort_by_parameter_order=True),
-                    [{"canvas_id": c, "actor_id": u, "kind": "user_joined", "tile_id": None,
-                      "created_at": now} for c, u in entries])]
+            announced: list[dict[str, Any]] = []
+            quiet: list[dict[str, Any]] = []
+            for (canvas_id, user_id), (_, announce) in wanted.items():
+                if (canvas_id, user_id) in firsts:
+                    (announced if announce else quiet).append({
+                        "canvas_id": canvas_id, "actor_id": user_id, "kind": "user_joined",
+                        "tile_id": None, "created_at": now})
+            ids: dict[tuple[int, int], int] = {}
+            if announced:
+                # The ids of the entries to announce, by (canvas, user): each pair is
+                # written once, and without an order to keep, SQLite returns every row of
+                # one multi-row statement (with one, it writes them one by one).
+                ids = {(int(row[1]), int(row[2])): int(row[0]) for row in await session.execute(
+                    insert(Activity).returning(Activity.id, Activity.canvas_id,
+                                               Activity.actor_id), announced)}
+            if quiet:
+                await session.execute(insert(Activity), quiet)
         outbox = Outbox()
-        for (canvas_id, user_id), activity_id in zip(entries, ids, strict=True):
-            actor, announce = wanted[(canvas_id, user_id)]
-            if announce:
-                entry = Activity(id=activity_id, canvas_id=canvas_id, actor_id=user_id,
-                                 kind="user_joined", tile_id=None, created_at=now)
-                outbox.to_canvas(canvas_id, wire.activity(**activity_view(entry, actor)))
+        for (canvas_id, user_id), activity_id in ids.items():
+            actor = wanted[(canvas_id, user_id)][0]
+            entry = Activity(id=activity_id, canvas_id=canvas_id, actor_id=user_id,
+                             kind="user_joined", tile_id=None, created_at=now)
+            outbox.to_canvas(canvas_id, wire.activity(**activity_view(entry, actor)))
         await outbox.send(self.events, self.users)
         return {key: key in firsts for key in wanted}
 
