@@ -7,13 +7,14 @@ painting session does not flood the feed (nor the canvas with events)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from stellarcollab.db.engine import Database
@@ -86,11 +87,39 @@ class TileActivity:
         await outbox.send(self.events, self.users)
 
 
+class VisitStatements(NamedTuple):
+    """The statements that write first visits, on the tables themselves (an ORM entity
+    would take SQLAlchemy's bulk-insert path, several times the cost), built once."""
+
+    #: visits that went in (a visit already stored returns nothing)
+    visits: Executable
+    entries: Executable
+    #: feed entries with their ids, to announce them
+    announced_entries: Executable
+
+
+def visit_statements(is_sqlite: bool) -> VisitStatements:
+    insert = sqlite_insert if is_sqlite else postgresql_insert
+    visits, entries = cast(Table, CanvasVisit.__table__), cast(Table, Activity.__table__)
+    return VisitStatements(
+        insert(visits).on_conflict_do_nothing(index_elements=["canvas_id", "user_id"])
+        .returning(visits.c.canvas_id, visits.c.user_id),
+        insert(entries),
+        insert(entries).returning(entries.c.id, entries.c.canvas_id, entries.c.actor_id),
+    )
+
+
 class ActivityService:
     def __init__(self, db: Database, events: EventSink, users: UserChannel) -> None:
         self.db = db
         self.events = events
         self.users = users
+        self._statements: VisitStatements | None = None
+
+    def _visit_statements(self) -> VisitStatements:
+        if self._statements is None:
+            self._statements = visit_statements(self.db.is_sqlite)
+        return self._statements
 
     async def for_canvas(self, viewer: User, canvas_id: int, limit: int,
                          before: int | None) -> dict[str, Any]:
@@ -130,12 +159,10 @@ class ActivityService:
         user id)."""
         wanted = {(canvas_id, user.id): (user, announce) for canvas_id, user, announce in visits}
         now = utcnow()
-        insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
+        statements = self._visit_statements()
         async with self.db.transaction() as session:
             firsts = {(int(row[0]), int(row[1])) for row in await session.execute(
-                insert(CanvasVisit).on_conflict_do_nothing(
-                    index_elements=["canvas_id", "user_id"])
-                .returning(CanvasVisit.canvas_id, CanvasVisit.user_id),
+                statements.visits,
                 [{"canvas_id": c, "user_id": u, "created_at": now} for c, u in wanted])}
             announced: list[dict[str, Any]] = []
             quiet: list[dict[str, Any]] = []
@@ -150,10 +177,9 @@ class ActivityService:
                 # written once, and without an order to keep, SQLite returns every row of
                 # one multi-row statement (with one, it writes them one by one).
                 ids = {(int(row[1]), int(row[2])): int(row[0]) for row in await session.execute(
-                    insert(Activity).returning(Activity.id, Activity.canvas_id,
-                                               Activity.actor_id), announced)}
+                    statements.announced_entries, announced)}
             if quiet:
-                await session.execute(insert(Activity), quiet)
+                await session.execute(statements.entries, quiet)
         outbox = Outbox()
         for (canvas_id, user_id), activity_id in ids.items():
             actor = wanted[(canvas_id, user_id)][0]

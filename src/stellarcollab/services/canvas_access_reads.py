@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, bindparam, select
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, User
@@ -43,6 +43,23 @@ class CanvasAccess:
     ban_until: datetime | None
 
 
+#: Every (canvas, user) pair of a batch, with the user's membership and ban; built once
+#: (the ids are bound when it runs, as expanding parameters).
+ACCESS = (
+    select(Canvas.id, Canvas.width, Canvas.height, Canvas.owner_id, Canvas.visibility,
+           Canvas.is_active, User.id, CanvasMember.user_id, CanvasSanction.kind,
+           CanvasSanction.until)
+    .select_from(Canvas)
+    .join(User, User.id.in_(bindparam("user_ids", expanding=True)))
+    .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
+                                  CanvasMember.user_id == User.id))
+    .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
+                                    CanvasSanction.user_id == User.id,
+                                    CanvasSanction.kind == BAN))
+    .where(Canvas.id.in_(bindparam("canvas_ids", expanding=True)))
+)
+
+
 class CanvasAccessReader:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -53,22 +70,11 @@ class CanvasAccessReader:
         return await self._reads.read((canvas_id, user_id))
 
     async def _query(self, keys: list[AccessKey]) -> dict[AccessKey, CanvasAccess]:
-        canvas_ids = {canvas_id for canvas_id, _ in keys}
-        user_ids = {user_id for _, user_id in keys}
+        canvas_ids = list({canvas_id for canvas_id, _ in keys})
+        user_ids = list({user_id for _, user_id in keys})
         async with self.db.read() as session:
-            # every (canvas, user) pair of the batch, with the user's membership and ban
             rows = (await session.execute(
-                select(Canvas.id, Canvas.width, Canvas.height, Canvas.owner_id,
-                       Canvas.visibility, Canvas.is_active, User.id, CanvasMember.user_id,
-                       CanvasSanction.kind, CanvasSanction.until)
-                .select_from(Canvas)
-                .join(User, User.id.in_(user_ids))
-                .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
-                                              CanvasMember.user_id == User.id))
-                .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
-                                                CanvasSanction.user_id == User.id,
-                                                CanvasSanction.kind == BAN))
-                .where(Canvas.id.in_(canvas_ids)))).all()
+                ACCESS, {"canvas_ids": canvas_ids, "user_ids": user_ids})).all()
         records: dict[int, CanvasRecord] = {}
         found: dict[AccessKey, CanvasAccess] = {}
         for row in rows:

@@ -7,10 +7,12 @@ seconds, so typing and editing never wait for a disk write.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.base import Executable
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import PresenceRecord
@@ -28,6 +30,7 @@ class PresenceRecorder:
         self.db = db
         self.records: dict[tuple[int, int], dict[str, Any]] = {}
         self.dirty: set[tuple[int, int]] = set()
+        self._upsert: Executable | None = None
 
     def note(self, canvas_id: int, event: dict[str, Any]) -> None:
         """A presence listener: remember what changed; never touches the database."""
@@ -71,19 +74,26 @@ class PresenceRecorder:
             record = self.records[key]
             if not record["is_online"] or all(record[k] == v for k, v in ONLINE.items()):
                 del self.records[key]
-        insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        statement = insert(PresenceRecord)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["canvas_id", "user_id"],
-            set_={column: statement.excluded[column] for column in UPDATED_COLUMNS},
-        )
+        if self._upsert is None:
+            self._upsert = record_upsert(self.db.is_sqlite)
         try:
             async with self.db.transaction() as session:
-                await session.execute(upsert, rows)
+                await session.execute(self._upsert, rows)
         except Exception:
             log.exception("writing %d presence records failed", len(rows))
             return 0
         return len(rows)
+
+
+def record_upsert(is_sqlite: bool) -> Executable:
+    """The multi-row upsert of presence records, on the table itself (an ORM entity would
+    take SQLAlchemy's slower bulk path); built once."""
+    table = cast(Table, PresenceRecord.__table__)
+    statement = (sqlite_insert if is_sqlite else postgresql_insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["canvas_id", "user_id"],
+        set_={column: statement.excluded[column] for column in UPDATED_COLUMNS},
+    )
 
 
 #: a record as it starts: the user is online, with nothing else to say

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -43,6 +43,11 @@ def clean_status(status: str, status_message: str | None,
         raise Invalid(f"status must be one of: {', '.join(STATUSES)}")
     message = checked(rules.custom_status_message, status_message, "Status message")
     return status, message, checked(rules.status_emoji, emoji, "Emoji")
+
+
+#: the stored statuses of a batch of users (built once; the ids bound when it runs)
+STATUSES_OF = select(UserStatus).where(UserStatus.user_id.in_(bindparam("user_ids",
+                                                                        expanding=True)))
 
 
 class StatusService:
@@ -143,7 +148,7 @@ class StatusService:
         """``of`` for many users in one query (sockets arriving together)."""
         async with self.db.read() as session:
             rows = {row.user_id: row for row in await session.scalars(
-                select(UserStatus).where(UserStatus.user_id.in_(user_ids)))}
+                STATUSES_OF, {"user_ids": user_ids})}
         rows.update((u, self._unwritten[u]) for u in user_ids if u in self._unwritten)
         return {user_id: status_view(user_id, rows.get(user_id), viewer_id=user_id)
                 for user_id in user_ids}
