@@ -36,13 +36,14 @@ from __future__ import annotations
 import asyncio
 import codecs
 import logging
+import operator
 import random
 import socket
 import struct
 import weakref
 from asyncio import BaseTransport
 from collections.abc import Awaitable, Callable, Generator
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from starlette.websockets import WebSocket
@@ -227,13 +228,13 @@ _SERVER_WIDE: weakref.WeakKeyDictionary[Any, ServerWide] = weakref.WeakKeyDictio
 
 
 def _server_wide(name: str) -> property:
-    def get(self: StellarWebSocketProtocol) -> Any:
-        return getattr(self.server_wide, name)
+    """A property reading the server-wide value (uvicorn's code reads its loop, app and
+    logger often: the getter is an ``attrgetter``, which runs in C)."""
 
     def put(self: StellarWebSocketProtocol, value: Any) -> None:
         setattr(self.server_wide, name, value)
 
-    return property(get, put)
+    return property(operator.attrgetter(f"server_wide.{name}"), put)
 
 
 class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -315,7 +316,7 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
     async def receive(self) -> Any:
         """uvicorn's, waiting on the queue's future itself: an idle socket's call chain
         ends here instead of in a coroutine of the queue's (about 200 bytes each)."""
-        queue = cast(ReceiveQueue, self.queue)
+        queue: ReceiveQueue = self.queue  # type: ignore[assignment]
         while queue.empty():
             await queue.arrival()
         message = queue.pop()
