@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { EventManager } from '../../src/stellarcollab/web/js/modules/core/event-manager.js';
-import { UserSocket } from '../../src/stellarcollab/web/js/modules/social/user-socket.js';
+import { READY_PING_ID, UserSocket } from '../../src/stellarcollab/web/js/modules/social/user-socket.js';
 import { FakeTimers } from './helpers/fake-timers.js';
 import { FakeWebSocket } from './helpers/fake-websocket.js';
 
@@ -46,11 +46,13 @@ test('reconnects after a drop, stops after a final close or stop()', async () =>
   socket.start();
   await flush();
   FakeWebSocket.last.serverOpen();
+  FakeWebSocket.last.serverSend({ type: 'pong', id: READY_PING_ID });
   FakeWebSocket.last.onclose?.({ code: 1006 });
   timers.tick(30000);
   await flush();
   assert.equal(FakeWebSocket.instances.length, 2);
   FakeWebSocket.last.serverOpen();
+  FakeWebSocket.last.serverSend({ type: 'pong', id: READY_PING_ID });
   assert.equal(opens, 2);
   FakeWebSocket.last.onclose?.({ code: 4001 });
   timers.tick(60000);
@@ -60,4 +62,20 @@ test('reconnects after a drop, stops after a final close or stop()', async () =>
   await flush();
   socket.stop();
   assert.deepEqual(FakeWebSocket.last.closedByClient, { code: 1000, reason: 'signed out' });
+});
+
+test('catches up once the server has registered the socket, not at open', async () => {
+  const { socket } = setup();
+  let catchUps = 0;
+  socket.onOpen = () => { catchUps += 1; };
+  socket.start();
+  await flush();
+  FakeWebSocket.last.serverOpen();
+  // open: the server may still be checking the socket; it reads the ping once registered
+  assert.deepEqual(FakeWebSocket.last.sentMessages, [{ type: 'ping', id: READY_PING_ID }]);
+  assert.equal(catchUps, 0);
+  FakeWebSocket.last.serverSend({ type: 'pong', id: 'someone-else' });
+  assert.equal(catchUps, 0);
+  FakeWebSocket.last.serverSend({ type: 'pong', id: READY_PING_ID });
+  assert.equal(catchUps, 1);
 });

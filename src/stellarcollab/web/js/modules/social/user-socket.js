@@ -16,6 +16,13 @@ export const USER_SOCKET_TYPES = new Set([
 ]);
 /** Closes after which reconnecting cannot help. */
 const FINAL_CLOSES = new Set([4001, 4003, 4004, 4008]);
+/**
+ * The id of the ping sent on open. The server reads a socket's messages only once it has
+ * registered the socket, so the pong means every later event reaches it: only then is it
+ * time to catch up over REST (at `open` a message sent meanwhile could be neither in the
+ * catch-up nor on the socket).
+ */
+export const READY_PING_ID = 'user-socket-ready';
 
 export class UserSocket {
   /**
@@ -38,7 +45,8 @@ export class UserSocket {
     /** @type {ReturnType<typeof setTimeout> | null} */
     this._retry = null;
     this._wanted = false;
-    /** @type {(() => void) | null} called on every open, to catch up over REST */
+    /** @type {(() => void) | null} called once each connection is registered (the
+     * answer to its first ping), to catch up over REST */
     this.onOpen = null;
   }
 
@@ -70,7 +78,7 @@ export class UserSocket {
     this._socket = socket;
     socket.onopen = () => {
       this._backoff.reset();
-      this.onOpen?.();
+      socket.send(JSON.stringify({ type: 'ping', id: READY_PING_ID }));
     };
     socket.onmessage = (event) => this._message(event.data);
     socket.onclose = (event) => {
@@ -91,6 +99,8 @@ export class UserSocket {
     }
     if (message && USER_SOCKET_TYPES.has(message.type)) {
       this._events.emit(websocketEvent(message.type), message);
+    } else if (message?.type === 'pong' && message.id === READY_PING_ID) {
+      this.onOpen?.();
     }
   }
 
