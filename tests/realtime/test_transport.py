@@ -73,6 +73,13 @@ async def only_socket(live_server: LiveServer, alice: Account
     return socket, connection, protocol
 
 
+async def answers_then_close(socket: Socket) -> None:
+    """The socket still works (a ping is answered); then it is closed."""
+    await socket.send({"type": "ping"})
+    await socket.expect("pong")
+    await socket.close()
+
+
 async def test_an_open_socket_keeps_no_handshake_state(
     live_server: LiveServer, alice: Account
 ) -> None:
@@ -84,9 +91,7 @@ async def test_an_open_socket_keeps_no_handshake_state(
     assert not [text for text in kept if alice.token in text]
     assert "sec-websocket-key" not in {text.lower() for text in kept}
     # and the socket still works after all that was dropped
-    await socket.send({"type": "ping"})
-    await socket.expect("pong")
-    await socket.close()
+    await answers_then_close(socket)
 
 
 async def test_an_open_socket_keeps_server_wide_values_once_per_server(
@@ -102,9 +107,7 @@ async def test_an_open_socket_keeps_server_wide_values_once_per_server(
     assert protocol.config is live_server.server.config
     assert protocol.connections is other.connections and protocol in protocol.connections
     for socket in (first, second):
-        await socket.send({"type": "ping"})
-        await socket.expect("pong")
-        await socket.close()
+        await answers_then_close(socket)
 
 
 async def test_receive_queue_hands_items_over_in_order() -> None:
@@ -156,9 +159,7 @@ async def test_quiet_sockets_are_pinged_by_the_sweep_not_by_a_timer_each(
         protocol.ping_if_quiet(seen + 12, interval=5),  # no pong for 5 s: ping again
     ])
     assert pings == [False, True, False, True]
-    await socket.send({"type": "ping"})  # the client's library answered the pings itself
-    await socket.expect("pong")
-    await socket.close()
+    await answers_then_close(socket)  # the client's library answered the pings itself
 
 
 # What the server relies on from uvicorn and websockets, pinned on the class it serves with.
@@ -200,9 +201,7 @@ async def test_the_upgrade_hands_over_the_request_httptools_parsed(
     socket, _connection, protocol = await only_socket(live_server, alice)
     # websockets read frames from the start: it never parsed the request a second time
     assert isinstance(protocol.conn, ServerConnection) and protocol.conn.request_parsed
-    await socket.send({"type": "ping"})
-    await socket.expect("pong")
-    await socket.close()
+    await answers_then_close(socket)
 
 
 async def test_a_closed_socket_is_freed_without_the_garbage_collector(
