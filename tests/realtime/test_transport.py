@@ -261,8 +261,22 @@ async def test_a_valid_raw_upgrade_is_switched_with_the_right_accept_key(
 ) -> None:
     answer = await _raw_upgrade(live_server.port, _upgrade_request())
     assert answer.startswith(b"HTTP/1.1 101")
-    # RFC 6455's example key and its answer
-    assert b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in answer
+    # RFC 6455's example key and its answer, and one date (uvicorn's)
+    assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in answer
+    assert answer.lower().count(b"\r\ndate: ") == 1
+
+
+@pytest.mark.parametrize("extra", [
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",  # a second key
+    b"Origin: http://a.example\r\nOrigin: http://b.example\r\n",  # two origins
+    b"Sec-WebSocket-Version: 8\r\n",  # a second version
+], ids=["two keys", "two origins", "two versions"])
+async def test_a_handshake_websockets_refuses_is_refused_past_the_short_way(
+    live_server: LiveServer, extra: bytes
+) -> None:
+    # what the short accept does not take goes to websockets, which answers 400
+    answer = await _raw_upgrade(live_server.port, _upgrade_request(extra=extra))
+    assert answer.startswith(b"HTTP/1.1 400"), answer
 
 
 class RecordingTransport:
