@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -60,6 +64,11 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+
+    def insert(self, target: Any) -> SQLiteInsert | PostgresInsert:
+        """``INSERT`` into ``target`` (a table or an entity) in this database's dialect,
+        which offers ``ON CONFLICT`` (SQLite and PostgreSQL spell it alike)."""
+        return (sqlite_insert if self.is_sqlite else postgresql_insert)(target)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -202,12 +202,12 @@ class ServerWide:
     every second (its ``date`` header)."""
 
     __slots__ = (*(name for name in SERVER_WIDE if name != "default_headers"),
-                 "server_state", "extensions", "ws_logger")
+                 "server_state", "extensions")
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  loop: asyncio.AbstractEventLoop) -> None:
         self.config, self.app, self.loop = config, config.loaded_app, loop
-        self.logger = self.ws_logger = logging.getLogger("uvicorn.error")
+        self.logger = logging.getLogger("uvicorn.error")
         self.root_path, self.asgi_version = config.root_path, config.asgi_version
         self.app_state, self.server_state = app_state, server_state
         self.connections, self.tasks = server_state.connections, server_state.tasks
@@ -276,7 +276,7 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         self.initial_response: tuple[int, list[tuple[str, str]], bytes] | None = None
         self.conn = ServerConnection(
             request_parsed=request_parsed, extensions=shared.extensions,
-            max_size=config.ws_max_size, logger=shared.ws_logger)
+            max_size=config.ws_max_size, logger=shared.logger)
         self.read_paused = False
         self.writable = WriteGate(shared.loop)  # type: ignore[assignment]
         self.ping_timer: asyncio.TimerHandle | None = None

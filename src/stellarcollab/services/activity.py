@@ -10,9 +10,6 @@ from datetime import timedelta
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, or_, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
@@ -98,14 +95,13 @@ class VisitStatements(NamedTuple):
     announced_entries: Executable
 
 
-def visit_statements(is_sqlite: bool) -> VisitStatements:
-    insert = sqlite_insert if is_sqlite else postgresql_insert
+def visit_statements(db: Database) -> VisitStatements:
     visits, entries = cast(Table, CanvasVisit.__table__), cast(Table, Activity.__table__)
     return VisitStatements(
-        insert(visits).on_conflict_do_nothing(index_elements=["canvas_id", "user_id"])
+        db.insert(visits).on_conflict_do_nothing(index_elements=["canvas_id", "user_id"])
         .returning(visits.c.canvas_id, visits.c.user_id),
-        insert(entries),
-        insert(entries).returning(entries.c.id, entries.c.canvas_id, entries.c.actor_id),
+        db.insert(entries),
+        db.insert(entries).returning(entries.c.id, entries.c.canvas_id, entries.c.actor_id),
     )
 
 
@@ -114,12 +110,7 @@ class ActivityService:
         self.db = db
         self.events = events
         self.users = users
-        self._statements: VisitStatements | None = None
-
-    def _visit_statements(self) -> VisitStatements:
-        if self._statements is None:
-            self._statements = visit_statements(self.db.is_sqlite)
-        return self._statements
+        self.statements = visit_statements(db)
 
     async def for_canvas(self, viewer: User, canvas_id: int, limit: int,
                          before: int | None) -> dict[str, Any]:
@@ -159,7 +150,7 @@ class ActivityService:
         user id)."""
         wanted = {(canvas_id, user.id): (user, announce) for canvas_id, user, announce in visits}
         now = utcnow()
-        statements = self._visit_statements()
+        statements = self.statements
         async with self.db.transaction() as session:
             firsts = {(int(row[0]), int(row[1])) for row in await session.execute(
                 statements.visits,
@@ -193,17 +184,5 @@ class ActivityService:
         """Record the user's first arrival on the canvas (once, even across processes);
         True when this call was the first. ``announce=False`` (a crowded canvas) keeps the
         entry for the feed without telling every socket on the canvas of it."""
-        outbox = Outbox()
-        try:
-            async with self.db.transaction() as session:
-                if await session.get(CanvasVisit, (canvas_id, user.id)) is not None:
-                    return False
-                session.add(CanvasVisit(canvas_id=canvas_id, user_id=user.id))
-                await session.flush()
-                await record_activity(session, outbox, canvas_id, user, "user_joined")
-        except IntegrityError:
-            return False  # another process recorded the same first visit
-        if not announce:
-            outbox.canvas_events.clear()
-        await outbox.send(self.events, self.users)
-        return True
+        firsts = await self.note_visits([(canvas_id, user, announce)])
+        return firsts[(canvas_id, user.id)]

@@ -7,11 +7,8 @@ seconds, so typing and editing never wait for a disk write.
 from __future__ import annotations
 
 import logging
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.base import Executable
 
 from stellarcollab.db.engine import Database
@@ -30,7 +27,8 @@ class PresenceRecorder:
         self.db = db
         self.records: dict[tuple[int, int], dict[str, Any]] = {}
         self.dirty: set[tuple[int, int]] = set()
-        self._upsert: Executable | None = None
+        #: the multi-row upsert, built once
+        self._upsert = record_upsert(db)
 
     def note(self, canvas_id: int, event: dict[str, Any]) -> None:
         """A presence listener: remember what changed; never touches the database."""
@@ -74,8 +72,6 @@ class PresenceRecorder:
             record = self.records[key]
             if not record["is_online"] or all(record[k] == v for k, v in ONLINE.items()):
                 del self.records[key]
-        if self._upsert is None:
-            self._upsert = record_upsert(self.db.is_sqlite)
         try:
             async with self.db.transaction() as session:
                 await session.execute(self._upsert, rows)
@@ -85,11 +81,10 @@ class PresenceRecorder:
         return len(rows)
 
 
-def record_upsert(is_sqlite: bool) -> Executable:
+def record_upsert(db: Database) -> Executable:
     """The multi-row upsert of presence records, on the table itself (an ORM entity would
-    take SQLAlchemy's slower bulk path); built once."""
-    table = cast(Table, PresenceRecord.__table__)
-    statement = (sqlite_insert if is_sqlite else postgresql_insert)(table)
+    take SQLAlchemy's slower bulk path)."""
+    statement = db.insert(PresenceRecord.__table__)
     return statement.on_conflict_do_update(
         index_elements=["canvas_id", "user_id"],
         set_={column: statement.excluded[column] for column in UPDATED_COLUMNS},

@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import User
@@ -105,8 +103,7 @@ class StatusService:
             return len(rows)
 
     async def _upsert(self, rows: list[UserStatus]) -> None:
-        insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        statement = insert(UserStatus)
+        statement = self.db.insert(UserStatus)
         excluded = statement.excluded
         upsert = statement.on_conflict_do_update(
             index_elements=["user_id"],

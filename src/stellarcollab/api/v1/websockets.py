@@ -152,13 +152,10 @@ async def _leave(connection: Connection, runtime: Runtime) -> None:
     await _release(runtime, connection.user_id, connection.id)
     if isinstance(connection.writer, QueueWriter):
         connection.writer.close(int(CloseCode.NORMAL), "bye")  # ends its drain task
-    # The writer's overflow callback is the connection's own method (a cycle): replaced,
-    # the connection and its writer are freed as soon as the last reference goes.
-    connection.writer.on_overflow = _nothing
-
-
-def _nothing() -> None:
-    pass
+    # The writer's overflow callback is the connection's own method (a cycle): given
+    # back the one it had before the connection existed, the connection and its writer
+    # are freed as soon as the last reference goes.
+    connection.writer.on_overflow = _no_connection
 
 
 def _log_fields(connection: Connection) -> dict[str, Any]:
