@@ -4,6 +4,7 @@ first does it), listed while active, and given to sockets that connect meanwhile
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -42,6 +43,10 @@ class AnnouncementService:
         self.db = db
         self.publish = publish
         self._cache: tuple[datetime, list[Announcement]] | None = None
+        #: bumped by this process's changes: a read begun before one is not cached
+        self._generation = 0
+        #: the read under way, shared by every socket that finds the cache stale meanwhile
+        self._refresh: tuple[int, asyncio.Task[list[Announcement]]] | None = None
 
     async def create(self, admin: User, text: str, canvas_id: int | None,
                      starts_at: datetime | None, ends_at: datetime) -> dict[str, Any]:
@@ -57,7 +62,7 @@ class AnnouncementService:
             announcement = Announcement(text=cleaned, canvas_id=canvas_id,
                                         created_by=admin.id, starts_at=starts, ends_at=ends_at)
             session.add(announcement)
-        self._cache = None
+        self._forget()
         await self.broadcast_due()
         return announcement_view(announcement)
 
@@ -69,7 +74,11 @@ class AnnouncementService:
                 .returning(Announcement.id)) if fits_int_column(announcement_id) else None
         if removed is None:
             raise NotFound("Announcement not found")
-        self._cache = None
+        self._forget()
+
+    def _forget(self) -> None:
+        self._cache, self._refresh = None, None
+        self._generation += 1
 
     async def active(self, viewer: User, canvas_id: int | None) -> list[dict[str, Any]]:
         """Active announcements the viewer may see: the global ones, and those of one
@@ -93,18 +102,40 @@ class AnnouncementService:
         """What a socket that connects now receives: the active global announcements and,
         for a canvas socket, the canvas's (access was checked when it was admitted).
 
-        Read through a per-process cache of ``ACTIVE_CACHE_SECONDS``, so an arrival storm
-        costs one query, not one per socket; this process's own changes clear it."""
+        Read through a per-process cache of ``ACTIVE_CACHE`` seconds, so an arrival storm
+        costs one query, not one per socket: the sockets that find it stale together wait
+        for the same read. This process's own changes clear it."""
         now = utcnow()
-        if self._cache is None or self._cache[0] <= now:
-            async with self.db.read() as session:
-                rows = list(await session.scalars(
-                    select(Announcement)
-                    .where(Announcement.starts_at <= now, Announcement.ends_at > now)
-                    .order_by(Announcement.id)))
-            self._cache = (now + ACTIVE_CACHE, rows)
-        return [announcement_event(a) for a in self._cache[1]
+        cache = self._cache
+        rows = cache[1] if cache is not None and now < cache[0] else await self._reread(now)
+        return [announcement_event(a) for a in rows
                 if a.canvas_id in (None, canvas_id) and a.starts_at <= now < a.ends_at]
+
+    async def _reread(self, now: datetime) -> list[Announcement]:
+        """The active announcements read once for everyone waiting: in a task of its own,
+        so a socket that goes away meanwhile does not cancel it for the others."""
+        refresh = self._refresh
+        if refresh is None:
+            task = asyncio.get_running_loop().create_task(self._read(now, self._generation))
+            refresh = self._refresh = (self._generation, task)
+        return await asyncio.shield(refresh[1])
+
+    async def _read(self, now: datetime, generation: int) -> list[Announcement]:
+        try:
+            rows = await self._query(now)
+        finally:
+            if self._refresh is not None and self._refresh[0] == generation:
+                self._refresh = None
+        if generation == self._generation:  # else a change came meanwhile: not cached
+            self._cache = (now + ACTIVE_CACHE, rows)
+        return rows
+
+    async def _query(self, now: datetime) -> list[Announcement]:
+        async with self.db.read() as session:
+            return list(await session.scalars(
+                select(Announcement)
+                .where(Announcement.starts_at <= now, Announcement.ends_at > now)
+                .order_by(Announcement.id)))
 
     async def broadcast_due(self) -> int:
         """Broadcast every announcement whose window has opened and that nobody has
