@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.datastructures import Headers, MultipleValuesError
 
 from stellarcollab.realtime.connection import Connection
 from stellarcollab.realtime.protocol import text_frame
@@ -28,6 +29,7 @@ from stellarcollab.realtime.transport import (
     ServerConnection,
     StellarWebSocketProtocol,
     WriteGate,
+    _headers,
 )
 from stellarcollab.realtime.writers import TransportWriter
 from stellarcollab.server import uvicorn_config
@@ -202,6 +204,19 @@ async def test_the_upgrade_hands_over_the_request_httptools_parsed(
     # websockets read frames from the start: it never parsed the request a second time
     assert isinstance(protocol.conn, ServerConnection) and protocol.conn.request_parsed
     await answers_then_close(socket)
+
+
+def test_headers_filled_in_one_pass_read_as_websockets_own() -> None:
+    items = [("Host", "example.com"), ("origin", "https://a.example"),
+             ("Sec-WebSocket-Protocol", "bearer"), ("sec-websocket-protocol", "chat")]
+    ours, theirs = _headers(list(items)), Headers(items)
+    assert dict(ours._dict) == dict(theirs._dict) and list(ours.raw_items()) == items
+    assert ours["ORIGIN"] == theirs["origin"] == "https://a.example"
+    assert ours.get_all("sec-websocket-protocol") == ["bearer", "chat"]
+    assert "host" in ours and "cookie" not in ours and len(ours) == len(theirs) == 3
+    with pytest.raises(MultipleValuesError):
+        ours["Sec-WebSocket-Protocol"]
+    assert ours.serialize() == theirs.serialize()
 
 
 async def test_a_closed_socket_is_freed_without_the_garbage_collector(

@@ -423,7 +423,7 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         # uvicorn replaces the Date when the app accepts: the server's current one is
         # there to be replaced (websockets formats a new one for every socket)
         date = next((value for name, value in self.default_headers if name == b"date"), b"")
-        return Response(101, "Switching Protocols", Headers([
+        return Response(101, "Switching Protocols", _headers([
             ("Date", date.decode("latin-1")), ("Upgrade", "websocket"),
             ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept_key(key))]))
 
@@ -608,16 +608,26 @@ class StellarHttpProtocol(HttpToolsProtocol):
         if (scope.get("method") != "GET" or scope.get("http_version") != "1.1"
                 or len(headers) > MAX_NUM_HEADERS):
             return None
-        parsed = Headers()
+        if any(name == b"transfer-encoding" for name, _ in headers):
+            return None
         try:
             path = self.url.decode("ascii")
-            for name, value in headers:
-                if name == b"transfer-encoding":
-                    return None
-                parsed[name.decode("ascii")] = value.decode("latin-1")
+            parsed = [(name.decode("ascii"), value.decode("latin-1")) for name, value in headers]
         except UnicodeDecodeError:
             return None
-        return Request(path, parsed)
+        return Request(path, _headers(parsed))
+
+
+def _headers(items: list[tuple[str, str]]) -> Headers:
+    """websockets' ``Headers`` of these items, filled in one pass (its constructor adds
+    them one by one through ``MutableMapping.update``, checking each value for line
+    breaks: ours are constants, and httptools refuses a request with them)."""
+    headers = Headers.__new__(Headers)
+    by_name: dict[str, list[str]] = {}
+    for name, value in items:
+        by_name.setdefault(name.lower(), []).append(value)
+    headers._dict, headers._list = by_name, items
+    return headers
 
 
 def _address(info: Any) -> tuple[str, int | None] | None:
