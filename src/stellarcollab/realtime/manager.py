@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stellarcollab.observability.metrics import COUNTERS, FAMILIES
-from stellarcollab.realtime import keepalive
 from stellarcollab.realtime.broker.base import (
     EPOCH_CHANGED,
     PRESENCE_EXPIRED,
@@ -28,6 +27,7 @@ from stellarcollab.realtime.broker.presence import PresenceStore
 from stellarcollab.realtime.closecodes import CloseCode
 from stellarcollab.realtime.connection import Connection, ConnectionState
 from stellarcollab.realtime.fanout import Fanout
+from stellarcollab.realtime.keepalive import KeepaliveSchedule
 from stellarcollab.realtime.leases import LeaseBook, SocketLeases
 from stellarcollab.realtime.membership import (
     LeaseReleaser,
@@ -91,6 +91,7 @@ class ConnectionManager:
         self.hooks = hooks or ManagerHooks()
         self.policy = policy or PresencePolicy()
         self.registry = ConnectionRegistry()
+        self.keepalive = KeepaliveSchedule()
         self.leases = LeaseBook()
         self.fanout = Fanout(self.registry)
         self.fanout.after_canvas_delivery = self._after_canvas_delivery
@@ -139,6 +140,7 @@ class ConnectionManager:
         and released after it, minus those the snapshot already covers (by ``seq``).
         """
         change = self.registry.add(connection)
+        self.keepalive.add(connection, asyncio.get_running_loop().time())
         await self._subscribe(change.topics)
         canvas_id = connection.canvas_id
         if canvas_id is None:
@@ -380,7 +382,8 @@ class ConnectionManager:
 
     def close_expired(self, now: float, idle_timeout: float, loop_time: float,
                       ping_interval: float | None = None) -> int:
-        return keepalive.sweep(self.registry, now, idle_timeout, loop_time, ping_interval)
+        return self.keepalive.run(self.registry.everyone, now, idle_timeout, loop_time,
+                                  ping_interval)
 
     def close_all(self, code: int, reason: str) -> None:
         for connection in self.registry:
@@ -388,6 +391,7 @@ class ConnectionManager:
 
     def rebind_token(self, connection: Connection, jti: str, expires_at: float) -> None:
         self.registry.rebind_token(connection, jti, expires_at)
+        self.keepalive.token_changed(connection)
 
     def connections_of_user(self, user_id: int) -> int:
         return self.registry.count_of_user(user_id)

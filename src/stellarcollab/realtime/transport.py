@@ -10,7 +10,7 @@ what the fast path needs:
    pre-encoded frames go straight to the transport (server frames are unmasked: one
    encoding serves every subscriber), with one flag (``closed``) to check first.
 2. ``last_seen`` is stamped on every read, so idle sockets can be found, and pinged
-   (``ping_if_quiet``), by one sweep instead of a timer each.
+   (``ping_if_quiet``), by the server's keepalive schedule instead of a timer each.
 3. ``close`` sends a close frame without waiting for the write buffer to drain (a slow
    consumer's never does) and aborts the socket if the peer does not answer.
 4. Text is checked as UTF-8 frame by frame (1007, no traceback), and a close between
@@ -488,8 +488,8 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
             request.path = ""
         self.request = None  # type: ignore[assignment]
         self.response = None  # type: ignore[assignment]
-        # No ping timer of its own (uvicorn arms one per socket): the server's expiry
-        # sweep pings the sockets that went quiet, through ping_if_quiet.
+        # No ping timer of its own (uvicorn arms one per socket): the server's keepalive
+        # schedule pings the sockets that went quiet, through ping_if_quiet.
 
     def ping_if_quiet(self, now: float, interval: float) -> bool:
         """Ping if nothing arrived for ``interval`` seconds and no ping sent within that
