@@ -96,7 +96,7 @@ class Runtime:
             socket_leases=self.socket_leases, stored_status=self._stored_status,
         )
         policy = PresencePolicy(settings.presence_detail_limit, settings.presence_diff_window,
-                                settings.presence_count_interval)
+                                settings.presence_count_interval, settings.presence_count_rate)
         self.manager = manager_class(settings)(self.brokers.events, self.brokers.presence, hooks,
                                                policy)
         self.users = UserService(self.db, self.hasher, self.tokens)

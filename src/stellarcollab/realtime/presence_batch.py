@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 #: the meta key of ``user_joined``/``user_left``: {"kind", "user", "active_users"}
 MEMBERSHIP_META = "membership"
 MEMBERSHIP_TYPES = frozenset({"user_joined", "user_left"})
+#: a timer may fire this early (uvloop's resolution is a millisecond)
+TIMER_SLACK = 0.001
 UserLister = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 
@@ -33,9 +35,30 @@ class PresencePolicy:
     detail_limit: int = 100
     diff_window: float = 0.1
     count_interval: float = 0.5
+    #: while arrivals go on, a large canvas's counts cost at most about this many frames
+    #: a second: a count every ``active_users / count_rate`` seconds (at least
+    #: ``count_interval``), so 5,000 users get one a second, 50,000 one every 20 s
+    count_rate: float = 2500.0
 
     def is_large(self, active_users: int) -> bool:
         return active_users > self.detail_limit
+
+    def count_period(self, active_users: int) -> float:
+        return max(self.count_interval, active_users / self.count_rate)
+
+    def count_due(self, last_count: float | None, first_change: float, last_change: float,
+                  active_users: int) -> float:
+        """When a large canvas's next ``presence_count`` goes out: ``diff_window`` after
+        the last change once changes pause (so the final count of a crowd follows its
+        last arrival closely), at most ``count_period`` after the previous count while they
+        go on, and never sooner than ``count_interval`` after it nor ``diff_window`` after
+        the first change it counts."""
+        previous = last_count if last_count is not None else first_change
+        lower = first_change + self.diff_window
+        if last_count is not None:
+            lower = max(lower, last_count + self.count_interval)
+        upper = max(previous, first_change) + self.count_period(active_users)
+        return max(lower, min(last_change + self.diff_window, upper))
 
 
 #: the naive baseline's policy: every notice to everyone, whole user lists
@@ -43,7 +66,7 @@ UNLIMITED = PresencePolicy(detail_limit=2**62)
 
 
 class _Pending:
-    __slots__ = ("active_users", "handle", "ops", "seq")
+    __slots__ = ("active_users", "first_change", "handle", "last_change", "ops", "seq")
 
     def __init__(self) -> None:
         #: the last change per user (joins and leaves are idempotent: the last one wins)
@@ -53,6 +76,8 @@ class _Pending:
         #: been handed to the sockets before the message that stands for these changes
         self.seq = 0
         self.handle: asyncio.TimerHandle | None = None
+        #: event-loop times of the first and the last change gathered
+        self.first_change = self.last_change = 0.0
 
 
 class PresenceBatcher:
@@ -84,9 +109,13 @@ class PresenceBatcher:
         return [c for c in conns.values() if not c.presence_diff]
 
     def _note(self, canvas_id: int, seq: int, fact: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
         pending = self._pending.get(canvas_id)
         if pending is None:
             pending = self._pending[canvas_id] = _Pending()
+            pending.first_change = now
+        pending.last_change = now
         user = fact["user"]
         pending.ops[int(user["user_id"])] = (str(fact["kind"]), user)
         pending.active_users = int(fact["active_users"])
@@ -96,25 +125,33 @@ class PresenceBatcher:
         else:
             self._crowded.discard(canvas_id)
         if pending.handle is None:
-            loop = asyncio.get_running_loop()
-            due = loop.time() + self.policy.diff_window
-            if self.policy.is_large(pending.active_users):
-                due = max(due, self._last_count.get(canvas_id, 0.0) + self.policy.count_interval)
-            pending.handle = loop.call_at(due, self._flush, canvas_id)
+            pending.handle = loop.call_at(self._due(canvas_id, pending), self._flush, canvas_id)
+
+    def _due(self, canvas_id: int, pending: _Pending) -> float:
+        """A small canvas's diff goes ``diff_window`` after the first change it carries;
+        a large canvas's count as ``PresencePolicy.count_due`` says."""
+        if not self.policy.is_large(pending.active_users):
+            return pending.first_change + self.policy.diff_window
+        return self.policy.count_due(self._last_count.get(canvas_id), pending.first_change,
+                                     pending.last_change, pending.active_users)
 
     def _flush(self, canvas_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        pending = self._pending[canvas_id]
         if canvas_id in self._resetting:  # a full list is on its way: diffs follow it
-            pending = self._pending[canvas_id]
-            pending.handle = asyncio.get_running_loop().call_later(
-                self.policy.diff_window, self._flush, canvas_id)
+            pending.handle = loop.call_later(self.policy.diff_window, self._flush, canvas_id)
             return
-        pending = self._pending.pop(canvas_id)
+        due = self._due(canvas_id, pending)
+        if due > loop.time() + TIMER_SLACK:  # changes went on meanwhile: a count waits
+            pending.handle = loop.call_at(due, self._flush, canvas_id)
+            return
+        del self._pending[canvas_id]
         conns = self.registry.canvases.get(canvas_id)
         large = self.policy.is_large(pending.active_users)
         was_large = canvas_id in self._large
         if large:
             self._large.add(canvas_id)
-            self._last_count[canvas_id] = asyncio.get_running_loop().time()
+            self._last_count[canvas_id] = loop.time()
         else:
             self._large.discard(canvas_id)
             self._last_count.pop(canvas_id, None)
