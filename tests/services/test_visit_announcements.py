@@ -4,10 +4,13 @@ announced to every socket (arrivals there are counted, not announced one by one)
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
 from stellarcollab.services.activity import ActivityService
+from stellarcollab.services.announcements import AnnouncementService
 from stellarcollab.services.canvases import CanvasSpec
 from stellarcollab.services.events import RecordingSink
+from stellarcollab.services.social import SocialLayer
 from stellarcollab.services.user_channel import UserChannel
 from tests.services.conftest import Services
 
@@ -66,3 +69,37 @@ async def test_a_visit_recorded_by_two_callers_at_once_is_first_for_one(
     assert len(sink.events) == 1  # announced once
     feed = await activity.for_canvas(owner, canvas["id"], 10, None)
     assert len(feed["items"]) == 1
+
+
+class CrowdArrives:
+    """Announcements that take long enough for a crowd to fill the canvas meanwhile."""
+
+    def __init__(self) -> None:
+        self.crowded = False
+
+    async def active_events(self, _canvas_id: int | None) -> list[dict[str, Any]]:
+        self.crowded = True
+        return []
+
+
+async def _no_announcement(_canvas_id: int | None, _event: dict[str, Any]) -> None:
+    return None
+
+
+async def test_a_visit_is_not_announced_when_the_canvas_is_crowded_by_the_time_it_is_written(
+    services: Services
+) -> None:
+    owner, visitor = await services.user(), await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="filling"))
+    sink = RecordingSink()
+    social = SocialLayer(services.db, sink, UserChannel(sink.publish_to_topic, _nobody),
+                         1000, _no_announcement)
+    crowd = CrowdArrives()
+    social.announcements = cast(AnnouncementService, crowd)
+    await social.on_socket_open(
+        canvas["id"], {"user_id": visitor.id, "username": visitor.username,
+                       "display_name": visitor.display_name},
+        lambda _event: None, crowded=lambda _canvas_id: crowd.crowded)
+    assert sink.events == []  # not announced to the crowd
+    feed = await social.activity.for_canvas(owner, canvas["id"], 10, None)
+    assert len(feed["items"]) == 1  # recorded all the same

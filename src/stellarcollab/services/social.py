@@ -23,6 +23,12 @@ from stellarcollab.services.users import account_stub
 
 log = logging.getLogger(__name__)
 VISITED_CACHE_SIZE = 100_000
+#: whether a canvas is above the presence detail limit now
+Crowded = Callable[[int], bool]
+
+
+def never_crowded(_canvas_id: int) -> bool:
+    return False
 
 
 class SocialLayer:
@@ -40,25 +46,27 @@ class SocialLayer:
         self.announcements = AnnouncementService(db, publish_announcement)
         #: first visits of sockets opening together, written in one transaction
         self._visits: BatchReader[tuple[int, int], bool] = BatchReader(self._record_visits)
-        self._visiting: dict[tuple[int, int], tuple[dict[str, Any], bool]] = {}
+        self._visiting: dict[tuple[int, int], tuple[dict[str, Any], Crowded]] = {}
         #: (canvas, user) pairs this process knows have visited, so a rejoin costs nothing
         self._visited: set[tuple[int, int]] = set()
 
     async def _record_visits(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], bool]:
         visits = []
         for key in keys:
-            user, announce = self._visiting.pop(key)
+            user, crowded = self._visiting.pop(key)
             visits.append((key[0], account_stub(key[1], user["username"],
-                                                user["display_name"]), announce))
+                                                user["display_name"]), not crowded(key[0])))
         return await self.activity.note_visits(visits)
 
     async def on_socket_open(self, canvas_id: int | None, user: dict[str, Any],
                              send: Callable[[dict[str, Any]], None],
-                             crowded: bool = False) -> None:
+                             crowded: Crowded = never_crowded) -> None:
         """A socket opened (a canvas socket's ``canvas_state`` is sent): ``send`` it the
         open announcements at once; on a canvas, then record the user's first visit
-        (announced on the canvas as an ``activity``, unless the canvas is ``crowded``:
-        above the presence detail limit, arrivals are counted, not announced one by one)."""
+        (announced on the canvas as an ``activity``, unless the canvas is ``crowded``
+        when the visit is written: above the presence detail limit, arrivals are
+        counted, not announced one by one; a crowd's first visits are written together,
+        when the canvas may have become crowded meanwhile)."""
         for announcement in await self.announcements.active_events(canvas_id):
             send(announcement)
         if canvas_id is None:
@@ -67,7 +75,7 @@ class SocialLayer:
         if key in self._visited:
             return
         try:
-            self._visiting[key] = (user, not crowded)
+            self._visiting[key] = (user, crowded)
             await self._visits.read(key)
         except PublishFailed:
             # Stored; only its live event was lost to a broker outage (no traceback: the

@@ -140,10 +140,8 @@ async def _join(websocket: WebSocket, connection: Connection, runtime: Runtime) 
         log.info("socket opened", extra=_log_fields(connection))
     manager = runtime.manager
     await manager.connect(connection, since=since, epoch=epoch)
-    canvas_id = connection.canvas_id
-    await runtime.social.on_socket_open(
-        canvas_id, connection.brief(), connection.send_event,
-        crowded=canvas_id is not None and manager.is_large(canvas_id))
+    await runtime.social.on_socket_open(connection.canvas_id, connection.brief(),
+                                        connection.send_event, crowded=manager.is_large)
 
 
 async def _leave(connection: Connection, runtime: Runtime) -> None:
