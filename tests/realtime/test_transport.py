@@ -279,6 +279,9 @@ async def test_a_valid_raw_upgrade_is_switched_with_the_right_accept_key(
     # RFC 6455's example key and its answer, and one date (uvicorn's)
     assert b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n" in answer
     assert answer.lower().count(b"\r\ndate: ") == 1
+    head = answer.split(b"\r\n\r\n", 1)[0].lower().split(b"\r\n")[1:]
+    assert sorted(line.split(b": ")[0] for line in head) == [
+        b"connection", b"date", b"sec-websocket-accept", b"server", b"upgrade"]
 
 
 @pytest.mark.parametrize("extra", [

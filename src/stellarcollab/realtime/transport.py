@@ -53,13 +53,14 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 from websockets.datastructures import Headers, MultipleValuesError
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import MAX_NUM_HEADERS, Request, Response
-from websockets.protocol import CONNECTING
+from websockets.protocol import CONNECTING, OPEN
 from websockets.protocol import Protocol as FrameProtocol
 from websockets.server import ServerProtocol
 from websockets.utils import accept_key
@@ -238,6 +239,15 @@ def _server_wide(name: str) -> property:
         setattr(self.server_wide, name, value)
 
     return property(operator.attrgetter(f"server_wide.{name}"), put)
+
+
+class ShortAnswer(Response):
+    """The 101 of a handshake with nothing to negotiate (``accepted``): written as bytes
+    when the app accepts without headers or a subprotocol of its own."""
+
+
+SWITCHING = (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+             b"Connection: Upgrade\r\nSec-WebSocket-Accept: ")
 
 
 class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -423,9 +433,35 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         # uvicorn replaces the Date when the app accepts: the server's current one is
         # there to be replaced (websockets formats a new one for every socket)
         date = next((value for name, value in self.default_headers if name == b"date"), b"")
-        return Response(101, "Switching Protocols", _headers([
+        return ShortAnswer(101, "Switching Protocols", _headers([
             ("Date", date.decode("latin-1")), ("Upgrade", "websocket"),
             ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept_key(key))]))
+
+    async def send(self, message: Any) -> None:
+        """uvicorn's, but a short answer's 101 is written at once: the accept key and the
+        server's default headers (its ``Date``) joined as bytes, where uvicorn edits the
+        response's header map (removing ``Date`` rebuilds it) and websockets serialises it
+        again. Anything else is uvicorn's: other messages, an app's own headers or
+        subprotocol, a socket already gone or not writable."""
+        response = self.response
+        if (message["type"] != "websocket.accept" or type(response) is not ShortAnswer
+                or message.get("headers") or message.get("subprotocol")
+                or self.handshake_complete or self.disconnected or not self.writable.is_set()):
+            await super().send(message)
+            return
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info('%s - "WebSocket %s" [accepted]', get_client_addr(self.scope),
+                             get_path_with_query_string(self.scope))
+        if self.transport.is_closing():
+            return
+        head = [SWITCHING, response.headers["Sec-WebSocket-Accept"].encode(), b"\r\n"]
+        for name, value in self.default_headers:
+            head += (name, b": ", value, b"\r\n")
+        head.append(b"\r\n")
+        self.handshake_complete = True
+        self.conn.state = OPEN  # what websockets' send_response does for a 101
+        self.transport.write(b"".join(head))
+        self.start_keepalive()
 
     def open_upgraded(self, request: Request, raw_headers: list[tuple[bytes, bytes]]) -> None:
         """Take the handshake request the upgrading HTTP protocol parsed (built with
