@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from stellarcollab.db.key_reads import KeyReads
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 16
 
@@ -64,6 +66,8 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        #: reads of many keys at once (admission's, in arrival storms)
+        self.key_reads = KeyReads(self.engine)
 
     def insert(self, target: Any) -> SQLiteInsert | PostgresInsert:
         """``INSERT`` into ``target`` (a table or an entity) in this database's dialect,
@@ -82,4 +86,5 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        await self.key_reads.close()
         await self.engine.dispose()

@@ -7,26 +7,29 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from stellarcollab.db.engine import Database
+from stellarcollab.db.key_reads import AnySelect, KeysIn
 from stellarcollab.db.models import RevokedToken, User
 from stellarcollab.db.moderation import TokenCutoff
 
-#: most accounts in one query (SQLite allows 32,766 bound values; stay far below)
+#: most accounts in one query
 MAX_BATCH = 500
 
 
-#: The two statements, built once: the set of ids is bound when they run (an expanding
-#: parameter), so each batch reuses the compiled statement instead of building it again.
-ACCOUNTS = (
-    select(User.id, User.username, User.display_name, User.is_admin, User.is_active,
-           User.password_hash, TokenCutoff.not_before)
-    .select_from(User)
-    .outerjoin(TokenCutoff, TokenCutoff.user_id == User.id)
-    .where(User.id.in_(bindparam("user_ids", expanding=True)))
-)
-REVOKED = select(RevokedToken.jti).where(RevokedToken.jti.in_(bindparam("jtis", expanding=True)))
+def accounts(keys_in: KeysIn) -> AnySelect:
+    """The accounts of ``user_ids``, with their token cutoffs."""
+    return (select(User.id, User.username, User.display_name, User.is_admin, User.is_active,
+                   User.password_hash, TokenCutoff.not_before)
+            .select_from(User)
+            .outerjoin(TokenCutoff, TokenCutoff.user_id == User.id)
+            .where(keys_in(User.id, "user_ids")))
+
+
+def revoked(keys_in: KeysIn) -> AnySelect:
+    """Which of ``jtis`` were revoked."""
+    return select(RevokedToken.jti).where(keys_in(RevokedToken.jti, "jtis"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,8 @@ class AccountReader:
         self.max_batch = max_batch
         self._batch = _Batch()
         self._worker: asyncio.Task[None] | None = None
+        self._accounts = db.key_reads.prepare(accounts)
+        self._revoked = db.key_reads.prepare(revoked)
 
     async def read(self, user_id: int, jti: str) -> AccountRead:
         loop = asyncio.get_running_loop()
@@ -99,14 +104,13 @@ class AccountReader:
     ) -> tuple[dict[int, AccountRecord], set[str]]:
         user_ids = list({user_id for user_id, _ in keys})
         jtis = list({jti for _, jti in keys})
-        async with self.db.read() as session:
-            rows = (await session.execute(ACCOUNTS, {"user_ids": user_ids})).all()
-            revoked = (await session.scalars(REVOKED, {"jtis": jtis})).all()
+        rows = await self._accounts.fetch(user_ids=user_ids)
+        revoked = await self._revoked.fetch(jtis=jtis)
         users = {int(row[0]): AccountRecord(int(row[0]), str(row[1]), str(row[2]),
                                             bool(row[3]), bool(row[4]), str(row[5]),
                                             None if row[6] is None else float(row[6]))
                  for row in rows}
-        return users, set(revoked)
+        return users, {str(row[0]) for row in revoked}
 
 
 def _settle_all(taken: dict[tuple[int, str], list[asyncio.Future[AccountRead]]],

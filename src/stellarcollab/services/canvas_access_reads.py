@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, select
 
 from stellarcollab.db.engine import Database
+from stellarcollab.db.key_reads import AnySelect, KeysIn
 from stellarcollab.db.models import Canvas, CanvasMember, User
 from stellarcollab.db.moderation import CanvasSanction
 from stellarcollab.services.batch_reads import BatchReader
@@ -43,27 +44,29 @@ class CanvasAccess:
     ban_until: datetime | None
 
 
-#: Every (canvas, user) pair of a batch, with the user's membership and ban; built once
-#: (the ids are bound when it runs, as expanding parameters).
-ACCESS = (
-    select(Canvas.id, Canvas.width, Canvas.height, Canvas.owner_id, Canvas.visibility,
-           Canvas.is_active, User.id, CanvasMember.user_id, CanvasSanction.kind,
-           CanvasSanction.until)
-    .select_from(Canvas)
-    .join(User, User.id.in_(bindparam("user_ids", expanding=True)))
-    .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
-                                  CanvasMember.user_id == User.id))
-    .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
-                                    CanvasSanction.user_id == User.id,
-                                    CanvasSanction.kind == BAN))
-    .where(Canvas.id.in_(bindparam("canvas_ids", expanding=True)))
-)
+def access(keys_in: KeysIn) -> AnySelect:
+    """Every (canvas, user) pair of ``canvas_ids`` and ``user_ids``, with the user's
+    membership and ban."""
+    return (
+        select(Canvas.id, Canvas.width, Canvas.height, Canvas.owner_id, Canvas.visibility,
+               Canvas.is_active, User.id, CanvasMember.user_id, CanvasSanction.kind,
+               CanvasSanction.until)
+        .select_from(Canvas)
+        .join(User, keys_in(User.id, "user_ids"))
+        .outerjoin(CanvasMember, and_(CanvasMember.canvas_id == Canvas.id,
+                                      CanvasMember.user_id == User.id))
+        .outerjoin(CanvasSanction, and_(CanvasSanction.canvas_id == Canvas.id,
+                                        CanvasSanction.user_id == User.id,
+                                        CanvasSanction.kind == BAN))
+        .where(keys_in(Canvas.id, "canvas_ids"))
+    )
 
 
 class CanvasAccessReader:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._reads: BatchReader[AccessKey, CanvasAccess] = BatchReader(self._query)
+        self._access = db.key_reads.prepare(access)
 
     async def read(self, canvas_id: int, user_id: int) -> CanvasAccess | None:
         """None when the canvas does not exist."""
@@ -72,9 +75,7 @@ class CanvasAccessReader:
     async def _query(self, keys: list[AccessKey]) -> dict[AccessKey, CanvasAccess]:
         canvas_ids = list({canvas_id for canvas_id, _ in keys})
         user_ids = list({user_id for _, user_id in keys})
-        async with self.db.read() as session:
-            rows = (await session.execute(
-                ACCESS, {"canvas_ids": canvas_ids, "user_ids": user_ids})).all()
+        rows = await self._access.fetch(canvas_ids=canvas_ids, user_ids=user_ids)
         records: dict[int, CanvasRecord] = {}
         found: dict[AccessKey, CanvasAccess] = {}
         for row in rows:

@@ -5,7 +5,7 @@ A REST item and its socket event carry the same fields; the event adds its ``typ
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from stellarcollab.db.models import User
 from stellarcollab.db.social import (
@@ -14,7 +14,6 @@ from stellarcollab.db.social import (
     DirectMessage,
     Notification,
     TileComment,
-    UserStatus,
 )
 from stellarcollab.db.types import isoformat_z
 
@@ -38,7 +37,19 @@ def direct_message_view(message: DirectMessage, sender: User) -> dict[str, Any]:
     }
 
 
-def status_view(user_id: int, status: UserStatus | None, *, viewer_id: int) -> dict[str, Any]:
+class StatusFields(Protocol):
+    """A stored status: the row, or its three fields as read."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def status_message(self) -> str | None: ...
+    @property
+    def emoji(self) -> str | None: ...
+
+
+def status_view(user_id: int, status: StatusFields | None, *,
+                viewer_id: int) -> dict[str, Any]:
     """The stored status; an invisible user looks offline to everyone but themselves."""
     if status is None:
         return {"user_id": user_id, "status": "online", "status_message": None, "emoji": None}

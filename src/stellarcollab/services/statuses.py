@@ -12,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from stellarcollab.db.engine import Database
+from stellarcollab.db.key_reads import AnySelect, KeysIn
 from stellarcollab.db.models import User
 from stellarcollab.db.social import UserBlock, UserStatus
 from stellarcollab.db.types import isoformat_z, utcnow
 from stellarcollab.services.blocks import load_active_user
 from stellarcollab.services.errors import Invalid
-from stellarcollab.services.social_views import status_view
+from stellarcollab.services.social_views import StatusFields, status_view
 from stellarcollab.services.text_rules import checked
 from stellarcollab.wire import rules
 
@@ -43,9 +44,17 @@ def clean_status(status: str, status_message: str | None,
     return status, message, checked(rules.status_emoji, emoji, "Emoji")
 
 
-#: the stored statuses of a batch of users (built once; the ids bound when it runs)
-STATUSES_OF = select(UserStatus).where(UserStatus.user_id.in_(bindparam("user_ids",
-                                                                        expanding=True)))
+class StoredStatus(NamedTuple):
+    user_id: int
+    status: str
+    status_message: str | None
+    emoji: str | None
+
+
+def statuses_of(keys_in: KeysIn) -> AnySelect:
+    """The stored statuses of ``user_ids``."""
+    return select(UserStatus.user_id, UserStatus.status, UserStatus.status_message,
+                  UserStatus.emoji).where(keys_in(UserStatus.user_id, "user_ids"))
 
 
 class StatusService:
@@ -57,6 +66,7 @@ class StatusService:
         self._unwritten: dict[int, UserStatus] = {}
         self._flush_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
+        self._statuses_of = db.key_reads.prepare(statuses_of)
 
     async def set(self, user: User, status: str, status_message: str | None,
                   emoji: str | None, *, connection_id: str | None = None) -> dict[str, Any]:
@@ -143,9 +153,9 @@ class StatusService:
 
     async def of_many(self, user_ids: list[int]) -> dict[int, dict[str, Any]]:
         """``of`` for many users in one query (sockets arriving together)."""
-        async with self.db.read() as session:
-            rows = {row.user_id: row for row in await session.scalars(
-                STATUSES_OF, {"user_ids": user_ids})}
+        rows: dict[int, StatusFields] = {
+            row[0]: StoredStatus(*row)
+            for row in await self._statuses_of.fetch(user_ids=user_ids)}
         rows.update((u, self._unwritten[u]) for u in user_ids if u in self._unwritten)
         return {user_id: status_view(user_id, rows.get(user_id), viewer_id=user_id)
                 for user_id in user_ids}

@@ -1,0 +1,115 @@
+"""Key reads answer as the engine does (types converted, the statement's own values
+bound), see what was committed a moment before, run one text whatever the batch size,
+and on SQLite go through a read-only connection of their own, closed with the database."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import and_, select
+
+from stellarcollab.db.engine import Database
+from stellarcollab.db.key_reads import AnySelect, KeysIn
+from stellarcollab.db.migrate import upgrade
+from stellarcollab.db.models import Canvas, User
+from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
+
+
+def members_with_bans(keys_in: KeysIn) -> AnySelect:
+    """Booleans, a float, datetimes, an outer join and a value of the statement's own."""
+    return (select(User.id, User.username, User.is_admin, User.created_at,
+                   TokenCutoff.not_before, CanvasSanction.until)
+            .select_from(User)
+            .outerjoin(TokenCutoff, TokenCutoff.user_id == User.id)
+            .outerjoin(CanvasSanction, and_(CanvasSanction.user_id == User.id,
+                                            CanvasSanction.kind == "ban"))
+            .where(keys_in(User.id, "user_ids"))
+            .order_by(User.id))
+
+
+async def _database(url: str) -> Database:
+    await asyncio.to_thread(upgrade, url)
+    return Database(url)
+
+
+async def _seed(db: Database) -> list[int]:
+    async with db.transaction() as session:
+        users = [User(username=f"k{n}", username_key=f"k{n}", email=f"k{n}@example.com",
+                      password_hash="x", display_name=f"K {n}", is_admin=n == 0)
+                 for n in range(3)]
+        session.add_all(users)
+        await session.flush()
+        owner = users[0].id
+        canvas = Canvas(name="c", owner_id=owner)
+        session.add(canvas)
+        await session.flush()
+        session.add(TokenCutoff(user_id=users[1].id, not_before=1_700_000_000.5))
+        session.add(CanvasSanction(canvas_id=canvas.id, user_id=users[2].id, kind="ban",
+                                   until=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
+                                   by_user_id=owner))
+        return [u.id for u in users]
+
+
+async def test_key_reads_answer_as_the_engine_does(empty_database_url: str) -> None:
+    db = await _database(empty_database_url)
+    try:
+        ids = await _seed(db)
+        read = db.key_reads.prepare(members_with_bans)
+        rows = await read.fetch(user_ids=[*ids, 10**9])
+        async with db.engine.connect() as connection:
+            expected = [tuple(row) for row in await connection.execute(
+                members_with_bans(db.key_reads.keys_in),
+                {"user_ids": ids if not db.is_sqlite else f"[{','.join(map(str, ids))}]"})]
+        assert rows == expected and len(rows) == 3
+        admin, cut, banned = rows
+        assert admin[2] is True and cut[2] is False
+        assert cut[4] == 1_700_000_000.5
+        assert isinstance(admin[3], datetime) and admin[3].tzinfo is not None
+        assert banned[5] == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+        assert await read.fetch(user_ids=[]) == []
+    finally:
+        await db.dispose()
+
+
+async def test_a_commit_is_seen_by_the_next_read(empty_database_url: str) -> None:
+    db = await _database(empty_database_url)
+    try:
+        ids = await _seed(db)
+        read = db.key_reads.prepare(members_with_bans)
+        assert [row[0] for row in await read.fetch(user_ids=ids)] == ids
+        async with db.transaction() as session:
+            session.add(User(username="late", username_key="late", email="late@example.com",
+                             password_hash="x", display_name="Late"))
+        async with db.read() as session:
+            late = await session.scalar(select(User.id).where(User.username == "late"))
+        assert [row[1] for row in await read.fetch(user_ids=[late])] == ["late"]
+    finally:
+        await db.dispose()
+
+
+def test_one_text_serves_every_batch_size(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
+    read = db.key_reads.prepare(members_with_bans)
+    assert "IN (" not in read.sql.replace("IN (SELECT value", "")  # no list rendered
+    assert read.sql.count("?") + read.sql.count("$") == 2  # the keys and the ban's kind
+
+
+async def test_sqlite_reads_use_a_read_only_connection_closed_with_the_database(
+    tmp_path: Any
+) -> None:
+    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    threads = threading.active_count()
+    ids = await _seed(db)
+    await db.key_reads.prepare(members_with_bans).fetch(user_ids=ids)
+    own = db.key_reads._connection
+    assert own is not None
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await own.execute("DELETE FROM users")
+    await db.dispose()
+    assert db.key_reads._connection is None
+    assert threading.active_count() <= threads  # its thread ended
