@@ -85,10 +85,11 @@ class KeyReads:
         #: the file of a SQLite database (None: the engine runs the reads)
         self.sqlite_file = (database if engine.dialect.name == "sqlite" and database
                             and database != ":memory:" else None)
-        self.keys_in: KeysIn = (_postgres_keys_in if engine.dialect.name == "postgresql"
-                                else _sqlite_keys_in)
+        self.is_postgres = engine.dialect.name == "postgresql"
+        self.keys_in: KeysIn = _postgres_keys_in if self.is_postgres else _sqlite_keys_in
         self._connection: aiosqlite.Connection | None = None
-        self._opening: asyncio.Lock | None = None
+        self._opening = asyncio.Lock()
+        self._closed = False
 
     def prepare(self, build: StatementBuilder) -> KeyRead:
         return KeyRead(self, build(self.keys_in))
@@ -96,7 +97,7 @@ class KeyReads:
     async def fetch(self, read: KeyRead, keys: dict[str, Sequence[Any]]) -> list[Row]:
         if self.sqlite_file is None:
             bound: dict[str, Any] = {name: list(values) for name, values in keys.items()}
-            if self.engine.dialect.name != "postgresql":
+            if not self.is_postgres:
                 bound = {name: orjson.dumps(values).decode() for name, values in bound.items()}
             async with self.engine.connect() as pooled:
                 return [tuple(row) for row in await pooled.execute(read.statement, bound)]
@@ -112,9 +113,9 @@ class KeyReads:
                 for row in rows]
 
     async def _open(self) -> aiosqlite.Connection:
-        if self._opening is None:
-            self._opening = asyncio.Lock()
         async with self._opening:
+            if self._closed:  # the database is closing: no new connection (and thread)
+                raise RuntimeError("the database is closed")
             if self._connection is None:
                 assert self.sqlite_file is not None
                 connection = await aiosqlite.connect(self.sqlite_file, isolation_level=None)
@@ -124,6 +125,7 @@ class KeyReads:
             return self._connection
 
     async def close(self) -> None:
+        self._closed = True
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()

@@ -37,7 +37,7 @@ class PresencePolicy:
     count_interval: float = 0.5
     #: while arrivals go on, a large canvas's counts cost at most about this many frames
     #: a second: a count every ``active_users / count_rate`` seconds (at least
-    #: ``count_interval``), so 5,000 users get one a second, 50,000 one every 20 s
+    #: ``count_interval``), so 2,500 users get one a second, 50,000 one every 20 s
     count_rate: float = 2500.0
 
     def is_large(self, active_users: int) -> bool:
@@ -53,11 +53,12 @@ class PresencePolicy:
         last arrival closely), at most ``count_period`` after the previous count while they
         go on, and never sooner than ``count_interval`` after it nor ``diff_window`` after
         the first change it counts."""
-        previous = last_count if last_count is not None else first_change
         lower = first_change + self.diff_window
+        start = first_change
         if last_count is not None:
             lower = max(lower, last_count + self.count_interval)
-        upper = max(previous, first_change) + self.count_period(active_users)
+            start = max(start, last_count)
+        upper = start + self.count_period(active_users)
         return max(lower, min(last_change + self.diff_window, upper))
 
 
