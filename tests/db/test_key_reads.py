@@ -103,13 +103,18 @@ async def test_sqlite_reads_use_a_read_only_connection_closed_with_the_database(
     tmp_path: Any
 ) -> None:
     db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
-    threads = threading.active_count()
+    before = set(threading.enumerate())
     ids = await _seed(db)
     await db.key_reads.prepare(members_with_bans).fetch(user_ids=ids)
     own = db.key_reads._connection
     assert own is not None
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         await own.execute("DELETE FROM users")
+    workers = [t for t in set(threading.enumerate()) - before
+               if "_connection_worker_thread" in t.name]
+    assert workers  # the reads' own connection's, and the pool's
     await db.dispose()
     assert db.key_reads._connection is None
-    assert threading.active_count() <= threads  # its thread ended
+    for worker in workers:  # every one ended
+        await asyncio.to_thread(worker.join, 10)
+        assert not worker.is_alive()
