@@ -50,6 +50,11 @@ def _postgres_keys_in(column: KeyColumn, name: str) -> ColumnElement[bool]:
     return column == any_(bindparam(name, type_=ARRAY(column.type)))
 
 
+def _json_array(values: Sequence[Any]) -> str:
+    """A key list as SQLite's ``json_each`` reads it."""
+    return orjson.dumps(list(values)).decode()
+
+
 class KeyRead:
     """One statement, prepared for one database; ``fetch`` binds the key lists."""
 
@@ -96,14 +101,13 @@ class KeyReads:
 
     async def fetch(self, read: KeyRead, keys: dict[str, Sequence[Any]]) -> list[Row]:
         if self.sqlite_file is None:
-            bound: dict[str, Any] = {name: list(values) for name, values in keys.items()}
-            if not self.is_postgres:
-                bound = {name: orjson.dumps(values).decode() for name, values in bound.items()}
+            bound = {name: list(values) if self.is_postgres else _json_array(values)
+                     for name, values in keys.items()}
             async with self.engine.connect() as pooled:
                 return [tuple(row) for row in await pooled.execute(read.statement, bound)]
         connection = self._connection or await self._open()
         rows = await connection.execute_fetchall(read.sql, [
-            orjson.dumps(list(keys[name])).decode() if name in keys else read.constants[name]
+            _json_array(keys[name]) if name in keys else read.constants[name]
             for name in read.names])
         processors = read.processors
         if not any(processors):
