@@ -15,9 +15,9 @@ from sqlalchemy import and_, select
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.key_reads import AnySelect, KeysIn
-from stellarcollab.db.migrate import upgrade
-from stellarcollab.db.models import Canvas, User
+from stellarcollab.db.models import User
 from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
+from tests.db.seeding import migrated_database, seed_users
 
 
 def members_with_bans(keys_in: KeysIn) -> AnySelect:
@@ -32,33 +32,10 @@ def members_with_bans(keys_in: KeysIn) -> AnySelect:
             .order_by(User.id))
 
 
-async def _database(url: str) -> Database:
-    await asyncio.to_thread(upgrade, url)
-    return Database(url)
-
-
-async def _seed(db: Database) -> list[int]:
-    async with db.transaction() as session:
-        users = [User(username=f"k{n}", username_key=f"k{n}", email=f"k{n}@example.com",
-                      password_hash="x", display_name=f"K {n}", is_admin=n == 0)
-                 for n in range(3)]
-        session.add_all(users)
-        await session.flush()
-        owner = users[0].id
-        canvas = Canvas(name="c", owner_id=owner)
-        session.add(canvas)
-        await session.flush()
-        session.add(TokenCutoff(user_id=users[1].id, not_before=1_700_000_000.5))
-        session.add(CanvasSanction(canvas_id=canvas.id, user_id=users[2].id, kind="ban",
-                                   until=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
-                                   by_user_id=owner))
-        return [u.id for u in users]
-
-
 async def test_key_reads_answer_as_the_engine_does(empty_database_url: str) -> None:
-    db = await _database(empty_database_url)
+    db = await migrated_database(empty_database_url)
     try:
-        ids = await _seed(db)
+        ids = await seed_users(db)
         read = db.key_reads.prepare(members_with_bans)
         rows = await read.fetch(user_ids=[*ids, 10**9])
         async with db.engine.connect() as connection:
@@ -77,9 +54,9 @@ async def test_key_reads_answer_as_the_engine_does(empty_database_url: str) -> N
 
 
 async def test_a_commit_is_seen_by_the_next_read(empty_database_url: str) -> None:
-    db = await _database(empty_database_url)
+    db = await migrated_database(empty_database_url)
     try:
-        ids = await _seed(db)
+        ids = await seed_users(db)
         read = db.key_reads.prepare(members_with_bans)
         assert [row[0] for row in await read.fetch(user_ids=ids)] == ids
         async with db.transaction() as session:
@@ -99,12 +76,12 @@ def test_one_text_serves_every_batch_size(empty_database_url: str) -> None:
     assert read.sql.count("?") + read.sql.count("$") == 2  # the keys and the ban's kind
 
 
-async def test_sqlite_reads_use_a_read_only_connection_closed_with_the_database(
+async def test_sqlite_reads_use_a_read_only_connection_closed_with_themigrated_database(
     tmp_path: Any
 ) -> None:
-    db = await _database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    db = await migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
     before = set(threading.enumerate())
-    ids = await _seed(db)
+    ids = await seed_users(db)
     await db.key_reads.prepare(members_with_bans).fetch(user_ids=ids)
     own = db.key_reads._connection
     assert own is not None

@@ -27,17 +27,16 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from stellarcollab.db.key_reads import KeyReads
+from stellarcollab.db.lean_writes import LeanWrites
+from stellarcollab.db.pragmas import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_POOL_SIZE = 16
 
 
 def _enable_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 
@@ -68,6 +67,8 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         #: reads of many keys at once (admission's, in arrival storms)
         self.key_reads = KeyReads(self.engine)
+        #: write transactions of many rows at once (first visits, presence records)
+        self.lean_writes = LeanWrites(self.engine, self._write_lock)
 
     def insert(self, target: Any) -> SQLiteInsert | PostgresInsert:
         """``INSERT`` into ``target`` (a table or an entity) in this database's dialect,
@@ -87,4 +88,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.key_reads.close()
+        await self.lean_writes.close()
         await self.engine.dispose()

@@ -23,14 +23,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiosqlite
-import orjson
 from sqlalchemy import any_, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
+
+from stellarcollab.db.pragmas import SQLITE_BUSY_TIMEOUT_MS
+from stellarcollab.db.prepared import Prepared, Row, json_array
 
 KeyColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 #: the condition "``column`` is one of the keys bound as ``name``"
@@ -38,7 +39,6 @@ KeysIn = Callable[[KeyColumn, str], ColumnElement[bool]]
 AnySelect = Select[*tuple[Any, ...]]
 #: a statement built with the database's ``KeysIn``
 StatementBuilder = Callable[[KeysIn], AnySelect]
-Row = tuple[Any, ...]
 
 
 def _sqlite_keys_in(column: KeyColumn, name: str) -> ColumnElement[bool]:
@@ -50,32 +50,12 @@ def _postgres_keys_in(column: KeyColumn, name: str) -> ColumnElement[bool]:
     return column == any_(bindparam(name, type_=ARRAY(column.type)))
 
 
-def _json_array(values: Sequence[Any]) -> str:
-    """A key list as SQLite's ``json_each`` reads it."""
-    return orjson.dumps(list(values)).decode()
-
-
-class KeyRead:
+class KeyRead(Prepared):
     """One statement, prepared for one database; ``fetch`` binds the key lists."""
 
     def __init__(self, reads: KeyReads, statement: AnySelect) -> None:
+        super().__init__(statement, reads.engine.dialect, bare=reads.sqlite_file is not None)
         self.reads = reads
-        self.statement = statement
-        dialect: Dialect = reads.engine.dialect
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
-        #: the statement's own values (e.g. a kind it compares with), as the driver takes
-        #: them; the key lists are bound by ``fetch``
-        self.constants: dict[str, Any] = {}
-        for name, bound in compiled.binds.items():
-            if bound.value is not None:
-                process = bound.type.dialect_impl(dialect).bind_processor(dialect)
-                self.constants[name] = process(bound.value) if process else bound.value
-        #: each column's conversion from what sqlite3 returns (the own connection's rows)
-        self.processors = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns] if reads.sqlite_file else []
 
     async def fetch(self, **keys: Sequence[Any]) -> list[Row]:
         return await self.reads.fetch(self, keys)
@@ -101,20 +81,12 @@ class KeyReads:
 
     async def fetch(self, read: KeyRead, keys: dict[str, Sequence[Any]]) -> list[Row]:
         if self.sqlite_file is None:
-            bound = {name: list(values) if self.is_postgres else _json_array(values)
+            bound = {name: list(values) if self.is_postgres else json_array(values)
                      for name, values in keys.items()}
             async with self.engine.connect() as pooled:
                 return [tuple(row) for row in await pooled.execute(read.statement, bound)]
         connection = self._connection or await self._open()
-        rows = await connection.execute_fetchall(read.sql, [
-            _json_array(keys[name]) if name in keys else read.constants[name]
-            for name in read.names])
-        processors = read.processors
-        if not any(processors):
-            return [tuple(row) for row in rows]
-        return [tuple(value if process is None else process(value)
-                      for process, value in zip(processors, row, strict=True))
-                for row in rows]
+        return read.rows(await connection.execute_fetchall(read.sql, read.parameters(keys)))
 
     async def _open(self) -> aiosqlite.Connection:
         async with self._opening:
@@ -123,7 +95,7 @@ class KeyReads:
             if self._connection is None:
                 assert self.sqlite_file is not None
                 connection = await aiosqlite.connect(self.sqlite_file, isolation_level=None)
-                await connection.execute("PRAGMA busy_timeout=30000")
+                await connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
                 await connection.execute("PRAGMA query_only=ON")
                 self._connection = connection
             return self._connection

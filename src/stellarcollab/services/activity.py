@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, or_, select
+from sqlalchemy import Integer, Table, bindparam, literal, null, or_, select
+from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import Canvas, CanvasMember, Tile, User
+from stellarcollab.db.prepared import Prepared
 from stellarcollab.db.social import Activity, CanvasVisit
-from stellarcollab.db.types import fits_int_column, utcnow
+from stellarcollab.db.types import UTCDateTime, fits_int_column, utcnow
 from stellarcollab.services.canvases import load_canvas
 from stellarcollab.services.errors import NotFound
 from stellarcollab.services.events import EventSink
@@ -85,23 +86,31 @@ class TileActivity:
 
 
 class VisitStatements(NamedTuple):
-    """The statements that write first visits, on the tables themselves (an ORM entity
-    would take SQLAlchemy's bulk-insert path, several times the cost), built once."""
+    """The statements that write a batch of first visits, each pair list bound as one
+    value (``LeanWrites.rows_from``), built once."""
 
-    #: visits that went in (a visit already stored returns nothing)
-    visits: Executable
-    entries: Executable
-    #: feed entries with their ids, to announce them
-    announced_entries: Executable
+    #: visits of the (canvas, user) ``pairs`` that went in (one stored already: nothing)
+    visits: Prepared
+    #: the feed entries of ``pairs``: (id, canvas, user) of each
+    entries: Prepared
 
 
 def visit_statements(db: Database) -> VisitStatements:
     visits, entries = cast(Table, CanvasVisit.__table__), cast(Table, Activity.__table__)
+    writes = db.lean_writes
+    pairs = writes.rows_from("pairs", (Integer(), Integer()))
+    now = bindparam("now", type_=UTCDateTime())
     return VisitStatements(
-        db.insert(visits).on_conflict_do_nothing(index_elements=["canvas_id", "user_id"])
-        .returning(visits.c.canvas_id, visits.c.user_id),
-        db.insert(entries),
-        db.insert(entries).returning(entries.c.id, entries.c.canvas_id, entries.c.actor_id),
+        writes.prepare(
+            db.insert(visits).from_select(["canvas_id", "user_id", "created_at"],
+                                          pairs.add_columns(now))
+            .on_conflict_do_nothing(index_elements=["canvas_id", "user_id"])
+            .returning(visits.c.canvas_id, visits.c.user_id)),
+        writes.prepare(
+            db.insert(entries).from_select(
+                ["canvas_id", "actor_id", "kind", "tile_id", "created_at"],
+                pairs.add_columns(literal("user_joined"), cast_(null(), Integer), now))
+            .returning(entries.c.id, entries.c.canvas_id, entries.c.actor_id)),
     )
 
 
@@ -151,26 +160,14 @@ class ActivityService:
         wanted = {(canvas_id, user.id): (user, announce) for canvas_id, user, announce in visits}
         now = utcnow()
         statements = self.statements
-        async with self.db.transaction() as session:
-            firsts = {(int(row[0]), int(row[1])) for row in await session.execute(
-                statements.visits,
-                [{"canvas_id": c, "user_id": u, "created_at": now} for c, u in wanted])}
-            announced: list[dict[str, Any]] = []
-            quiet: list[dict[str, Any]] = []
-            for (canvas_id, user_id), (_, announce) in wanted.items():
-                if (canvas_id, user_id) in firsts:
-                    (announced if announce else quiet).append({
-                        "canvas_id": canvas_id, "actor_id": user_id, "kind": "user_joined",
-                        "tile_id": None, "created_at": now})
-            ids: dict[tuple[int, int], int] = {}
-            if announced:
-                # The ids of the entries to announce, by (canvas, user): each pair is
-                # written once, and without an order to keep, SQLite returns every row of
-                # one multi-row statement (with one, it writes them one by one).
-                ids = {(int(row[1]), int(row[2])): int(row[0]) for row in await session.execute(
-                    statements.announced_entries, announced)}
-            if quiet:
-                await session.execute(statements.entries, quiet)
+        async with self.db.lean_writes.transaction() as transaction:
+            firsts = {(int(row[0]), int(row[1])) for row in await transaction.fetch(
+                statements.visits, pairs=list(wanted), now=now)}
+            entered = [key for key in wanted if key in firsts]
+            written = await transaction.fetch(statements.entries, pairs=entered,
+                                              now=now) if entered else []
+        ids = {(int(row[1]), int(row[2])): int(row[0]) for row in written
+               if wanted[(int(row[1]), int(row[2]))][1]}
         outbox = Outbox()
         for (canvas_id, user_id), activity_id in ids.items():
             actor = wanted[(canvas_id, user_id)][0]

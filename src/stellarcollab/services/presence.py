@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy.sql.base import Executable
+from sqlalchemy import bindparam
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import PresenceRecord
-from stellarcollab.db.types import utcnow
+from stellarcollab.db.prepared import Prepared
+from stellarcollab.db.types import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class PresenceRecorder:
             return 0
         keys, self.dirty = self.dirty, set()
         now = utcnow()
-        rows = [{**self.records[key], "last_seen_at": now} for key in keys]
+        rows = [[self.records[key][column] for column in RECORD_COLUMNS] for key in keys]
         for key in keys:
             # Once written, a record need not be remembered when it says no more than a
             # new one would (online, nothing else), or the user is gone: most of a
@@ -73,22 +74,27 @@ class PresenceRecorder:
             if not record["is_online"] or all(record[k] == v for k, v in ONLINE.items()):
                 del self.records[key]
         try:
-            async with self.db.transaction() as session:
-                await session.execute(self._upsert, rows)
+            async with self.db.lean_writes.transaction() as transaction:
+                await transaction.fetch(self._upsert, records=rows, now=now)
         except Exception:
             log.exception("writing %d presence records failed", len(rows))
             return 0
         return len(rows)
 
 
-def record_upsert(db: Database) -> Executable:
-    """The multi-row upsert of presence records, on the table itself (an ORM entity would
-    take SQLAlchemy's slower bulk path)."""
-    statement = db.insert(PresenceRecord.__table__)
-    return statement.on_conflict_do_update(
+def record_upsert(db: Database) -> Prepared:
+    """The upsert of presence records (``INSERT .. ON CONFLICT DO UPDATE`` on both SQLite
+    and PostgreSQL): the records bound as one value, rows of ``RECORD_COLUMNS``, and their
+    ``last_seen_at`` as ``now``."""
+    records = db.lean_writes.rows_from("records", [
+        PresenceRecord.__table__.c[column].type for column in RECORD_COLUMNS])
+    statement = db.insert(PresenceRecord.__table__).from_select(
+        [*RECORD_COLUMNS, "last_seen_at"],
+        records.add_columns(bindparam("now", type_=UTCDateTime())))
+    return db.lean_writes.prepare(statement.on_conflict_do_update(
         index_elements=["canvas_id", "user_id"],
         set_={column: statement.excluded[column] for column in UPDATED_COLUMNS},
-    )
+    ))
 
 
 #: a record as it starts: the user is online, with nothing else to say
@@ -96,6 +102,9 @@ ONLINE: dict[str, Any] = {
     "status": "online", "status_message": None, "is_online": True, "is_typing": False,
     "editing_x": None, "editing_y": None,
 }
+
+#: a record's columns as ``flush`` binds them, but ``last_seen_at``
+RECORD_COLUMNS = ("canvas_id", "user_id", *ONLINE)
 
 UPDATED_COLUMNS = (
     "status", "status_message", "is_online", "is_typing", "editing_x", "editing_y",
