@@ -1,6 +1,7 @@
 """Key reads answer as the engine does (types converted, the statement's own values
 bound), see what was committed a moment before, run one text whatever the batch size,
-and on SQLite go through a read-only connection of their own, closed with the database."""
+and on SQLite go through a read-only connection of their own, closed with the database,
+where the reads asked together share one call to its thread."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import and_, select
+from sqlalchemy import and_, literal_column, select
 
+from stellarcollab.db import key_reads
 from stellarcollab.db.engine import Database
 from stellarcollab.db.key_reads import AnySelect, KeysIn
 from stellarcollab.db.models import User
@@ -76,22 +78,57 @@ def test_one_text_serves_every_batch_size(empty_database_url: str) -> None:
     assert read.sql.count("?") + read.sql.count("$") == 2  # the keys and the ban's kind
 
 
-async def test_sqlite_reads_use_a_read_only_connection_closed_with_themigrated_database(
+async def test_sqlite_reads_use_a_read_only_connection_closed_with_the_database(
     tmp_path: Any
 ) -> None:
     db = await migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
-    before = set(threading.enumerate())
     ids = await seed_users(db)
     await db.key_reads.prepare(members_with_bans).fetch(user_ids=ids)
-    own = db.key_reads._connection
+    own = db.key_reads._own
     assert own is not None
+    thread, connection = own
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        await own.execute("DELETE FROM users")
-    workers = [t for t in set(threading.enumerate()) - before
-               if "_connection_worker_thread" in t.name]
-    assert workers  # the reads' own connection's, and the pool's
+        await asyncio.get_running_loop().run_in_executor(
+            thread, connection.execute, "DELETE FROM users")
+    workers = [t for t in threading.enumerate() if t.name.startswith("key-reads")]
+    assert len(workers) == 1
     await db.dispose()
-    assert db.key_reads._connection is None
-    for worker in workers:  # every one ended
-        await asyncio.to_thread(worker.join, 10)
-        assert not worker.is_alive()
+    assert db.key_reads._own is None
+    await asyncio.to_thread(workers[0].join, 10)
+    assert not workers[0].is_alive()
+    with pytest.raises(RuntimeError, match="closed"):
+        await db.key_reads.prepare(members_with_bans).fetch(user_ids=ids)
+
+
+async def test_reads_asked_together_share_one_call_to_the_thread(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = await migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    try:
+        ids = await seed_users(db)
+        calls: list[int] = []
+        run_all = key_reads._run_all
+
+        def counted(connection: sqlite3.Connection,
+                    statements: list[tuple[str, list[Any]]]) -> list[Any]:
+            calls.append(len(statements))
+            return run_all(connection, statements)
+
+        monkeypatch.setattr(key_reads, "_run_all", counted)
+        members = db.key_reads.prepare(members_with_bans)
+        names = db.key_reads.prepare(
+            lambda keys_in: select(User.username).where(keys_in(User.id, "user_ids")))
+        broken = db.key_reads.prepare(
+            lambda keys_in: select(User.id).where(keys_in(User.id, "user_ids"))
+            .where(literal_column("no_such_column") == 1))
+        first, second, third = await asyncio.gather(
+            members.fetch(user_ids=ids), names.fetch(user_ids=ids[:1]),
+            broken.fetch(user_ids=ids), return_exceptions=True)
+        assert calls == [3]  # one call, three statements
+        assert [row[0] for row in first] == ids  # type: ignore[union-attr]
+        assert second == [("k0",)]
+        assert isinstance(third, sqlite3.OperationalError)  # failed alone
+        assert await names.fetch(user_ids=ids[1:2]) == [("k1",)]
+        assert calls == [3, 1]
+    finally:
+        await db.dispose()

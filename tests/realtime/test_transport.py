@@ -64,10 +64,12 @@ def strings_reachable_from(roots: list[Any], depth: int = 8) -> set[str]:
 
 async def only_socket(live_server: LiveServer, alice: Account
                       ) -> tuple[Socket, Connection, StellarWebSocketProtocol]:
-    """Alice's one socket on a new canvas, and the server's side of it."""
+    """Alice's one socket on a new canvas, quiet (her first visit there announced), and
+    the server's side of it."""
     canvas = await alice.create_canvas()
     socket = await open_socket(live_server.ws_base, canvas["id"], alice.token)
     await socket.expect("canvas_state")
+    await socket.expect("activity")  # written after the socket opened: when, it varies
     [connection] = live_server.runtime.manager.registry.on_canvas(canvas["id"]).values()
     assert isinstance(connection.writer, TransportWriter)
     protocol = connection.writer.link

@@ -104,8 +104,9 @@ class AccountReader:
     ) -> tuple[dict[int, AccountRecord], set[str]]:
         user_ids = list({user_id for user_id, _ in keys})
         jtis = list({jti for _, jti in keys})
-        rows = await self._accounts.fetch(user_ids=user_ids)
-        revoked = await self._revoked.fetch(jtis=jtis)
+        # asked together: on SQLite both go to the reads' thread in one call
+        rows, revoked = await asyncio.gather(self._accounts.fetch(user_ids=user_ids),
+                                             self._revoked.fetch(jtis=jtis))
         users = {int(row[0]): AccountRecord(int(row[0]), str(row[1]), str(row[2]),
                                             bool(row[3]), bool(row[4]), str(row[5]),
                                             None if row[6] is None else float(row[6]))
