@@ -7,6 +7,7 @@ seconds, so typing and editing never wait for a disk write.
 from __future__ import annotations
 
 import logging
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -65,7 +66,7 @@ class PresenceRecorder:
             return 0
         keys, self.dirty = self.dirty, set()
         now = utcnow()
-        rows = [[self.records[key][column] for column in RECORD_COLUMNS] for key in keys]
+        rows = [_record_row(self.records[key]) for key in keys]
         for key in keys:
             # Once written, a record need not be remembered when it says no more than a
             # new one would (online, nothing else), or the user is gone: most of a
@@ -105,6 +106,9 @@ ONLINE: dict[str, Any] = {
 
 #: a record's columns as ``flush`` binds them, but ``last_seen_at``
 RECORD_COLUMNS = ("canvas_id", "user_id", *ONLINE)
+
+#: a record's row as ``record_upsert`` binds it
+_record_row = itemgetter(*RECORD_COLUMNS)
 
 UPDATED_COLUMNS = (
     "status", "status_message", "is_online", "is_typing", "editing_x", "editing_y",
