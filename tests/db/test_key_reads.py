@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import and_, literal_column, select
+from sqlalchemy.exc import OperationalError
 
 from stellarcollab.db import key_reads
 from stellarcollab.db.engine import Database
@@ -127,7 +128,7 @@ async def test_reads_asked_together_share_one_call_to_the_thread(
         assert calls == [3]  # one call, three statements
         assert [row[0] for row in first] == ids  # type: ignore[union-attr]
         assert second == [("k0",)]
-        assert isinstance(third, sqlite3.OperationalError)  # failed alone
+        assert isinstance(third, OperationalError)  # failed alone, as through the engine
         assert await names.fetch(user_ids=ids[1:2]) == [("k1",)]
         assert calls == [3, 1]
     finally:

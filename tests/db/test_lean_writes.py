@@ -2,14 +2,13 @@
 (types, NULLs, text of any kind, ``ON CONFLICT``), commit or roll back as one, queue
 behind the one-writer lock with the sessions' writes, and on SQLite run on a connection
 of their own, closed with the database. The first visits and presence records that use
-them are checked on both databases too."""
+them, and the chat's group commit, are checked on both databases too."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -17,10 +16,11 @@ from sqlalchemy import Integer, String, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import Canvas, PresenceRecord, User
+from stellarcollab.db.models import Canvas, ChatMessage, PresenceRecord, User
 from stellarcollab.db.social import Activity, CanvasVisit
 from stellarcollab.db.types import UTCDateTime
 from stellarcollab.services.activity import visit_statements
+from stellarcollab.services.chat_writer import ChatRecord, chat_insert
 from stellarcollab.services.presence import ONLINE, RECORD_COLUMNS, record_upsert
 from tests.db.seeding import migrated_database, seed_users
 
@@ -111,7 +111,7 @@ async def test_a_failed_statement_rolls_back_the_whole_transaction(
         ids = await seed_users(db)
         canvas = await _canvas_of(db)
         insert = _visits_insert(db)
-        with pytest.raises((IntegrityError, sqlite3.IntegrityError), match=r"(?i)foreign key"):
+        with pytest.raises(IntegrityError, match=r"(?i)foreign key"):  # the engine's kind
             async with db.lean_writes.transaction() as transaction:
                 await transaction.fetch(insert, pairs=[(canvas, ids[0])], now=NOW)
                 await transaction.fetch(insert, pairs=[(canvas, 10**9)], now=NOW)
@@ -172,6 +172,27 @@ async def test_first_visits_and_their_entries_on_both_databases(
         assert [(a.id, a.canvas_id, a.actor_id, a.kind, a.tile_id, a.created_at)
                 for a in stored] == sorted((i, c, u, "user_joined", None, NOW)
                                            for i, c, u in entries)
+    finally:
+        await db.dispose()
+
+
+async def test_chat_messages_are_stored_in_the_order_given_with_their_own_times(
+    empty_database_url: str
+) -> None:
+    db = await migrated_database(empty_database_url)
+    try:
+        ids = await seed_users(db)
+        canvas = await _canvas_of(db)
+        # out of time order on purpose: the list's order is the chat's
+        records = [ChatRecord(f"m-{n}", canvas, ids[n % 3], f"\u00e9 \"{n}\" \U0001f3a8",
+                              NOW - timedelta(microseconds=7 * n), f"c{n}" if n % 2 else None)
+                   for n in range(60)]
+        async with db.lean_writes.transaction() as transaction:
+            await transaction.fetch(chat_insert(db), messages=[r.row() for r in records])
+        async with db.read() as session:
+            stored = (await session.scalars(select(ChatMessage).order_by(ChatMessage.pk))).all()
+        assert [ChatRecord(m.id, m.canvas_id, m.sender_id, m.text, m.created_at, m.client_id)
+                for m in stored] == records
     finally:
         await db.dispose()
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from stellarcollab.db.models import ChatMessage
 from stellarcollab.db.types import utcnow
 from stellarcollab.services.canvases import CanvasSpec
-from stellarcollab.services.chat_writer import ChatRecord, ChatWriter
+from stellarcollab.services.chat_writer import CHAT_COLUMNS, ChatRecord, ChatWriter
 from tests.services.conftest import Services
 
 
@@ -54,6 +54,9 @@ async def test_a_bad_message_fails_alone(services: Services) -> None:
 
 def test_a_record_is_the_table_row() -> None:
     record = ChatRecord("m", 1, 2, "hi", utcnow())
-    assert set(record.row()) == {c.name for c in ChatMessage.__table__.columns} - {"pk"}
+    assert set(CHAT_COLUMNS) == {c.name for c in ChatMessage.__table__.columns} - {"pk"}
+    assert dict(zip(CHAT_COLUMNS, record.row(), strict=True)) == {
+        "id": "m", "canvas_id": 1, "sender_id": 2, "text": "hi",
+        "created_at": record.created_at, "client_id": None}
     with pytest.raises(AttributeError):
         record.text = "changed"  # type: ignore[misc]

@@ -33,8 +33,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
-from stellarcollab.db.pragmas import SQLITE_BUSY_TIMEOUT_MS
-from stellarcollab.db.prepared import Prepared, Row, json_array
+from stellarcollab.db.pragmas import SQLITE_BUSY_TIMEOUT_MS, sqlite_file
+from stellarcollab.db.prepared import Prepared, Row, driver_error, json_array
 
 KeyColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 #: the condition "``column`` is one of the keys bound as ``name``"
@@ -69,10 +69,8 @@ class KeyReads:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        database = engine.url.database
         #: the file of a SQLite database (None: the engine runs the reads)
-        self.sqlite_file = (database if engine.dialect.name == "sqlite" and database
-                            and database != ":memory:" else None)
+        self.sqlite_file = sqlite_file(engine)
         self.is_postgres = engine.dialect.name == "postgresql"
         self.keys_in: KeysIn = _postgres_keys_in if self.is_postgres else _sqlite_keys_in
         #: the own connection's thread, and the connection (used in that thread alone)
@@ -164,5 +162,5 @@ def _run_all(connection: sqlite3.Connection,
         try:
             answers.append(connection.execute(sql, parameters).fetchall())
         except Exception as exc:
-            answers.append(exc)
+            answers.append(driver_error(exc, sql, parameters))
     return answers

@@ -1,10 +1,10 @@
 """Write transactions of the hot paths (a storm's first visits, the presence records
 written behind), run the cheapest way the database allows.
 
-Many rows are one bound value: a JSON array that the statement turns back into rows
+Many rows are one bound value: a JSON array (``JsonRows``: each value converted by its
+column's type first) that the statement turns back into rows, in their order
 (``rows_from``: ``json_each`` on SQLite, ``jsonb_array_elements`` on PostgreSQL), so an
-``INSERT .. SELECT`` writes a batch of any size with one text and a few parameters, and
-no layer converts each row's values one by one.
+``INSERT .. SELECT`` writes a batch of any size with one text and a few parameters.
 
 On SQLite a transaction runs on a connection of its own, behind the database's
 one-writer lock: each statement is one call to the connection's thread (the driver opens
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from typing import Any, Protocol
@@ -26,33 +27,64 @@ from typing import Any, Protocol
 import aiosqlite
 from sqlalchemy import Text, bindparam, cast, func, literal_column, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.selectable import Select
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from stellarcollab.db.pragmas import SQLITE_PRAGMAS
-from stellarcollab.db.prepared import Prepared, Row, json_array
+from stellarcollab.db.pragmas import SQLITE_PRAGMAS, sqlite_file
+from stellarcollab.db.prepared import Prepared, Processor, Row, driver_error, json_array
 
-#: rows bound as ``name`` (lists of values, one per type), as columns ``c0``, ``c1``, ..
+#: rows bound as ``name`` (sequences of values, one per type), as columns ``c0``, ``c1``,
+#: .. in the order of the list
 RowsFrom = Callable[[str, Sequence[TypeEngine[Any]]], Select[Any]]
+
+
+class JsonRows(TypeDecorator[Any]):
+    """Rows bound as one JSON array, each value converted first by its column's type as
+    the driver would take it alone (a datetime as SQLite stores it, a boolean as 0 or 1)."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, types: Sequence[TypeEngine[Any]]) -> None:
+        super().__init__()
+        self.types = tuple(types)
+        self._processors: dict[str, list[Processor]] = {}
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        processors = self._processors.get(dialect.name)
+        if processors is None:
+            processors = self._processors[dialect.name] = [
+                type_.dialect_impl(dialect).bind_processor(dialect) for type_ in self.types]
+        if not any(processors):
+            return json_array(value)
+        return json_array([
+            [item if process is None or item is None else process(item)
+             for process, item in zip(processors, row, strict=True)] for row in value])
 
 
 def _sqlite_rows_from(name: str, types: Sequence[TypeEngine[Any]]) -> Select[Any]:
     value: ColumnClause[Any] = literal_column("value")
     return (select(*(type_coerce(func.json_extract(value, literal_column(f"'$[{i}]'")),
                                  type_).label(f"c{i}") for i, type_ in enumerate(types)))
-            .select_from(func.json_each(bindparam(name)))
+            .select_from(func.json_each(bindparam(name, type_=JsonRows(types))))
             # ``INSERT .. SELECT .. FROM f() ON CONFLICT`` parses ON as a join's without it
-            .where(true()))
+            .where(true())
+            .order_by(literal_column("key")))
 
 
 def _postgres_rows_from(name: str, types: Sequence[TypeEngine[Any]]) -> Select[Any]:
-    elements = func.jsonb_array_elements(cast(bindparam(name, type_=Text), JSONB)) \
-        .table_valued("value")
-    return select(*(cast(elements.c.value.op("->>")(literal_column(str(i))), type_)
-                    .label(f"c{i}") for i, type_ in enumerate(types))).select_from(elements)
+    elements = func.jsonb_array_elements(cast(bindparam(name, type_=JsonRows(types)), JSONB)) \
+        .table_valued("value", with_ordinality="ordinality")
+    return (select(*(cast(elements.c.value.op("->>")(literal_column(str(i))), type_)
+                     .label(f"c{i}") for i, type_ in enumerate(types)))
+            .select_from(elements)
+            .order_by(elements.c.ordinality))
 
 
 class LeanTransaction(Protocol):
@@ -66,8 +98,12 @@ class _BareTransaction:
         self.connection = connection
 
     async def fetch(self, statement: Prepared, **values: Any) -> list[Row]:
-        return statement.rows(await self.connection.execute_fetchall(
-            statement.sql, statement.parameters(values)))
+        parameters = statement.parameters(values)
+        try:
+            raw = await self.connection.execute_fetchall(statement.sql, parameters)
+        except sqlite3.Error as exc:
+            raise driver_error(exc, statement.sql, parameters) from exc
+        return statement.rows(raw)
 
 
 class _EngineTransaction:
@@ -75,9 +111,7 @@ class _EngineTransaction:
         self.connection = connection
 
     async def fetch(self, statement: Prepared, **values: Any) -> list[Row]:
-        bound = {name: json_array(value) if isinstance(value, list | tuple) else value
-                 for name, value in values.items()}
-        result = await self.connection.execute(statement.statement, bound)
+        result = await self.connection.execute(statement.statement, values)
         return [tuple(row) for row in result] if result.returns_rows else []
 
 
@@ -87,10 +121,8 @@ class LeanWrites:
     def __init__(self, engine: AsyncEngine, write_lock: asyncio.Lock | None) -> None:
         self.engine = engine
         self.write_lock = write_lock
-        database = engine.url.database
         #: the file of a SQLite database (None: the engine runs the transactions)
-        self.sqlite_file = (database if engine.dialect.name == "sqlite" and database
-                            and database != ":memory:" else None)
+        self.sqlite_file = sqlite_file(engine)
         self.rows_from: RowsFrom = (_postgres_rows_from if engine.dialect.name == "postgresql"
                                     else _sqlite_rows_from)
         self._connection: aiosqlite.Connection | None = None
@@ -110,7 +142,10 @@ class LeanWrites:
             own = self._connection or await self._open()
             try:
                 yield _BareTransaction(own)
-                await own.commit()
+                try:
+                    await own.commit()
+                except sqlite3.Error as exc:
+                    raise driver_error(exc, "COMMIT", ()) from exc
             except BaseException:
                 with contextlib.suppress(Exception):
                     await own.rollback()

@@ -4,22 +4,34 @@ its columns' conversions back. SQLAlchemy does the same work on every execution;
 reads and writes of an arrival storm (``key_reads``, ``lean_writes``) do it once.
 
 A list or tuple given for a parameter is one value: a JSON array, which the statement
-reads with ``json_each`` (a batch of keys, or of rows to write).
+reads with ``json_each`` (a batch of keys; rows to write have a type of their own that
+converts each value first, ``lean_writes.JsonRows``).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import orjson
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.elements import ClauseElement
 
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any] | None
+
+
+def driver_error(exc: Exception, sql: str, parameters: Sequence[Any]) -> Exception:
+    """What ``exc`` of a bare sqlite3 connection is through the engine (SQLAlchemy's
+    ``IntegrityError``, ``OperationalError``, ..), so callers catch one kind of error
+    whichever connection ran the statement; any other exception as it is."""
+    if not isinstance(exc, sqlite3.Error):
+        return exc
+    return DBAPIError.instance(sql, parameters, exc, sqlite3.Error)
 
 
 def json_array(values: Iterable[Any]) -> str:
@@ -60,12 +72,12 @@ class Prepared:
             if name not in values:
                 out.append(self.constants[name])
                 continue
-            value = values[name]
-            if isinstance(value, list | tuple):
-                out.append(json_array(value))
-                continue
-            process = self.binders[name]
-            out.append(value if process is None or value is None else process(value))
+            value, process = values[name], self.binders[name]
+            if process is not None and value is not None:
+                value = process(value)  # its type's conversion (rows: to one JSON array)
+            elif isinstance(value, list | tuple):
+                value = json_array(value)  # keys
+            out.append(value)
         return out
 
     def rows(self, raw: Iterable[Sequence[Any]]) -> list[Row]:

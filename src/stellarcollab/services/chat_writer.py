@@ -4,8 +4,8 @@ transaction, so SQLite's one-writer-at-a-time costs one commit per batch, not pe
 Each sender awaits its own message's commit; the futures are resolved in the order the
 messages were queued, so the broadcasts that follow keep that order too. A failed commit
 is retried message by message, so only the message at fault fails; none is half-stored.
-A batch is one multi-row INSERT of plain records (no ORM object or unit of work per
-message).
+A batch is one ``INSERT .. SELECT`` of the messages bound as one value, in their order
+(``db/lean_writes.py``: on SQLite one call to its connection's thread, and the commit).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage
+from stellarcollab.db.prepared import Prepared
 from stellarcollab.tasks import cancel_and_wait
 
 MAX_BATCH = 500
@@ -34,14 +36,27 @@ class ChatRecord:
     created_at: datetime
     client_id: str | None = None
 
-    def row(self) -> dict[str, object]:
-        return {"id": self.id, "canvas_id": self.canvas_id, "sender_id": self.sender_id,
-                "text": self.text, "created_at": self.created_at, "client_id": self.client_id}
+    def row(self) -> tuple[object, ...]:
+        """The values of ``CHAT_COLUMNS``."""
+        return (self.id, self.canvas_id, self.sender_id, self.text, self.created_at,
+                self.client_id)
+
+
+#: a stored message's columns but ``pk`` (which gives the order of the chat)
+CHAT_COLUMNS = ("id", "canvas_id", "sender_id", "text", "created_at", "client_id")
+
+
+def chat_insert(db: Database) -> Prepared:
+    """The messages bound as ``messages`` (rows of ``CHAT_COLUMNS``), stored in order."""
+    table = cast(Table, ChatMessage.__table__)
+    messages = db.lean_writes.rows_from("messages", [table.c[c].type for c in CHAT_COLUMNS])
+    return db.lean_writes.prepare(insert(table).from_select(CHAT_COLUMNS, messages))
 
 
 class ChatWriter:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._insert = chat_insert(db)
         self._queue: list[tuple[ChatRecord, asyncio.Future[None]]] = []
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -82,9 +97,9 @@ class ChatWriter:
         """Store ``batch`` in one transaction; settle its futures unless it failed and
         can be split (then the caller retries its messages one by one)."""
         try:
-            async with self.db.transaction() as session:
-                await session.execute(insert(ChatMessage),
-                                      [message.row() for message, _ in batch])
+            async with self.db.lean_writes.transaction() as transaction:
+                await transaction.fetch(self._insert,
+                                        messages=[message.row() for message, _ in batch])
         except Exception as exc:
             if len(batch) > 1:
                 return False
