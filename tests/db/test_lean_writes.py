@@ -176,10 +176,13 @@ async def test_first_visits_and_their_entries_on_both_databases(
         await db.dispose()
 
 
+@pytest.mark.parametrize("path", ["own", "engine"])
 async def test_chat_messages_are_stored_in_the_order_given_with_their_own_times(
-    empty_database_url: str
+    empty_database_url: str, path: str
 ) -> None:
     db = await migrated_database(empty_database_url)
+    if path == "engine":  # as on a database in memory: the engine's connections run them
+        db.lean_writes.sqlite_file = None
     try:
         ids = await seed_users(db)
         canvas = await _canvas_of(db)
