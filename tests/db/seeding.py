@@ -4,7 +4,11 @@ admin), a canvas of the first, a token cutoff for the second and a ban of the th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+
+from sqlalchemy import select
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.migrate import upgrade
@@ -33,3 +37,17 @@ async def seed_users(db: Database) -> list[int]:
                                    until=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
                                    by_user_id=owner))
         return [u.id for u in users]
+
+
+@asynccontextmanager
+async def seeded_database(url: str) -> AsyncIterator[tuple[Database, list[int], int]]:
+    """A migrated database with the rows of ``seed_users``: the database, the users' ids
+    and the canvas's; disposed of afterwards."""
+    db = await migrated_database(url)
+    try:
+        ids = await seed_users(db)
+        async with db.read() as session:
+            canvas = int(await session.scalar(select(Canvas.id)) or 0)
+        yield db, ids, canvas
+    finally:
+        await db.dispose()

@@ -16,13 +16,13 @@ from sqlalchemy import Integer, String, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from stellarcollab.db.engine import Database
-from stellarcollab.db.models import Canvas, ChatMessage, PresenceRecord, User
+from stellarcollab.db.models import ChatMessage, PresenceRecord, User
 from stellarcollab.db.social import Activity, CanvasVisit
 from stellarcollab.db.types import UTCDateTime
 from stellarcollab.services.activity import visit_statements
 from stellarcollab.services.chat_writer import ChatRecord, chat_insert
 from stellarcollab.services.presence import ONLINE, RECORD_COLUMNS, record_upsert
-from tests.db.seeding import migrated_database, seed_users
+from tests.db.seeding import seeded_database
 
 NOW = datetime(2026, 12, 3, 9, 30, 1, 123456, tzinfo=UTC)
 
@@ -38,18 +38,10 @@ def _visits_insert(db: Database) -> Any:
         .returning(visits.c.user_id, visits.c.created_at))
 
 
-async def _canvas_of(db: Database) -> int:
-    async with db.read() as session:
-        return int(await session.scalar(select(Canvas.id)) or 0)
-
-
 async def test_rows_bound_as_one_value_are_stored_as_a_session_stores_them(
     empty_database_url: str
 ) -> None:
-    db = await migrated_database(empty_database_url)
-    try:
-        ids = await seed_users(db)
-        canvas = await _canvas_of(db)
+    async with seeded_database(empty_database_url) as (db, ids, canvas):
         insert = _visits_insert(db)
         async with db.lean_writes.transaction() as transaction:
             went_in = await transaction.fetch(insert, pairs=[(canvas, ids[0]), (canvas, ids[1])],
@@ -63,17 +55,12 @@ async def test_rows_bound_as_one_value_are_stored_as_a_session_stores_them(
             stored = (await session.execute(select(CanvasVisit.user_id, CanvasVisit.created_at)
                                             .order_by(CanvasVisit.user_id))).all()
         assert [tuple(row) for row in stored] == [(user, NOW) for user in ids]
-    finally:
-        await db.dispose()
 
 
 async def test_text_booleans_and_nulls_go_through_the_json_array(
     empty_database_url: str
 ) -> None:
-    db = await migrated_database(empty_database_url)
-    try:
-        ids = await seed_users(db)
-        canvas = await _canvas_of(db)
+    async with seeded_database(empty_database_url) as (db, ids, canvas):
         upsert = record_upsert(db)
         awkward = 'quote " back\\slash \u00e9\u6f22 \U0001f3a8 \'single\' [1,2] {"a":1}'
         record = {**ONLINE, "canvas_id": canvas, "user_id": ids[0],
@@ -99,17 +86,12 @@ async def test_text_booleans_and_nulls_go_through_the_json_array(
                 second.editing_x, second.last_seen_at) == ("online", None, True, False,
                                                            None, NOW)
         assert len(stored) == 2
-    finally:
-        await db.dispose()
 
 
 async def test_a_failed_statement_rolls_back_the_whole_transaction(
     empty_database_url: str
 ) -> None:
-    db = await migrated_database(empty_database_url)
-    try:
-        ids = await seed_users(db)
-        canvas = await _canvas_of(db)
+    async with seeded_database(empty_database_url) as (db, ids, canvas):
         insert = _visits_insert(db)
         with pytest.raises(IntegrityError, match=r"(?i)foreign key"):  # the engine's kind
             async with db.lean_writes.transaction() as transaction:
@@ -120,17 +102,12 @@ async def test_a_failed_statement_rolls_back_the_whole_transaction(
                 == [(ids[1], NOW)]
         async with db.read() as session:
             assert list(await session.scalars(select(CanvasVisit.user_id))) == [ids[1]]
-    finally:
-        await db.dispose()
 
 
 async def test_lean_and_session_writes_queue_behind_one_lock(
     empty_database_url: str
 ) -> None:
-    db = await migrated_database(empty_database_url)
-    try:
-        ids = await seed_users(db)
-        canvas = await _canvas_of(db)
+    async with seeded_database(empty_database_url) as (db, ids, canvas):
         insert = _visits_insert(db)
         users = [ids[0]]
 
@@ -149,17 +126,12 @@ async def test_lean_and_session_writes_queue_behind_one_lock(
         async with db.read() as session:
             assert await session.scalar(select(User.id).where(User.username == "w19"))
             assert sorted(await session.scalars(select(CanvasVisit.user_id))) == ids
-    finally:
-        await db.dispose()
 
 
 async def test_first_visits_and_their_entries_on_both_databases(
     empty_database_url: str
 ) -> None:
-    db = await migrated_database(empty_database_url)
-    try:
-        ids = await seed_users(db)
-        canvas = await _canvas_of(db)
+    async with seeded_database(empty_database_url) as (db, ids, canvas):
         statements = visit_statements(db)
         async with db.lean_writes.transaction() as transaction:
             firsts = await transaction.fetch(statements.visits,
@@ -172,20 +144,15 @@ async def test_first_visits_and_their_entries_on_both_databases(
         assert [(a.id, a.canvas_id, a.actor_id, a.kind, a.tile_id, a.created_at)
                 for a in stored] == sorted((i, c, u, "user_joined", None, NOW)
                                            for i, c, u in entries)
-    finally:
-        await db.dispose()
 
 
 @pytest.mark.parametrize("path", ["own", "engine"])
 async def test_chat_messages_are_stored_in_the_order_given_with_their_own_times(
     empty_database_url: str, path: str
 ) -> None:
-    db = await migrated_database(empty_database_url)
-    if path == "engine":  # as on a database in memory: the engine's connections run them
-        db.lean_writes.sqlite_file = None
-    try:
-        ids = await seed_users(db)
-        canvas = await _canvas_of(db)
+    async with seeded_database(empty_database_url) as (db, ids, canvas):
+        if path == "engine":  # as on a database in memory: the engine's connections run them
+            db.lean_writes.sqlite_file = None
         # out of time order on purpose: the list's order is the chat's
         records = [ChatRecord(f"m-{n}", canvas, ids[n % 3], f"\u00e9 \"{n}\" \U0001f3a8",
                               NOW - timedelta(microseconds=7 * n), f"c{n}" if n % 2 else None)
@@ -196,8 +163,6 @@ async def test_chat_messages_are_stored_in_the_order_given_with_their_own_times(
             stored = (await session.scalars(select(ChatMessage).order_by(ChatMessage.pk))).all()
         assert [ChatRecord(m.id, m.canvas_id, m.sender_id, m.text, m.created_at, m.client_id)
                 for m in stored] == records
-    finally:
-        await db.dispose()
 
 
 def test_one_text_serves_every_batch_size(empty_database_url: str) -> None:
@@ -210,24 +175,22 @@ def test_one_text_serves_every_batch_size(empty_database_url: str) -> None:
 async def test_sqlite_writes_use_a_connection_of_their_own_closed_with_the_database(
     tmp_path: Any
 ) -> None:
-    db = await migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
-    before = set(threading.enumerate())
-    ids = await seed_users(db)
-    canvas = await _canvas_of(db)
-    async with db.lean_writes.transaction() as transaction:
-        await transaction.fetch(_visits_insert(db), pairs=[(canvas, ids[0])], now=NOW)
-    own = db.lean_writes._connection
-    assert own is not None
-    assert (await (await own.execute("PRAGMA foreign_keys")).fetchone()) == (1,)
-    assert (await (await own.execute("PRAGMA journal_mode")).fetchone()) == ("wal",)
-    workers = [t for t in set(threading.enumerate()) - before
-               if "_connection_worker_thread" in t.name]
-    assert workers
-    await db.dispose()
+    async with seeded_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}") as (
+            db, ids, canvas):
+        before = set(threading.enumerate())
+        async with db.lean_writes.transaction() as transaction:
+            await transaction.fetch(_visits_insert(db), pairs=[(canvas, ids[0])], now=NOW)
+        own = db.lean_writes._connection
+        assert own is not None
+        assert (await (await own.execute("PRAGMA foreign_keys")).fetchone()) == (1,)
+        assert (await (await own.execute("PRAGMA journal_mode")).fetchone()) == ("wal",)
+        workers = [t for t in set(threading.enumerate()) - before
+                   if "_connection_worker_thread" in t.name]
+        assert len(workers) == 1
+    # the database is disposed of
     assert db.lean_writes._connection is None
-    for worker in workers:  # every one ended
-        await asyncio.to_thread(worker.join, 10)
-        assert not worker.is_alive()
+    await asyncio.to_thread(workers[0].join, 10)
+    assert not workers[0].is_alive()
     with pytest.raises(RuntimeError, match="closed"):
         async with db.lean_writes.transaction():
             pass
