@@ -34,7 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
 from stellarcollab.db.pragmas import SQLITE_BUSY_TIMEOUT_MS, sqlite_file
-from stellarcollab.db.prepared import Prepared, Row, driver_error, json_array
+from stellarcollab.db.prepared import JsonArray, Prepared, Row, driver_error
 
 KeyColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 #: the condition "``column`` is one of the keys bound as ``name``"
@@ -46,7 +46,7 @@ StatementBuilder = Callable[[KeysIn], AnySelect]
 
 def _sqlite_keys_in(column: KeyColumn, name: str) -> ColumnElement[bool]:
     return column.in_(select(literal_column("value")).select_from(
-        func.json_each(bindparam(name))))
+        func.json_each(bindparam(name, type_=JsonArray()))))
 
 
 def _postgres_keys_in(column: KeyColumn, name: str) -> ColumnElement[bool]:
@@ -85,8 +85,7 @@ class KeyReads:
 
     async def fetch(self, read: KeyRead, keys: dict[str, Sequence[Any]]) -> list[Row]:
         if self.sqlite_file is None:
-            bound = {name: list(values) if self.is_postgres else json_array(values)
-                     for name, values in keys.items()}
+            bound = {name: list(values) for name, values in keys.items()}
             async with self.engine.connect() as pooled:
                 return [tuple(row) for row in await pooled.execute(read.statement, bound)]
         if self._closed:

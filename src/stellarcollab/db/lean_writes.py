@@ -25,29 +25,35 @@ from contextlib import asynccontextmanager, nullcontext
 from typing import Any, Protocol
 
 import aiosqlite
-from sqlalchemy import Text, bindparam, cast, func, literal_column, select, true, type_coerce
+from sqlalchemy import bindparam, cast, func, literal_column, select, true, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.sql.selectable import Select
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeEngine
 
 from stellarcollab.db.pragmas import SQLITE_PRAGMAS, sqlite_file
-from stellarcollab.db.prepared import Prepared, Processor, Row, driver_error, json_array
+from stellarcollab.db.prepared import (
+    JsonArray,
+    Prepared,
+    Processor,
+    Row,
+    driver_error,
+    json_array,
+)
 
 #: rows bound as ``name`` (sequences of values, one per type), as columns ``c0``, ``c1``,
 #: .. in the order of the list
 RowsFrom = Callable[[str, Sequence[TypeEngine[Any]]], Select[Any]]
 
 
-class JsonRows(TypeDecorator[Any]):
+class JsonRows(JsonArray):
     """Rows bound as one JSON array, each value converted first by its column's type as
     the driver would take it alone (a datetime as SQLite stores it, a boolean as 0 or 1)."""
 
-    impl = Text
-    cache_ok = True
+    cache_ok = True  # SQLAlchemy asks each class itself
 
     def __init__(self, types: Sequence[TypeEngine[Any]]) -> None:
         super().__init__()

@@ -3,9 +3,9 @@ text, its parameters in order with each one's conversion to what the driver take
 its columns' conversions back. SQLAlchemy does the same work on every execution; the hot
 reads and writes of an arrival storm (``key_reads``, ``lean_writes``) do it once.
 
-A list or tuple given for a parameter is one value: a JSON array, which the statement
-reads with ``json_each`` (a batch of keys; rows to write have a type of their own that
-converts each value first, ``lean_writes.JsonRows``).
+A list given for a parameter is one value: a JSON array (``JsonArray``), which the
+statement reads with ``json_each`` (a batch of keys; rows to write are a ``JsonArray``
+that converts each value by its column's type first, ``lean_writes.JsonRows``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import Text, TypeDecorator
 
 Row = tuple[Any, ...]
 Processor = Callable[[Any], Any] | None
@@ -37,6 +38,18 @@ def driver_error(exc: Exception, sql: str, parameters: Sequence[Any]) -> Excepti
 def json_array(values: Iterable[Any]) -> str:
     """A list of keys or rows as ``json_each`` reads it."""
     return orjson.dumps(list(values)).decode()
+
+
+class JsonArray(TypeDecorator[Any]):
+    """A list bound as one JSON array (a text already encoded goes as it is)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        return json_array(value)
 
 
 class Prepared:
@@ -66,18 +79,14 @@ class Prepared:
             for column in getattr(statement, "exported_columns", ())]
 
     def parameters(self, values: Mapping[str, Any]) -> list[Any]:
-        """The positional parameters for ``values`` by name (lists as JSON arrays)."""
+        """The positional parameters for ``values`` by name, each converted by its type."""
         out = []
         for name in self.names:
             if name not in values:
                 out.append(self.constants[name])
                 continue
             value, process = values[name], self.binders[name]
-            if process is not None and value is not None:
-                value = process(value)  # its type's conversion (rows: to one JSON array)
-            elif isinstance(value, list | tuple):
-                value = json_array(value)  # keys
-            out.append(value)
+            out.append(value if process is None or value is None else process(value))
         return out
 
     def rows(self, raw: Iterable[Sequence[Any]]) -> list[Row]:
