@@ -95,3 +95,6 @@ def test_isoformat_z_is_utc_with_milliseconds() -> None:
     assert isoformat_z(moment) == "2026-12-01T20:15:03.123Z"
     east = moment.astimezone(timezone(timedelta(hours=5, minutes=30)))
     assert isoformat_z(east) == "2026-12-01T20:15:03.123Z"
+    # milliseconds always written, and cut (not rounded) from the microseconds
+    assert isoformat_z(moment.replace(microsecond=0)) == "2026-12-01T20:15:03.000Z"
+    assert isoformat_z(moment.replace(microsecond=999_999)) == "2026-12-01T20:15:03.999Z"

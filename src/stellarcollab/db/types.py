@@ -23,9 +23,10 @@ def utcnow() -> datetime:
 
 
 def isoformat_z(value: datetime) -> str:
-    """ISO 8601 in UTC with millisecond precision and a trailing ``Z``."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    """ISO 8601 in UTC with millisecond precision and a trailing ``Z``. (``isoformat``
+    is datetime's own C code: about half the time of ``strftime``.)"""
+    utc = value if value.tzinfo is UTC else value.astimezone(UTC)
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
