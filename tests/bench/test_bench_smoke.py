@@ -114,6 +114,22 @@ def test_storm_over_several_canvases(tmp_path: Path) -> None:
     check_presence(result)
 
 
+def test_storm_floor(tmp_path: Path) -> None:
+    """The storm against the bare arrival server: the same load generator and checks."""
+    result = run_bench(tmp_path, "storm-floor", "--canvases", "2")
+    assert result["server_mode"] == "floor"
+    assert result["connected"] == 4 and not result["connect_failures"]
+    assert result["connects_per_s"] > 0 and result["settled_s"] is not None
+    assert result["presence_wrong_count"] == 0 and result["presence_wrong_list"] == 0
+    assert result["server_presence_matches"] is None  # it has no REST API to ask
+    assert result["server_cpu_us_per_connect"] is not None
+
+
+def test_storm_floor_runs_on_its_own_server() -> None:
+    assert main(["storm-floor", "--url", "http://127.0.0.1:9", *TINY]) == 1
+    assert main(["storm-floor", "--compare-naive", *TINY]) == 1
+
+
 def test_storms_compare_and_plot(tmp_path: Path) -> None:
     plot = tmp_path / "storms.png"
     result = run_bench(tmp_path, "storms", "--ns", "2,3", "--compare-naive", "--naive-up-to",

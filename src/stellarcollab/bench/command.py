@@ -7,7 +7,9 @@ SCENARIO is one of fanout, saturate, rooms, storm, reconnect, chat-persist; ``al
 default) runs the six in turn, ``sweep`` runs fanout, saturate and floor for several N and plots
 them. ``floor`` measures a bare relay that only writes one pre-encoded frame per
 subscriber per message (no server, no protocol): the lower bound of fan-out cost and
-latency on this machine.
+latency on this machine. ``storm-floor`` runs the storm scenario against a bare arrival
+server (a 101 and a ``canvas_state`` per connection, presence counts at the real server's
+cadence, nothing else): the lower bound of a crowd's arrival on this machine.
 Without ``--url`` each run starts a fresh server on 127.0.0.1 (SQLite in a temporary
 directory); ``--compare-naive`` also runs the same scenario against a server using the
 sequential-await broadcast (``STELLAR_BROADCAST_MODE=naive``) and prints ours/naive.
@@ -117,7 +119,8 @@ def render_table(result: dict[str, Any]) -> str:
     for side in (ours, naive):
         if side and side.get("server_rss_bytes"):
             side["server_rss_mib"] = round(side["server_rss_bytes"] / 2**20, 1)
-    header = ["metric", "ours"] + (["naive", "ours/naive"] if naive else [])
+    own = "floor" if ours.get("server_mode") == "floor" else "ours"
+    header = ["metric", own] + (["naive", "ours/naive"] if naive else [])
     rows = [header]
     for label, key, _higher in METRICS:
         a = dig(ours, key)
@@ -137,12 +140,12 @@ def render_table(result: dict[str, Any]) -> str:
         lines.append("  ".join(cells))
         if index == 0:
             lines.append("  ".join("-" * w for w in widths))
-    for side, name in ((ours, "ours"), (naive, "naive")):
+    for side, name in ((ours, own), (naive, "naive")):
         foreign = dig(side, "foreign_cpu_cores") if side else None
         if isinstance(foreign, int | float) and foreign > FOREIGN_WARNING:
             lines.append(f"warning: other processes used {foreign:.2f} cores during the "
                          f"{name} run; its figures are disturbed")
-    for side, name in ((ours, "ours"), (naive, "naive")):
+    for side, name in ((ours, own), (naive, "naive")):
         util = dig(side, "loadgen_cpu_util") if side else None
         if isinstance(util, int | float) and util >= LOADGEN_WARNING:
             lines.append(f"note: the load generator used {util:.2f} of its core in the {name} "
@@ -201,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stellarcollab bench", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", nargs="?", default="all",
-                        choices=[*SCENARIOS, "all", "sweep", "floor", "storms"])
+                        choices=[*SCENARIOS, "all", "sweep", "floor", "storm-floor", "storms"])
     parser.add_argument("-n", type=int, default=None,
                         help="subscribers (rooms: all clients; storm: connections)")
     parser.add_argument("--rate", type=float, default=None,
@@ -421,6 +424,12 @@ def main(argv: list[str]) -> int:
                 raise BenchError("floor runs a bare relay of its own: drop --compare-naive "
                                  "and --url")
             output = run_floor(options_for("floor", args))
+            say(render_table(output))
+        elif args.scenario == "storm-floor":
+            if args.compare_naive or args.url:
+                raise BenchError("storm-floor runs a bare arrival server of its own: drop "
+                                 "--compare-naive and --url")
+            output = measure(options_for("storm", args), "floor", args.retries)
             say(render_table(output))
         elif args.scenario == "all":
             output = {"scenario": "all", "scenarios": {}}

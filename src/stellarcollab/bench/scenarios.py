@@ -30,6 +30,7 @@ from typing import IO, Any
 
 import orjson
 
+from stellarcollab.bench.arrival_floor import ArrivalFloor
 from stellarcollab.bench.server_process import (
     BenchServer,
     ProcSample,
@@ -334,25 +335,33 @@ def count_chat_rows(database: Path | None) -> int | None:
 
 
 def _label(opts: Options, mode: str) -> str:
-    return f"{opts.scenario} {'ours' if mode == 'fast' else 'naive'} n={opts.n}"
+    side = {"fast": "ours", "naive": "naive", "floor": "floor"}.get(mode, mode)
+    return f"{opts.scenario} {side} n={opts.n}"
 
 
 def run_scenario(opts: Options, mode: str = "fast",
                  on_event: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run one scenario once against a fresh server in ``mode`` ('fast' or 'naive'), or
-    against ``opts.url``. Returns the measured figures."""
+    against ``opts.url``; a storm also against the bare arrival server (mode 'floor').
+    Returns the measured figures."""
     if opts.scenario not in SCENARIOS:
         raise BenchError(f"unknown scenario {opts.scenario!r}")
+    if mode == "floor" and (opts.scenario != "storm" or opts.url is not None):
+        raise BenchError("the arrival floor runs the storm scenario, on a server of its own")
     server_cpus, gen_cpus = loadgen_cpus(opts.pin)
     progress = Progress(opts.progress, _label(opts, mode))
     server: BenchServer | None = None
+    floor: ArrivalFloor | None = None
     total_clients = opts.n + (0 if opts.scenario in ("rooms", "storm") else opts.publishers) \
         + (opts.warmup if opts.scenario == "storm" else 0)
     started = time.monotonic()
     own_affinity = os.sched_getaffinity(0)
     server_pid: int | None
     try:
-        if opts.url is None:
+        if mode == "floor":
+            floor = ArrivalFloor(server_cpus).start()
+            base_url, server_pid = floor.base_url, floor.pid
+        elif opts.url is None:
             progress.update("server", 0.0)
             server = BenchServer(mode=mode, max_connections=total_clients + 100,
                                  cpus=server_cpus, extra_env=opts.server_env).start()
@@ -367,6 +376,8 @@ def run_scenario(opts: Options, mode: str = "fast",
         progress.done()
         if server is not None:
             server.stop()
+        if floor is not None:
+            floor.stop()
         with contextlib.suppress(OSError):
             os.sched_setaffinity(0, own_affinity)
     result["elapsed_s"] = round(time.monotonic() - started, 2)
@@ -418,8 +429,13 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
     warm_users = min(5, opts.warmup) if opts.scenario == "storm" else 0
     wanted = users + warm_users
     progress.update("accounts", 0.0)
-    accounts = make_accounts(rest, server, wanted, run, progress)
-    canvases = create_canvases(rest, accounts[0], rooms, run)
+    if mode == "floor":  # nobody to register with: made-up users the floor reads back
+        accounts = [Account(user, f"floor{user}", token)
+                    for user, token in ArrivalFloor.accounts(wanted)]
+        canvases = list(range(1, rooms + 1))
+    else:
+        accounts = make_accounts(rest, server, wanted, run, progress)
+        canvases = create_canvases(rest, accounts[0], rooms, run)
     plan = plan_clients(opts, accounts[:users], canvases, accounts[users:])
     expected = expected_presence(plan, accounts)
     ws_base = base_url.replace("http://", "ws://", 1) + "/api/v1/ws/canvas"
@@ -498,10 +514,13 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         if profiler is not None:
             stop_profiler(profiler)
         health: dict[str, Any] | None = None
-        with contextlib.suppress(Exception):
-            health = get_json(base_url + "/api/v1/health")
-        on_server = {canvas: server_presence(rest, canvas, accounts[0].token)
-                     for canvas in expected} if opts.scenario in ("storm", "reconnect") else {}
+        on_server: dict[int, set[int] | None] | None = None
+        if mode != "floor":  # the floor has no REST API
+            with contextlib.suppress(Exception):
+                health = get_json(base_url + "/api/v1/health")
+            on_server = {canvas: server_presence(rest, canvas, accounts[0].token)
+                         for canvas in expected} if opts.scenario in ("storm",
+                                                                      "reconnect") else {}
         rest.close()
         stored = count_chat_rows(server.database_path) if (
             server is not None and opts.scenario == "chat-persist") else None
@@ -588,10 +607,12 @@ def _latest(window: list[dict[str, Any]], key: str) -> float | None:
 
 
 def arrival_figures(opts: Options, window: list[dict[str, Any]], before: ProcSample | None,
-                    marks: dict[str, ProcSample], on_server: dict[int, set[int] | None],
+                    marks: dict[str, ProcSample],
+                    on_server: dict[int, set[int] | None] | None,
                     expected: dict[int, list[int]]) -> dict[str, Any]:
     """Storm and reconnect: time until every client agrees on who is here, whether they
-    all do (and with the server), server CPU to that point, memory during and after."""
+    all do (and with the server, unless it cannot be asked: None), server CPU to that
+    point, memory during and after."""
     def total(key: str) -> int:
         return sum(int(item.get(key) or 0) for item in window)
 
@@ -601,8 +622,8 @@ def arrival_figures(opts: Options, window: list[dict[str, Any]], before: ProcSam
         "presence_wrong_list": total("presence_wrong_list"),
         "presence_lists_checked": total("presence_lists_checked"),
         "presence_expected_users": sum(len(users) for users in expected.values()),
-        "server_presence_matches": all(on_server.get(canvas) == set(users)
-                                       for canvas, users in expected.items()),
+        "server_presence_matches": None if on_server is None else all(
+            on_server.get(canvas) == set(users) for canvas, users in expected.items()),
     }
     if opts.scenario == "reconnect":
         windows = [item.get("reconnect_window_s") or 0.0 for item in window]
