@@ -13,6 +13,7 @@ from sqlalchemy import update
 
 from stellarcollab.auth.tokens import TokenService
 from stellarcollab.clock import ManualClock
+from stellarcollab.db.models import User
 from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
 from stellarcollab.db.types import utcnow
 from stellarcollab.services.admission import Admission, SocketAdmission
@@ -153,3 +154,39 @@ async def test_arrivals_together_share_one_canvas_read_and_keep_their_own_access
     first = results[0]
     assert isinstance(first, Admission) and first.canvas is not None
     assert (first.canvas.width, first.canvas.height) == (public["width"], public["height"])
+
+
+async def test_an_arrival_asks_for_its_account_and_its_canvas_access_at_once(
+    services: Services
+) -> None:
+    """The canvas access is not read after the account but beside it, so both share a
+    round trip; when the account is refused, the access read asked for is dropped."""
+    tokens = TokenService("admission-test-secret-key-long-enough", 600)
+    admission = SocketAdmission(services.db, tokens, ttl=3600)
+    owner, guest = await services.user(), await services.user()
+    canvas = await services.canvases.create(owner, CanvasSpec(name="together"))
+    account_query = admission.reader._query
+    access_asked = asyncio.Event()
+    access_query = admission.access_reader._query
+
+    async def account_after_access(keys: list[tuple[int, str]]) -> Any:
+        # the account's answer waits until the canvas access has been asked for
+        await asyncio.wait_for(access_asked.wait(), timeout=5)
+        return await account_query(keys)
+
+    async def access_noted(keys: list[tuple[int, int]]) -> Any:
+        access_asked.set()
+        return await access_query(keys)
+
+    admission.reader._query = account_after_access  # type: ignore[method-assign]
+    admission.access_reader._reads.query = access_noted
+    token, _ = tokens.issue(guest.id, tokens.stamp_for(guest.password_hash))
+    admitted = await asyncio.wait_for(admission.admit(token, canvas["id"]), timeout=10)
+    assert admitted.user.id == guest.id and admitted.canvas is not None
+
+    async with services.db.transaction() as session:  # a refused account: nothing kept
+        await session.execute(update(User).where(User.id == owner.id).values(is_active=False))
+    refused, _ = tokens.issue(owner.id, tokens.stamp_for(owner.password_hash))
+    with pytest.raises(Unauthorized):
+        await admission.admit(refused, canvas["id"])
+    assert admission.canvases.get((canvas["id"], owner.id)) is None

@@ -14,6 +14,7 @@ stamp) and the canvas bans are still checked on every use.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable
@@ -24,7 +25,11 @@ from stellarcollab.auth.tokens import InvalidTokenError, TokenClaims, TokenServi
 from stellarcollab.db.engine import Database
 from stellarcollab.db.types import fits_int_column, utcnow
 from stellarcollab.services.account_reads import AccountReader, AccountRecord
-from stellarcollab.services.canvas_access_reads import CanvasAccessReader, CanvasRecord
+from stellarcollab.services.canvas_access_reads import (
+    CanvasAccess,
+    CanvasAccessReader,
+    CanvasRecord,
+)
 from stellarcollab.services.canvases import CANVAS_NOT_FOUND, CanvasAccessDenied
 from stellarcollab.services.errors import NotFound, Unauthorized
 from stellarcollab.services.sanctions import BANNED, Banned, still_in_force
@@ -115,11 +120,22 @@ class SocketAdmission:
         """Unauthorized (bad, expired or revoked token; inactive account), NotFound
         (missing or inactive canvas), CanvasAccessDenied (private, not a member) or
         Banned (banned from this canvas)."""
-        user, claims = await self.admit_user(token)
-        access = self.canvases.get((canvas_id, user.id))
+        claims = self._claims(token)
+        key = (canvas_id, claims.user_id)
+        access = self.canvases.get(key)
+        found: asyncio.Future[CanvasAccess | None] | None = None
+        if access is None and fits_int_column(canvas_id):
+            # asked now, beside the account's read: one round trip for both
+            found = self.access_reader.request(canvas_id, claims.user_id)
+        try:
+            user = await self._account(claims)
+        except BaseException:
+            if found is not None:
+                found.cancel()
+            raise
         if access is None:
-            access = await self._load_canvas(canvas_id, user)
-            self.canvases.put((canvas_id, user.id), access)
+            access = await self._canvas_access(user, found)
+            self.canvases.put(key, access)
         canvas, may_enter = access
         if not may_enter:
             raise CanvasAccessDenied(CANVAS_NOT_FOUND)
@@ -128,13 +144,16 @@ class SocketAdmission:
     async def admit_user(self, token: str) -> tuple[AccountRecord, TokenClaims]:
         """The account a socket's token stands for; Unauthorized as ``admit``."""
         claims = self._claims(token)
+        return await self._account(claims), claims
+
+    async def _account(self, claims: TokenClaims) -> AccountRecord:
         if claims.jti in self.revoked:
             raise Unauthorized("Token has been revoked")
         user = self.accounts.get((claims.user_id, claims.jti))
         if user is None:
             user = await self._load_account(claims)
             self.accounts.put((claims.user_id, claims.jti), user)
-        return user, claims
+        return user
 
     def _claims(self, token: str) -> TokenClaims:
         """The token's claims, its signature checked once and its times on every use."""
@@ -164,11 +183,14 @@ class SocketAdmission:
         # bytes a user).
         return replace(user, password_hash="")
 
-    async def _load_canvas(self, canvas_id: int,
-                           user: AccountRecord) -> tuple[CanvasRecord, bool]:
-        if not fits_int_column(canvas_id):
+    async def _canvas_access(
+        self, user: AccountRecord, reading: asyncio.Future[CanvasAccess | None] | None
+    ) -> tuple[CanvasRecord, bool]:
+        """The canvas and whether the user may enter, from the access ``reading`` asked
+        for (None: no canvas could have this id)."""
+        if reading is None:
             raise NotFound(CANVAS_NOT_FOUND)
-        found = await self.access_reader.read(canvas_id, user.id)
+        found = await reading
         if found is None or not found.canvas.is_active:
             raise NotFound(CANVAS_NOT_FOUND)
         canvas = found.canvas

@@ -25,12 +25,17 @@ class BatchReader(Generic[K, V]):
         self._worker: asyncio.Task[None] | None = None
 
     async def read(self, key: K) -> V | None:
+        return await self.request(key)
+
+    def request(self, key: K) -> asyncio.Future[V | None]:
+        """Ask for ``key`` now and await the answer later (a caller with two reads to
+        make starts both, so that they share a round trip)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[V | None] = loop.create_future()
         self._waiting.setdefault(key, []).append(future)
         if self._worker is None:
             self._worker = loop.create_task(self._work())
-        return await future
+        return future
 
     async def _work(self) -> None:
         try:

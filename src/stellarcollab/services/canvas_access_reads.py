@@ -5,6 +5,7 @@ small record per batch instead of an ORM object per user."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -71,6 +72,10 @@ class CanvasAccessReader:
     async def read(self, canvas_id: int, user_id: int) -> CanvasAccess | None:
         """None when the canvas does not exist."""
         return await self._reads.read((canvas_id, user_id))
+
+    def request(self, canvas_id: int, user_id: int) -> asyncio.Future[CanvasAccess | None]:
+        """``read``, asked now and awaited later."""
+        return self._reads.request((canvas_id, user_id))
 
     async def _query(self, keys: list[AccessKey]) -> dict[AccessKey, CanvasAccess]:
         canvas_ids = list({canvas_id for canvas_id, _ in keys})
