@@ -123,6 +123,7 @@ def test_storm_floor(tmp_path: Path) -> None:
     assert result["presence_wrong_count"] == 0 and result["presence_wrong_list"] == 0
     assert result["server_presence_matches"] is None  # it has no REST API to ask
     assert result["server_cpu_us_per_connect"] is not None
+    assert result["loadgen_cpu_us_per_connect"] > 0
 
 
 def test_storm_floor_runs_on_its_own_server() -> None:

@@ -686,6 +686,9 @@ def summarize(opts: Options, mode: str, plan: Plan,
             "server_reported_connections": (health or {}).get("connections"),
             "warmup_connections": len(plan.warmup),
             "loadgen_cpu_util": round(loadgen_cpu / wall_s, 3) if wall_s else None,
+            # the load generators' own cost of a connect: what bounds any server's rate
+            "loadgen_cpu_us_per_connect": round(loadgen_cpu / connected * 1e6, 1)
+            if connected else None,
         })
         if before is not None and after is not None:
             connected_sample = marks.get("connected", after)
