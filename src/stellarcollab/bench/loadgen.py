@@ -125,9 +125,6 @@ class Client(WSListener):
         self.epoch = ""
         self.resuming = False
         self.back_ns = 0
-        #: reconnect: resolved when the message of ``back_seq`` from publisher 0 arrives
-        self.back_waiter: asyncio.Future[None] | None = None
-        self.back_seq = 0
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -155,8 +152,6 @@ class Client(WSListener):
         if seq != previous + 1:
             gen.gaps += 1
         last_seq[pub] = seq
-        if self.back_waiter is not None and pub == 0 and seq >= self.back_seq:
-            self.back_is_complete(now)
         if gen.track_seq:
             self.canvas_seq = max(self.canvas_seq, frame_seq(payload))
         if self.subscriber:
@@ -166,13 +161,6 @@ class Client(WSListener):
                 gen.latency.record((now - int(ts_b)) // 1000)
         if self.acker:
             gen.acknowledge(pub)
-
-    def back_is_complete(self, now: int) -> None:
-        """Reconnect: every message sent while away is here (at ``now``)."""
-        waiter, self.back_waiter = self.back_waiter, None
-        self.back_ns = now
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
 
     def other_frame(self, transport: WSTransport, frame: WSFrame, payload: bytes) -> None:
         """Anything but a benchmark message: the snapshot that completes the join, other
@@ -744,8 +732,6 @@ class LoadGen:
     async def come_back(self, client: Client, messages: int, attempts_ns: list[int]) -> None:
         """One dropped client: backoff, reconnect, until it has every message."""
         settings = self.reconnect
-        client.back_seq = messages
-        client.back_waiter = asyncio.get_running_loop().create_future()
         for attempt in range(1, int(settings.get("max_attempts", 10)) + 1):
             await asyncio.sleep(backoff_delay(attempt, settings, random.random()))
             attempts_ns.append(monotonic_ns())
@@ -753,19 +739,12 @@ class LoadGen:
             if await self.connect_one(client):
                 break
         else:
-            client.back_waiter = None
             return
-        # Awaited, not polled: thousands of clients polling every few milliseconds
-        # would spend the load generator's core on timers instead of on the sockets.
-        waiter = client.back_waiter
-        if waiter is None:  # every message came with the join
-            return
+        deadline = time.monotonic() + self.settle_timeout
+        while client.last_seq.get(0, 0) < messages and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
         if client.last_seq.get(0, 0) >= messages:
-            client.back_is_complete(monotonic_ns())
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(waiter, self.settle_timeout)
-        client.back_waiter = None
+            client.back_ns = monotonic_ns()
 
     async def close_all(self) -> None:
         for client in [*self.clients, *self.warmup]:
