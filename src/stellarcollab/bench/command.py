@@ -31,7 +31,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from stellarcollab.bench.floor import run_floor
-from stellarcollab.bench.scenarios import DEFAULTS, SCENARIOS, BenchError, Options, run_scenario
+from stellarcollab.bench.scenarios import (
+    DEFAULTS,
+    SCENARIOS,
+    BenchError,
+    Options,
+    run_scenario,
+    side_name,
+)
 
 # (label, dotted key, higher is better)
 METRICS: list[tuple[str, str, bool]] = [
@@ -120,7 +127,7 @@ def render_table(result: dict[str, Any]) -> str:
     for side in (ours, naive):
         if side and side.get("server_rss_bytes"):
             side["server_rss_mib"] = round(side["server_rss_bytes"] / 2**20, 1)
-    own = "floor" if ours.get("server_mode") == "floor" else "ours"
+    own = side_name(str(ours.get("server_mode", "fast")))
     header = ["metric", own] + (["naive", "ours/naive"] if naive else [])
     rows = [header]
     for label, key, _higher in METRICS:

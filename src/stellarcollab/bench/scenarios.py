@@ -334,9 +334,16 @@ def count_chat_rows(database: Path | None) -> int | None:
     return int(row[0])
 
 
+#: how results name the server a run measured, by its mode
+SIDE_NAMES = {"fast": "ours", "naive": "naive", "floor": "floor", "bare-relay": "floor"}
+
+
+def side_name(mode: str) -> str:
+    return SIDE_NAMES.get(mode, mode)
+
+
 def _label(opts: Options, mode: str) -> str:
-    side = {"fast": "ours", "naive": "naive", "floor": "floor"}.get(mode, mode)
-    return f"{opts.scenario} {side} n={opts.n}"
+    return f"{opts.scenario} {side_name(mode)} n={opts.n}"
 
 
 def run_scenario(opts: Options, mode: str = "fast",
