@@ -134,10 +134,12 @@ def test_storm_floor_runs_on_its_own_server() -> None:
 def test_storms_compare_and_plot(tmp_path: Path) -> None:
     plot = tmp_path / "storms.png"
     result = run_bench(tmp_path, "storms", "--ns", "2,3", "--compare-naive", "--naive-up-to",
-                       "2", "--plot", str(plot))
+                       "2", "--compare-floor", "--plot", str(plot))
     assert [p["n"] for p in result["points"]] == [2, 3]
     assert result["points"][0]["naive"]["settled_s"] is not None
     assert result["points"][1]["naive"] is None
+    assert all(p["floor"]["server_mode"] == "floor" and p["floor"]["settled_s"] is not None
+               for p in result["points"])
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 

@@ -272,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ns", default=",".join(map(str, SWEEP_NS)),
                         help="sweep: the values of N")
     parser.add_argument("--plot", default=None, help="sweep, storms: PNG to write")
+    parser.add_argument("--compare-floor", action="store_true",
+                        help="storms: also run the bare arrival server of storm-floor at "
+                             "each N")
     parser.add_argument("--naive-up-to", type=int, default=5000,
                         help="storms: run the naive server only up to this N (its storms "
                              "grow with N squared)")
@@ -384,8 +387,9 @@ def run_sweep(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str,
 
 
 def run_storms(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str, Any]:
-    """``storms``: the storm at several N, ours and (up to ``--naive-up-to``) naive,
-    plotted: settle time and memory per connection against N."""
+    """``storms``: the storm at several N, ours, (up to ``--naive-up-to``) naive and
+    (``--compare-floor``) the bare arrival server, plotted: settle time and memory per
+    connection against N."""
     ns = [int(part) for part in str(args.ns).split(",") if part.strip()]
     points: list[dict[str, Any]] = []
     for n in ns:
@@ -393,8 +397,13 @@ def run_storms(args: argparse.Namespace, say: Callable[[str], None]) -> dict[str
         opts.n = n
         result = run_one(opts, args.compare_naive and n <= args.naive_up_to, args.retries)
         say(render_table(result))
-        points.append({"n": n, "ours": _trim(result), "naive": _trim(result.get("naive")),
-                       "ratios": result.get("ratios")})
+        point = {"n": n, "ours": _trim(result), "naive": _trim(result.get("naive")),
+                 "ratios": result.get("ratios")}
+        if args.compare_floor:
+            floor = measure(opts, "floor", args.retries)
+            say(render_table(floor))
+            point["floor"] = floor
+        points.append(point)
     output: dict[str, Any] = {"scenario": "storms", "ns": ns, "points": points}
     plot_path = args.plot or "performance-storms.png"
     try:

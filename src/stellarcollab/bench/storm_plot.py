@@ -1,6 +1,6 @@
 """The storm plot: time until every client agrees on who is here, and resident memory
 per connection after settling, against the number of distinct users arriving at once;
-ours beside the naive server."""
+ours beside the naive server and the bare arrival server (the floor)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def plot_storms(points: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), dpi=90)
-    styles = {"ours": ("tab:blue", "o", "ours"), "naive": ("tab:red", "s", "naive")}
+    styles = {"ours": ("tab:blue", "o", "ours"), "naive": ("tab:red", "s", "naive"),
+              "floor": ("tab:gray", "^", "floor (bare server)")}
     for axis, (key, title) in zip(axes, PANELS, strict=True):
         for side, (color, marker, label) in styles.items():
             xs, ys = series(points, side, key)
