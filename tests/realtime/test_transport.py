@@ -98,6 +98,22 @@ async def test_an_open_socket_keeps_no_handshake_state(
     await answers_then_close(socket)
 
 
+async def test_an_open_socket_keeps_each_bound_method_once(
+    live_server: LiveServer, alice: Account
+) -> None:
+    """A bound method is an object the garbage collector walks for as long as the socket
+    is open: the endpoint's loop reuses the ``receive`` the server handed it and calls
+    the message handler without keeping its bound ``handle``."""
+    socket, _, protocol = await only_socket(live_server, alice)
+    bound = [ref.__func__.__name__ for ref in gc.get_referrers(protocol)
+             if isinstance(ref, types.MethodType)]
+    assert "receive" in bound and len(bound) == len(set(bound)), bound
+    handler = live_server.runtime.handler
+    assert not [ref for ref in gc.get_referrers(handler)
+                if isinstance(ref, types.MethodType) and ref.__func__.__name__ == "handle"]
+    await answers_then_close(socket)
+
+
 async def test_an_open_socket_keeps_server_wide_values_once_per_server(
     live_server: LiveServer, alice: Account
 ) -> None:

@@ -16,7 +16,7 @@ from stellarcollab.clock import ManualClock
 from stellarcollab.db.models import User
 from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
 from stellarcollab.db.types import utcnow
-from stellarcollab.services.admission import Admission, SocketAdmission
+from stellarcollab.services.admission import Admission, ExpiringCache, SocketAdmission
 from stellarcollab.services.canvases import CanvasAccessDenied, CanvasSpec
 from stellarcollab.services.errors import NotFound, Unauthorized
 from stellarcollab.services.sanctions import BAN, Banned
@@ -154,6 +154,11 @@ async def test_arrivals_together_share_one_canvas_read_and_keep_their_own_access
     first = results[0]
     assert isinstance(first, Admission) and first.canvas is not None
     assert (first.canvas.width, first.canvas.height) == (public["width"], public["height"])
+    # the sockets admitted by one read share the canvas's bounds, not a copy each
+    third = results[2]
+    assert isinstance(third, Admission) and third.canvas is not None
+    assert third.canvas.bounds is first.canvas.bounds
+    assert first.canvas.bounds.width == public["width"]
 
 
 async def test_an_arrival_asks_for_its_account_and_its_canvas_access_at_once(
@@ -190,3 +195,24 @@ async def test_an_arrival_asks_for_its_account_and_its_canvas_access_at_once(
     with pytest.raises(Unauthorized):
         await admission.admit(refused, canvas["id"])
     assert admission.canvases.get((canvas["id"], owner.id)) is None
+
+
+def test_the_expiring_cache_forgets_what_expired_and_keeps_within_its_bound() -> None:
+    clock = ManualClock(100.0)
+    cache: ExpiringCache[str, str | None] = ExpiringCache(5.0, 3, clock.monotonic)
+    cache.put("a", "A")
+    cache.put("none", None)
+    assert cache.get("a") == "A" and cache.get("none") is None and cache.get("b") is None
+    clock.advance(5.0)
+    assert cache.get("a") == "A"  # still within its ttl
+    clock.advance(0.1)
+    assert cache.get("a") is None and len(cache) == 1  # expired: gone once read
+    cache.put("b", "B")  # the sweep (once per ttl) takes the expired entry no one read
+    assert len(cache) == 1 and cache.get("b") == "B"
+    cache.put("c", "C")
+    cache.put("d", "D")
+    cache.put("e", "E")  # at its bound with nothing expired: it starts over
+    assert len(cache) == 1 and cache.get("e") == "E" and cache.get("b") is None
+    cache.put("f", "F")
+    cache.drop(lambda key: key == "e")
+    assert cache.get("e") is None and cache.get("f") == "F" and len(cache) == 1

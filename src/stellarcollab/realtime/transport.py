@@ -580,7 +580,10 @@ def receiver(websocket: WebSocket) -> Callable[[], Awaitable[Any]]:
     ``forget_handshake``."""
     protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
     if isinstance(protocol, StellarWebSocketProtocol):
-        return protocol.receive
+        handed: Callable[[], Awaitable[Any]] = websocket._receive
+        # the bound method the server handed the app, when it is this one: an open socket
+        # then keeps one such object, not two
+        return handed if handed == protocol.receive else protocol.receive
     return websocket.receive
 
 

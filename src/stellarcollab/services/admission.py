@@ -42,39 +42,46 @@ CACHE_ENTRIES = 50_000
 
 
 class ExpiringCache(Generic[K, V]):
-    """A bounded mapping whose entries expire; the clock is injectable."""
+    """A bounded mapping whose entries expire; the clock is injectable. Values and
+    expiry times are kept in two dicts, not as a pair per entry: a storm of new users
+    fills these caches, and a pair holding a value is one more object per entry for the
+    garbage collector to walk."""
 
     def __init__(self, ttl: float, max_entries: int,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
-        self._items: dict[K, tuple[float, V]] = {}
+        self._items: dict[K, V] = {}
+        self._expires: dict[K, float] = {}
         self._next_sweep = clock() + ttl
 
     def get(self, key: K) -> V | None:
-        item = self._items.get(key)
-        if item is None:
+        expires = self._expires.get(key)
+        if expires is None:
             return None
-        if item[0] < self.clock():
-            del self._items[key]
+        if expires < self.clock():
+            del self._items[key], self._expires[key]
             return None
-        return item[1]
+        return self._items[key]
 
     def put(self, key: K, value: V) -> None:
         now = self.clock()
         if len(self._items) >= self.max_entries or now >= self._next_sweep:
             # expired entries go at least once per ttl, not only when read again
             self._next_sweep = now + self.ttl
-            self._items = {k: v for k, v in self._items.items() if v[0] >= now}
-            if len(self._items) >= self.max_entries:
-                self._items.clear()
-        self._items[key] = (now + self.ttl, value)
+            self._expires = {k: t for k, t in self._expires.items() if t >= now}
+            if len(self._expires) >= self.max_entries:
+                self._expires.clear()
+            items = self._items
+            self._items = {k: items[k] for k in self._expires}
+        self._items[key] = value
+        self._expires[key] = now + self.ttl
 
     def __len__(self) -> int:
         return len(self._items)
 
     def drop(self, predicate: Callable[[K], bool]) -> None:
         for key in [k for k in self._items if predicate(k)]:
-            del self._items[key]
+            del self._items[key], self._expires[key]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ small record per batch instead of an ORM object per user."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, select
@@ -17,6 +17,7 @@ from stellarcollab.db.models import Canvas, CanvasMember, User
 from stellarcollab.db.moderation import CanvasSanction
 from stellarcollab.services.batch_reads import BatchReader
 from stellarcollab.services.sanctions import BAN
+from stellarcollab.wire.client import CanvasBounds
 
 #: (canvas id, user id)
 AccessKey = tuple[int, int]
@@ -24,7 +25,8 @@ AccessKey = tuple[int, int]
 
 @dataclass(frozen=True, slots=True)
 class CanvasRecord:
-    """What admission and a socket need of a canvas."""
+    """What admission and a socket need of a canvas; the sockets admitted with one read
+    share it, and its ``bounds`` (not one copy per socket)."""
 
     id: int
     width: int
@@ -32,6 +34,10 @@ class CanvasRecord:
     owner_id: int
     visibility: str
     is_active: bool
+    bounds: CanvasBounds = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bounds", CanvasBounds(self.id, self.width, self.height))
 
 
 @dataclass(frozen=True, slots=True)

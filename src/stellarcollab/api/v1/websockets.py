@@ -22,7 +22,6 @@ from stellarcollab.api.v1.schemas import TicketOut
 from stellarcollab.observability.metrics import COUNTERS
 from stellarcollab.realtime.closecodes import CLOSE_REASONS, CloseCode
 from stellarcollab.realtime.connection import Connection
-from stellarcollab.realtime.protocol import CanvasBounds
 from stellarcollab.realtime.transport import forget_handshake, receiver, wire_socket
 from stellarcollab.realtime.writers import FrameWriter, QueueWriter, TransportWriter
 from stellarcollab.runtime import Runtime
@@ -104,7 +103,8 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
         return
     opened = time.monotonic()
     close_code = int(CloseCode.INTERNAL_ERROR)
-    receive, handle = receiver(websocket), runtime.handler.handle
+    # the handler, not its bound ``handle``: one object less kept for each open socket
+    receive, handler = receiver(websocket), runtime.handler
     try:
         await _join(websocket, connection, runtime)
         while True:
@@ -118,7 +118,7 @@ async def websocket_canvas_endpoint(websocket: WebSocket, canvas_id: int | None,
             data = message.get("text")
             if data is None:
                 data = message.get("bytes") or b""
-            await handle(connection, data)
+            await handler.handle(connection, data)
     except Exception:
         log.exception("connection %s failed", connection.id, extra=_log_fields(connection))
         connection.close(int(CloseCode.INTERNAL_ERROR), "internal error")
@@ -227,7 +227,7 @@ def _connection_for(websocket: WebSocket, runtime: Runtime, admission: Admission
                     connection_id: str) -> Connection:
     settings = runtime.settings
     user, claims, canvas = admission.user, admission.claims, admission.canvas
-    bounds = CanvasBounds(canvas.id, canvas.width, canvas.height) if canvas else None
+    bounds = canvas.bounds if canvas else None
     writer = _writer_for(websocket, runtime, settings.websocket_send_buffer_bytes)
     connection = Connection(
         websocket,
