@@ -104,14 +104,25 @@ async def test_an_open_socket_keeps_each_bound_method_once(
     """A bound method is an object the garbage collector walks for as long as the socket
     is open: the endpoint's loop reuses the ``receive`` the server handed it and calls
     the message handler without keeping its bound ``handle``."""
+    tasks = live_server.server.server_state.tasks
+    before = live_server.call(lambda: set(tasks))
     socket, _, protocol = await only_socket(live_server, alice)
     bound = [ref.__func__.__name__ for ref in gc.get_referrers(protocol)
              if isinstance(ref, types.MethodType)]
     assert "receive" in bound and len(bound) == len(set(bound)), bound
+    assert "on_task_complete" not in bound  # the server's one callback does its work
     handler = live_server.runtime.handler
     assert not [ref for ref in gc.get_referrers(handler)
                 if isinstance(ref, types.MethodType) and ref.__func__.__name__ == "handle"]
+    [task] = live_server.call(lambda: set(tasks)) - before
     await answers_then_close(socket)
+
+    async def forgotten() -> bool:
+        await asyncio.wait([task], timeout=scaled(5))
+        await asyncio.sleep(0)  # the done callbacks run in the loop's next pass
+        return task.done() and task not in tasks
+
+    assert live_server.run(forgotten())  # uvicorn's shutdown waits for what is left
 
 
 async def test_an_open_socket_keeps_server_wide_values_once_per_server(

@@ -37,6 +37,7 @@ import asyncio
 import base64
 import binascii
 import codecs
+import contextvars
 import logging
 import operator
 import random
@@ -203,7 +204,7 @@ class ServerWide:
     every second (its ``date`` header)."""
 
     __slots__ = (*(name for name in SERVER_WIDE if name != "default_headers"),
-                 "server_state", "extensions")
+                 "server_state", "extensions", "task_done")
 
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  loop: asyncio.AbstractEventLoop) -> None:
@@ -212,6 +213,9 @@ class ServerWide:
         self.root_path, self.asgi_version = config.root_path, config.asgi_version
         self.app_state, self.server_state = app_state, server_state
         self.connections, self.tasks = server_state.connections, server_state.tasks
+        #: what a socket's task does when it ends (uvicorn's ``on_task_complete``), one
+        #: bound method for the server, not one per socket
+        self.task_done = server_state.tasks.discard
         self.close_timeout = 10.0
         self.ping_interval, self.ping_timeout = config.ws_ping_interval, config.ws_ping_timeout
         self.extensions = [ServerPerMessageDeflateFactory(
@@ -229,6 +233,8 @@ class ServerWide:
 
 
 _SERVER_WIDE: weakref.WeakKeyDictionary[Any, ServerWide] = weakref.WeakKeyDictionary()
+#: the context the sockets' task-done callbacks run in: one, empty, for all of them
+CALLBACK_CONTEXT = contextvars.Context()
 
 
 def _server_wide(name: str) -> property:
@@ -510,7 +516,9 @@ class StellarWebSocketProtocol(WebSocketsSansIOProtocol):
         }
         self.queue.put_nowait({"type": "websocket.connect"})
         task = self.loop.create_task(self.run_asgi())
-        task.add_done_callback(self.on_task_complete)
+        # uvicorn's on_task_complete, without a bound method and a copy of the context
+        # kept per socket until its task ends (the callback reads no context variable)
+        task.add_done_callback(self.server_wide.task_done, context=CALLBACK_CONTEXT)
         self.tasks.add(task)
 
     def start_keepalive(self) -> None:
