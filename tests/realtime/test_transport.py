@@ -25,6 +25,7 @@ from stellarcollab.realtime.protocol import text_frame
 from stellarcollab.realtime.transport import (
     FORCED_CLOSE_GRACE_SECONDS,
     SERVER_WIDE,
+    SHARED_CONNECTION_ID,
     ReceiveQueue,
     ServerConnection,
     StellarWebSocketProtocol,
@@ -115,6 +116,8 @@ async def test_an_open_socket_keeps_each_bound_method_once(
     assert not [ref for ref in gc.get_referrers(handler)
                 if isinstance(ref, types.MethodType) and ref.__func__.__name__ == "handle"]
     [task] = live_server.call(lambda: set(tasks)) - before
+    # nor a random UUID of websockets' for logs it never writes
+    assert "id" not in vars(protocol.conn) and protocol.conn.id == SHARED_CONNECTION_ID
     await answers_then_close(socket)
 
     async def forgotten() -> bool:

@@ -43,6 +43,7 @@ import operator
 import random
 import socket
 import struct
+import uuid
 import weakref
 from asyncio import BaseTransport
 from collections.abc import Awaitable, Callable, Generator
@@ -163,6 +164,9 @@ class WriteGate:
         return True
 
 
+SHARED_CONNECTION_ID = uuid.UUID(int=0)
+
+
 class ServerConnection(ServerProtocol):
     """websockets' server protocol, with two changes:
 
@@ -173,6 +177,10 @@ class ServerConnection(ServerProtocol):
     - built with ``request_parsed``, it reads frames from the start: the HTTP protocol
       that upgraded the socket parsed the request already, and hands it over as a
       ``Request`` instead of bytes for websockets to parse a second time."""
+
+    #: websockets gives every connection a random UUID for its logs, which this sans-I/O
+    #: use never writes: one shared id, instead of an object kept per open socket
+    id = property(lambda self: SHARED_CONNECTION_ID, lambda self, value: None)
 
     def __init__(self, *, request_parsed: bool = False, **kwargs: Any) -> None:
         self.request_parsed = request_parsed  # read by parse(), which __init__ starts
