@@ -596,10 +596,12 @@ def receiver(websocket: WebSocket) -> Callable[[], Awaitable[Any]]:
     ``forget_handshake``."""
     protocol = websocket.scope.get("extensions", {}).get(EXTENSION)
     if isinstance(protocol, StellarWebSocketProtocol):
-        handed: Callable[[], Awaitable[Any]] = websocket._receive
-        # the bound method the server handed the app, when it is this one: an open socket
-        # then keeps one such object, not two
-        return handed if handed == protocol.receive else protocol.receive
+        # the bound method the server handed the app (Starlette keeps it), when it is
+        # this one: an open socket then keeps one such object, not two
+        handed: Callable[[], Awaitable[Any]] | None = getattr(websocket, "_receive", None)
+        if handed is not None and handed == protocol.receive:
+            return handed
+        return protocol.receive
     return websocket.receive
 
 
