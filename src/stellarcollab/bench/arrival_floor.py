@@ -2,8 +2,9 @@
 the server does only what the load generator checks, the lower bound for any server
 that answers the storm scenario.
 
-A bare arrival server (uvloop, no WebSocket library, no application, no database, no
-token check) stands where the server stands. For each connection it reads the HTTP
+A bare arrival server (uvloop; no WebSocket protocol object, only websockets' accept-key
+helper and our frame encoder; no application, no database, no token check) stands where
+the server stands. For each connection it reads the HTTP
 upgrade, answers the 101 with the ``canvas_state`` frame in the same write (the first 100
 users listed, encoded once until the list changes, as the real server does), counts the
 user on the canvas, and sends every socket of the canvas one ``presence_count`` at the
@@ -19,9 +20,7 @@ every client counts everyone, the handshake latency, and the server's CPU per co
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hashlib
 import multiprocessing
 import os
 import time
@@ -30,30 +29,20 @@ from multiprocessing.connection import Connection
 from typing import cast
 
 import orjson
+from websockets.utils import accept_key as websocket_accept_key
 
 from stellarcollab.realtime.presence_batch import PresencePolicy
+from stellarcollab.realtime.protocol import text_frame
 
-ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TOKEN_PREFIX = "floor-"
 MAX_REQUEST = 8192
 EPOCH = "floor"
 
 
 def accept_key(key: bytes) -> bytes:
-    """``Sec-WebSocket-Accept`` for a client's ``Sec-WebSocket-Key`` (RFC 6455 4.2.2)."""
-    return base64.b64encode(hashlib.sha1(key.strip() + ACCEPT_GUID).digest())
-
-
-def text_frame(payload: bytes) -> bytes:
-    """An unmasked text frame, as a server sends it."""
-    size = len(payload)
-    if size < 126:
-        head = bytes((0x81, size))
-    elif size < 1 << 16:
-        head = bytes((0x81, 126)) + size.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + size.to_bytes(8, "big")
-    return head + payload
+    """``Sec-WebSocket-Accept`` for a client's ``Sec-WebSocket-Key`` as read from the
+    request (RFC 6455 4.2.2; websockets' own computation)."""
+    return websocket_accept_key(key.strip().decode("latin-1")).encode()
 
 
 def parse_upgrade(request: bytes) -> tuple[int, int, bytes] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import cast
 
 from sqlalchemy import Table, insert
@@ -38,12 +39,12 @@ class ChatRecord:
 
     def row(self) -> tuple[object, ...]:
         """The values of ``CHAT_COLUMNS``."""
-        return (self.id, self.canvas_id, self.sender_id, self.text, self.created_at,
-                self.client_id)
+        return cast(tuple[object, ...], _chat_row(self))
 
 
 #: a stored message's columns but ``pk`` (which gives the order of the chat)
 CHAT_COLUMNS = ("id", "canvas_id", "sender_id", "text", "created_at", "client_id")
+_chat_row = attrgetter(*CHAT_COLUMNS)
 
 
 def chat_insert(db: Database) -> Prepared:
