@@ -6,6 +6,7 @@ import time
 
 import jwt
 import pytest
+from jwt.algorithms import HMACAlgorithm
 
 from stellarcollab.auth.tokens import ALGORITHM, InvalidTokenError, TicketService, TokenService
 from stellarcollab.clock import ManualClock
@@ -75,3 +76,35 @@ async def test_a_ticket_expires_when_the_clock_passes_its_ttl() -> None:
     assert await service.redeem(early) == "token-a"
     clock.advance(1)
     assert await service.redeem(late) is None
+
+
+def test_the_servers_key_is_checked_once_not_on_every_decode(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyJWT checks an HMAC key's shape on each decode; the service checks its own key
+    once, when it is made, and still refuses what PyJWT refuses."""
+    checks: list[object] = []
+    check = HMACAlgorithm.prepare_key
+
+    def counted(self: HMACAlgorithm, key: str | bytes) -> bytes:
+        checks.append(key)
+        return check(self, key)
+
+    monkeypatch.setattr(HMACAlgorithm, "prepare_key", counted)
+    tokens = TokenService(SECRET, 60)
+    assert checks == [SECRET]
+    for user_id in (1, 2, 3):
+        assert tokens.decode(tokens.issue(user_id)[0]).user_id == user_id
+    decodes = len(checks)
+    assert decodes == 1 + 3  # the three issues sign with PyJWT's own check
+    now = int(time.time())
+    claims = {"sub": "1", "jti": "j", "iat": now, "exp": now + 60, "typ": "access"}
+    long_key = SECRET * 2  # long enough for HS512, so PyJWT does not warn
+    for algorithm in ("HS384", "HS512"):  # not registered: refused before any key check
+        with pytest.raises(InvalidTokenError):
+            tokens.decode(jwt.encode(claims, long_key, algorithm=algorithm))
+    assert len(checks) == decodes + 2  # the two encodes above
+
+
+def test_a_key_that_pyjwt_refuses_for_hmac_is_refused_when_the_service_is_made() -> None:
+    with pytest.raises(jwt.InvalidKeyError):
+        TokenService("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----", 60)

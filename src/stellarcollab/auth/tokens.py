@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from stellarcollab.clock import Clock, SystemClock
 
@@ -35,12 +36,40 @@ class TokenClaims:
     auth_time: int = 0
 
 
+class _KeyCheckedOnce(HMACAlgorithm):
+    """PyJWT's HS256 with the server's key checked once. PyJWT checks an HMAC key on
+    every decode (that it is no PEM, SSH, DER or JSON key), which costs more than the
+    signature itself; the server's key is checked here, at start-up, and any other key
+    still goes through PyJWT's check."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._secret = secret
+        self._prepared = super().prepare_key(secret)
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        if key is self._secret:
+            return self._prepared
+        return super().prepare_key(key)
+
+
+def _decoder(secret: str) -> jwt.PyJWT:
+    """A PyJWT whose signature layer verifies HS256 with ``_KeyCheckedOnce``; only HS256
+    is registered, so no other algorithm is accepted by it."""
+    decoder = jwt.PyJWT()
+    signatures = jwt.PyJWS(algorithms=[])
+    signatures.register_algorithm(ALGORITHM, _KeyCheckedOnce(secret))
+    decoder._jws = signatures  # the layer PyJWT.decode verifies with
+    return decoder
+
+
 class TokenService:
     """Issues and checks access tokens; expiry is judged by the injected clock."""
 
     def __init__(self, secret_key: str, lifetime_seconds: int,
                  clock: Clock | None = None) -> None:
         self._secret = secret_key
+        self._decoder = _decoder(secret_key)
         self.lifetime_seconds = lifetime_seconds
         self.clock = clock or SystemClock()
 
@@ -69,7 +98,7 @@ class TokenService:
 
     def decode(self, token: str) -> TokenClaims:
         try:
-            payload = jwt.decode(
+            payload = self._decoder.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
