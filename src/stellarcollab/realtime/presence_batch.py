@@ -29,16 +29,29 @@ UserLister = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True, slots=True)
+class LastCount:
+    """When a large canvas's last ``presence_count`` went out, and the count credit it
+    left: counts are paid from a bucket of ``PresencePolicy.count_burst`` that refills
+    by one every ``count_period``."""
+
+    at: float
+    credit: float
+
+
+@dataclass(frozen=True, slots=True)
 class PresencePolicy:
     """How presence scales: above ``detail_limit`` users a canvas is *large*."""
 
     detail_limit: int = 100
     diff_window: float = 0.1
     count_interval: float = 0.5
-    #: while arrivals go on, a large canvas's counts cost at most about this many frames
-    #: a second: a count every ``active_users / count_rate`` seconds (at least
+    #: a large canvas's counts cost at most about this many frames a second, however the
+    #: arrivals come: a count every ``active_users / count_rate`` seconds (at least
     #: ``count_interval``), so 2,500 users get one a second, 50,000 one every 20 s
     count_rate: float = 2500.0
+    #: counts a canvas may send closer together than ``count_period`` before the rate
+    #: holds them back: the one that follows a crowd's last arrival, and one spare
+    count_burst: float = 2.0
 
     def is_large(self, active_users: int) -> bool:
         return active_users > self.detail_limit
@@ -46,20 +59,30 @@ class PresencePolicy:
     def count_period(self, active_users: int) -> float:
         return max(self.count_interval, active_users / self.count_rate)
 
-    def count_due(self, last_count: float | None, first_change: float, last_change: float,
+    def count_due(self, last: LastCount | None, first_change: float, last_change: float,
                   active_users: int) -> float:
         """When a large canvas's next ``presence_count`` goes out: ``diff_window`` after
         the last change once changes pause (so the final count of a crowd follows its
         last arrival closely), at most ``count_period`` after the previous count while they
         go on, and never sooner than ``count_interval`` after it nor ``diff_window`` after
-        the first change it counts."""
+        the first change it counts, nor before the canvas has the credit for one (so a
+        trickle of arrivals, each after a pause, is counted at the rate too)."""
+        period = self.count_period(active_users)
         lower = first_change + self.diff_window
         start = first_change
-        if last_count is not None:
-            lower = max(lower, last_count + self.count_interval)
-            start = max(start, last_count)
-        upper = start + self.count_period(active_users)
+        if last is not None:
+            lower = max(lower, last.at + self.count_interval,
+                        last.at + (1.0 - last.credit) * period)
+            start = max(start, last.at)
+        upper = start + period
         return max(lower, min(last_change + self.diff_window, upper))
+
+    def counted(self, last: LastCount | None, now: float, active_users: int) -> LastCount:
+        """The canvas's ``LastCount`` once a count goes out at ``now``."""
+        if last is None:
+            return LastCount(now, self.count_burst - 1.0)
+        credit = last.credit + (now - last.at) / self.count_period(active_users)
+        return LastCount(now, min(self.count_burst, credit) - 1.0)
 
 
 #: the naive baseline's policy: every notice to everyone, whole user lists
@@ -92,7 +115,7 @@ class PresenceBatcher:
         self._pending: dict[int, _Pending] = {}
         self._large: set[int] = set()  # as of the last flush (for the reset on shrinking)
         self._crowded: set[int] = set()  # as of the last change
-        self._last_count: dict[int, float] = {}
+        self._last_count: dict[int, LastCount] = {}
         self._resetting: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -152,7 +175,8 @@ class PresenceBatcher:
         was_large = canvas_id in self._large
         if large:
             self._large.add(canvas_id)
-            self._last_count[canvas_id] = loop.time()
+            self._last_count[canvas_id] = self.policy.counted(
+                self._last_count.get(canvas_id), loop.time(), pending.active_users)
         else:
             self._large.discard(canvas_id)
             self._last_count.pop(canvas_id, None)
