@@ -70,14 +70,15 @@ class TokenService:
                  clock: Clock | None = None) -> None:
         self._secret = secret_key
         self._decoder = _decoder(secret_key)
+        self._stamp_key = hashlib.sha256(secret_key.encode()).digest()
         self.lifetime_seconds = lifetime_seconds
         self.clock = clock or SystemClock()
 
     def stamp_for(self, password_hash: str) -> str:
         """A short keyed digest of the password hash: equal until the password changes,
         and saying nothing about the hash to whoever reads the token."""
-        key = hashlib.sha256(self._secret.encode()).digest()
-        return hashlib.blake2b(password_hash.encode(), key=key, digest_size=8).hexdigest()
+        return hashlib.blake2b(password_hash.encode(), key=self._stamp_key,
+                               digest_size=8).hexdigest()
 
     def issue(self, user_id: int, stamp: str = "",
               auth_time: int | None = None) -> tuple[str, TokenClaims]:
