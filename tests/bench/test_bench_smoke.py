@@ -114,6 +114,21 @@ def test_storm_over_several_canvases(tmp_path: Path) -> None:
     check_presence(result)
 
 
+def test_storm_with_churn_during_the_hold(tmp_path: Path) -> None:
+    """Users leave and come back one at a time after the storm; everyone's view is right
+    at the end, and the returns are not counted as the storm's connects."""
+    out = tmp_path / "result.json"
+    assert main(["storm", *TINY, "--hold", "1", "--churn", "30", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["params"]["churn"] == 30
+    assert result["churn_changes"] > 0
+    assert result["presence_frames_per_client_s"] > 0
+    assert result["server_cpu_util_churn"] is not None
+    assert result["connected"] == 4 and not result["connect_failures"]
+    assert result["close_codes"] == {}
+    check_presence(result)
+
+
 def test_storm_floor(tmp_path: Path) -> None:
     """The storm against the bare arrival server: the same load generator and checks."""
     result = run_bench(tmp_path, "storm-floor", "--canvases", "2")

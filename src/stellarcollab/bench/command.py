@@ -73,6 +73,9 @@ METRICS: list[tuple[str, str, bool]] = [
     ("server CPU us/connect", "server_cpu_us_per_connect", False),
     ("bytes/connection", "bytes_per_connection", False),
     ("bytes/connection during", "bytes_per_connection_during", False),
+    ("churn changes", "churn_changes", True),
+    ("presence frames/client/s", "presence_frames_per_client_s", False),
+    ("server CPU util in churn", "server_cpu_util_churn", False),
     ("server connections", "server_reported_connections", True),
     ("stored msgs", "stored_messages", True),
     ("persisted msgs/s", "persisted_per_s", True),
@@ -256,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="connection attempts in flight")
     parser.add_argument("--hold", type=float, default=2.0,
                         help="storm: seconds to hold the connections idle before measuring")
+    parser.add_argument("--churn", type=float, default=0.0,
+                        help="storm: during the hold, this many arrivals and departures a "
+                             "second, one at a time at random moments (0: an idle hold)")
     parser.add_argument("--warmup", type=int, default=20,
                         help="storm: connections opened (and kept) before the measured ones")
     parser.add_argument("--drain-timeout", type=float, default=5.0,
@@ -315,7 +321,7 @@ def options_for(scenario: str, args: argparse.Namespace) -> Options:
         event=str(pick("event", "chat")), window=int(pick("window", 16)),
         room_size=int(pick("room_size", 4)), users=args.users, procs=max(1, args.procs),
         pin=args.pin, url=args.url, server_pid=args.server_pid,
-        connect_concurrency=args.connect_concurrency, hold=args.hold,
+        connect_concurrency=args.connect_concurrency, hold=args.hold, churn=args.churn,
         drain_timeout=args.drain_timeout, warmup=args.warmup,
         latency_every=int(pick("latency_every", 1)),
         progress=not args.no_progress, server_env=extra_env, wait_idle=args.wait_idle,

@@ -125,6 +125,8 @@ class Client(WSListener):
         self.epoch = ""
         self.resuming = False
         self.back_ns = 0
+        #: churn: this client left on purpose and comes back later
+        self.leaving = False
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -191,6 +193,7 @@ class Client(WSListener):
             self.canvas_seq = max(self.canvas_seq, frame_seq(payload))
         if self.view is None or not is_presence(payload):
             return
+        gen.presence_frames += 1
         message = orjson.loads(payload)
         if state:
             self.epoch = str(message.get("epoch", ""))
@@ -347,6 +350,9 @@ class LoadGen:
         self.connect_concurrency: int = int(config.get("connect_concurrency", 256))
         self.connect_timeout: float = float(config.get("connect_timeout", 60.0))
         self.hold: float = float(config.get("hold", 2.0))
+        #: storm: arrivals and departures a second during the hold (0: none)
+        self.churn: float = float(config.get("churn", 0.0))
+        self.presence_frames = 0
         self.progress_interval: float = float(config.get("progress_interval", 0.5))
         self.template = TEMPLATES[self.event]
         self.track_presence = self.mode in ("storm", "reconnect")
@@ -425,8 +431,8 @@ class LoadGen:
             self.send_from(publisher)
 
     def on_disconnected(self, client: AnyClient) -> None:
-        if self.phase == "close":  # our own closing at the end is not an outcome
-            return
+        if self.phase == "close" or getattr(client, "leaving", False):
+            return  # our own closing at the end, or a churned client's leaving
         if client.close_code is not None:
             self.close_codes[str(client.close_code)] += 1
         if self.counting:
@@ -495,8 +501,9 @@ class LoadGen:
             path += f"&since={client.canvas_seq}&epoch={client.epoch}"
         return path
 
-    async def connect_one(self, client: AnyClient) -> bool:
-        """One connection up to its ``canvas_state``; a failure is counted, not raised."""
+    async def connect_one(self, client: AnyClient, counted: bool = True) -> bool:
+        """One connection up to its ``canvas_state``; a failure is counted, not raised.
+        ``counted=False`` (a churned client's return) leaves the connect figures alone."""
         loop = asyncio.get_running_loop()
         host, port = self.ws_parts.hostname or "127.0.0.1", self.ws_parts.port or 80
         async with self.semaphore:
@@ -517,8 +524,9 @@ class LoadGen:
             if not joined:
                 self.connect_failures[f"closed:{client.close_code}"] += 1
                 return False
-            self.connected += 1
-            self.connect_latency.record((monotonic_ns() - started) // 1000)
+            if counted:
+                self.connected += 1
+                self.connect_latency.record((monotonic_ns() - started) // 1000)
             return True
 
     async def wait_settled(self, clients: Sequence[AnyClient]) -> int:
@@ -682,10 +690,68 @@ class LoadGen:
         emit("mark", name="settled", settled=self.settled,
              elapsed_s=(settled_ns - go_ns) / 1e9 if settled_ns else None)
         self.phase = "hold"
-        await asyncio.sleep(self.hold)
+        if self.churn > 0:
+            await self.run_churn(self.hold)
+        else:
+            await asyncio.sleep(self.hold)
         self.outcome.update(self.presence_check())
         self.outcome["settled_s"] = (settled_ns - go_ns) / 1e9 if settled_ns else None
         return connected_ns
+
+    async def run_churn(self, seconds: float) -> None:
+        """The settled canvas's everyday life: for ``seconds``, one arrival or departure at a
+        time, ``churn`` a second at random (Poisson) moments; departures and returns take
+        turns, so each change is one user leaving or coming back. Then every client away
+        comes back, and the clients' views are awaited until they count everyone again.
+        Reported: the changes made, and the presence frames each client got a second."""
+        loop = asyncio.get_running_loop()
+        present = [c for c in self.clients if isinstance(c, Client) and c.joined]
+        random.shuffle(present)
+        away: list[Client] = []
+        returns: list[asyncio.Task[bool]] = []
+        frames_before, changes = self.presence_frames, 0
+        started = loop.time()
+        end = started + seconds
+        emit("mark", name="churn_start")
+        while present:
+            moment = loop.time() + random.expovariate(self.churn)
+            if moment >= end:
+                break
+            await asyncio.sleep(moment - loop.time())
+            if away and changes % 2:
+                returns.append(loop.create_task(self.come_back_once(away.pop(0))))
+            else:
+                client = present.pop()
+                client.leaving, client.joined, client.settled = True, False, False
+                client.abort()
+                away.append(client)
+            changes += 1
+        await asyncio.sleep(max(0.0, end - loop.time()))
+        frames = self.presence_frames - frames_before
+        emit("mark", name="churn_end", changes=changes)
+        returns += [loop.create_task(self.come_back_once(client)) for client in away]
+        await asyncio.gather(*returns)
+        deadline = time.monotonic() + self.settle_timeout
+        while time.monotonic() < deadline and any(  # noqa: ASYNC110 (polled, bounded)
+                c.view is not None and c.joined
+                and c.view.active != len(self.expected_on(c.canvas_id))
+                for c in self.clients if isinstance(c, Client)):
+            await asyncio.sleep(0.05)
+        watching = sum(1 for c in self.clients if isinstance(c, Client) and c.joined)
+        self.outcome.update({
+            "churn_changes": changes, "churn_s": round(seconds, 3),
+            "presence_frames_per_client_s": round(frames / max(1, watching) / seconds, 3),
+        })
+
+    async def come_back_once(self, client: Client) -> bool:
+        """A churned client's return: a new connection, outside the connect figures."""
+        if client.transport is not None:  # its old socket's end is noted first
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(client.transport.wait_disconnected(), 1.0)
+        client.transport, client.close_code = None, None
+        returned = await self.connect_one(client, counted=False)
+        client.leaving = False
+        return returned
 
     async def run_reconnect(self, go_ns: int, cpu_start: float) -> int:
         """Drop every subscriber at once; a publisher sends while they are away; each

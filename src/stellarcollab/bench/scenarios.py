@@ -88,6 +88,8 @@ class Options:
     server_pid: int | None = None
     connect_concurrency: int = 256
     hold: float = 2.0
+    #: storm: arrivals and departures a second, one at a time, during the hold
+    churn: float = 0.0
     drain_timeout: float = 5.0
     warmup: int = 20
     latency_every: int = 1
@@ -120,7 +122,7 @@ class Options:
             keep |= {"room_size"}
         if self.scenario == "storm":
             keep = {"scenario", "n", "hold", "procs", "pin", "users", "connect_concurrency",
-                    "warmup", "presence", "canvases"}
+                    "warmup", "presence", "canvases"} | ({"churn"} if self.churn else set())
         if self.scenario == "reconnect":
             keep = {"scenario", "n", "procs", "pin", "users", "connect_concurrency",
                     "presence", "messages", "rate", "reconnect_delay", "jitter"}
@@ -449,7 +451,7 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
     parts = split_clients(plan.clients, max(1, opts.procs))
     connect_timeout = 60.0 + opts.n / 200.0  # one connection attempt
     phase_timeout = 60.0 + len(plan.clients) / 20.0  # all of them, at 20/s or better
-    run_time = {"storm": opts.hold + opts.settle_timeout,
+    run_time = {"storm": opts.hold + opts.settle_timeout * (2 if opts.churn else 1),
                 "reconnect": opts.reconnect_max_delay + 2 * opts.settle_timeout}.get(
         opts.scenario, opts.duration)
     measured_timeout = (phase_timeout if opts.scenario in ("storm", "reconnect") else 0.0) \
@@ -462,6 +464,7 @@ def _run(opts: Options, mode: str, base_url: str, server_pid: int | None,
         "window": opts.window, "event": opts.event, "drain_timeout": opts.drain_timeout,
         "connect_concurrency": max(1, opts.connect_concurrency // max(1, len(parts))),
         "connect_timeout": connect_timeout, "hold": opts.hold,
+        "churn": opts.churn / max(1, len(parts)),  # the rate is the whole canvas's
         "deadline_s": int(phase_timeout + measured_timeout + 120 + opts.wait_idle),
         "go_timeout": phase_timeout + 60 + opts.wait_idle, "stop_timeout": 60,
         "presence": opts.presence, "expected": {str(k): v for k, v in expected.items()},
@@ -646,6 +649,13 @@ def arrival_figures(opts: Options, window: list[dict[str, Any]], before: ProcSam
     settle = marks.get("settled")
     if before is not None and settle is not None and connected:
         out["server_cpu_to_settle_s"] = round(settle.cpu_s - before.cpu_s, 3)
+    churn_start, churn_end = marks.get("churn_start"), marks.get("churn_end")
+    if churn_start is not None and churn_end is not None:
+        out["churn_changes"] = total("churn_changes")
+        out["presence_frames_per_client_s"] = _latest(window, "presence_frames_per_client_s")
+        seconds = churn_end.wall_s - churn_start.wall_s
+        out["server_cpu_util_churn"] = round((churn_end.cpu_s - churn_start.cpu_s) / seconds,
+                                             3) if seconds > 0 else None
     during = marks.get("connected")
     if before is not None and during is not None and connected:
         out["bytes_per_connection_during"] = round((during.rss_bytes - before.rss_bytes)
