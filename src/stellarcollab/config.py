@@ -116,9 +116,10 @@ class Settings(BaseSettings):
     presence_diff_window: float = Field(default=0.1, gt=0, le=1.0)
     #: at most one ``presence_count`` per canvas per this many seconds
     presence_count_interval: float = Field(default=0.5, gt=0)
-    #: a large canvas's counts stay near this many frames a second, however the arrivals
-    #: come (one every ``active_users / rate`` seconds when that is longer than the
-    #: interval, with a credit of two for the count that follows a crowd)
+    #: while arrivals go on, a large canvas's counts stay near this many frames a second
+    #: (one every ``active_users / rate`` seconds, when that is longer than the interval);
+    #: the counts that pauses bring sooner are held to the same rate by a credit
+    #: (``PresencePolicy.count_due``), so however they come, at most about twice this
     presence_count_rate: float = Field(default=2500, gt=0)
     announcement_check_interval: float = 5.0
     log_level: str = "info"

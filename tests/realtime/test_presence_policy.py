@@ -52,11 +52,20 @@ def test_a_count_needs_the_credit_of_one() -> None:
                             active_users=5000) == pytest.approx(11.0)
 
 
-def test_a_count_spends_one_credit_and_the_period_refills_one_up_to_the_burst() -> None:
-    first = POLICY.counted(None, 5.0, 5000)
+def test_a_count_after_a_pause_spends_a_credit_and_the_period_refills_one() -> None:
+    first = POLICY.counted(None, 5.0, first_change=4.9, active_users=5000)
     assert first == LastCount(5.0, POLICY.count_burst - 1)
-    assert POLICY.counted(first, 6.0, 5000) == LastCount(6.0, pytest.approx(0.5))
-    assert POLICY.counted(first, 100.0, 5000) == LastCount(100.0, POLICY.count_burst - 1)
+    assert POLICY.counted(first, 6.0, first_change=5.5,
+                          active_users=5000) == LastCount(6.0, pytest.approx(0.5))
+    assert POLICY.counted(first, 100.0, first_change=99.0,
+                          active_users=5000) == LastCount(100.0, POLICY.count_burst - 1)
+
+
+def test_a_count_that_comes_with_the_period_is_free() -> None:
+    # counted at 10.0 with half a credit; changes since 10.05 without a pause: due at 12.05
+    last = LastCount(10.0, 0.5)
+    assert POLICY.counted(last, 12.05, first_change=10.05,
+                          active_users=5000) == LastCount(12.05, pytest.approx(1.525))
 
 
 def counts_sent(policy: PresencePolicy, changes: list[float], active_users: int,
@@ -76,7 +85,7 @@ def counts_sent(policy: PresencePolicy, changes: list[float], active_users: int,
                 timer = due
                 continue
             sent.append(timer)
-            last = policy.counted(last, timer, active_users)
+            last = policy.counted(last, timer, first_change, active_users)
             first_change = timer = None
             continue
         if not pending:
@@ -107,3 +116,25 @@ def test_a_crowd_is_counted_a_window_after_its_last_arrival() -> None:
     sent = counts_sent(POLICY, changes, 5000, until=10.0)
     assert sent[-1] == pytest.approx(changes[-1] + POLICY.diff_window)
     assert len(sent) <= POLICY.count_burst + 2.5 / POLICY.count_period(5000) + 1
+
+
+def test_a_stall_within_a_crowd_does_not_hold_back_its_last_count() -> None:
+    """10,000 arrivals at 1,400 a second with a stall of 0.15 s halfway (which brings a
+    count before the period is up): the count after the last arrival still follows it
+    within the window."""
+    changes = [step / 1400 + (0.15 if step > 5000 else 0.0) for step in range(1, 10_001)]
+    sent = counts_sent(POLICY, changes, 10_000, until=30.0)
+    assert changes[5000] - changes[4999] > POLICY.diff_window
+    assert any(changes[4999] < moment < changes[5000] for moment in sent)  # the stall's
+    assert sent[-1] == pytest.approx(changes[-1] + POLICY.diff_window)
+
+
+def test_a_crowd_that_stalls_again_and_again_is_counted_at_the_rate() -> None:
+    """A stall every second: the counts they bring are paid from the credit, so the last
+    count may wait, but never more than a period after the one before it."""
+    changes = [step / 1400 + 0.15 * (step // 1400) for step in range(1, 10_001)]
+    sent = counts_sent(POLICY, changes, 10_000, until=30.0)
+    period = POLICY.count_period(10_000)
+    assert len(sent) <= POLICY.count_burst + (changes[-1] - changes[0]) / period + 1
+    assert sent[-1] > changes[-1]
+    assert sent[-1] - sent[-2] <= period + 1e-9

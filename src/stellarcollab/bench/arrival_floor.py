@@ -133,8 +133,9 @@ class FloorCanvas:
                                          "active_users": len(self.users)}))
         for transport in self.sockets.values():
             transport.write(frame)
+        self.last_count = self.policy.counted(self.last_count, self.loop.time(),
+                                              self.first_change, len(self.users))
         self.first_change = None
-        self.last_count = self.policy.counted(self.last_count, self.loop.time(), len(self.users))
 
 
 class Arrival(asyncio.Protocol):

@@ -30,9 +30,8 @@ UserLister = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 @dataclass(frozen=True, slots=True)
 class LastCount:
-    """When a large canvas's last ``presence_count`` went out, and the count credit it
-    left: counts are paid from a bucket of ``PresencePolicy.count_burst`` that refills
-    by one every ``count_period``."""
+    """When a large canvas's last ``presence_count`` went out, and the credit it left for
+    counts after a pause (``PresencePolicy.count_due``)."""
 
     at: float
     credit: float
@@ -45,12 +44,14 @@ class PresencePolicy:
     detail_limit: int = 100
     diff_window: float = 0.1
     count_interval: float = 0.5
-    #: a large canvas's counts cost at most about this many frames a second, however the
-    #: arrivals come: a count every ``active_users / count_rate`` seconds (at least
-    #: ``count_interval``), so 2,500 users get one a second, 50,000 one every 20 s
+    #: while arrivals go on, a large canvas's counts cost about this many frames a second:
+    #: a count every ``active_users / count_rate`` seconds (at least ``count_interval``),
+    #: so 2,500 users get one a second, 50,000 one every 20 s; the counts that follow a
+    #: pause are held to the same rate by a credit, so however the arrivals come a canvas
+    #: costs at most about twice this
     count_rate: float = 2500.0
-    #: counts a canvas may send closer together than ``count_period`` before the rate
-    #: holds them back: the one that follows a crowd's last arrival, and one spare
+    #: counts after a pause a canvas may send before the rate holds them back: the one
+    #: that follows a crowd's last arrival, and one spare
     count_burst: float = 2.0
 
     def is_large(self, active_users: int) -> bool:
@@ -59,30 +60,40 @@ class PresencePolicy:
     def count_period(self, active_users: int) -> float:
         return max(self.count_interval, active_users / self.count_rate)
 
+    def _upper(self, last: LastCount | None, first_change: float, period: float) -> float:
+        """When the period since the previous count (or the first change) is up."""
+        return (first_change if last is None else max(first_change, last.at)) + period
+
     def count_due(self, last: LastCount | None, first_change: float, last_change: float,
                   active_users: int) -> float:
         """When a large canvas's next ``presence_count`` goes out: ``diff_window`` after
         the last change once changes pause (so the final count of a crowd follows its
         last arrival closely), at most ``count_period`` after the previous count while they
         go on, and never sooner than ``count_interval`` after it nor ``diff_window`` after
-        the first change it counts, nor before the canvas has the credit for one (so a
-        trickle of arrivals, each after a pause, is counted at the rate too)."""
+        the first change it counts. A count after a pause, before the period is up, is
+        paid from a credit of ``count_burst`` that refills by one every period: so a
+        trickle of arrivals, each after a pause, is counted at the rate too."""
         period = self.count_period(active_users)
         lower = first_change + self.diff_window
-        start = first_change
         if last is not None:
-            lower = max(lower, last.at + self.count_interval,
-                        last.at + (1.0 - last.credit) * period)
-            start = max(start, last.at)
-        upper = start + period
-        return max(lower, min(last_change + self.diff_window, upper))
+            lower = max(lower, last.at + self.count_interval)
+        upper = self._upper(last, first_change, period)
+        quiet = last_change + self.diff_window
+        if last is not None and quiet < upper:
+            quiet = max(quiet, last.at + (1.0 - last.credit) * period)
+        return max(lower, min(quiet, upper))
 
-    def counted(self, last: LastCount | None, now: float, active_users: int) -> LastCount:
-        """The canvas's ``LastCount`` once a count goes out at ``now``."""
+    def counted(self, last: LastCount | None, at: float, first_change: float,
+                active_users: int) -> LastCount:
+        """The canvas's ``LastCount`` once a count of the changes since ``first_change``
+        goes out ``at`` that time: it costs one credit when it came before the period
+        was up (after a pause), none when it came with the period."""
+        period = self.count_period(active_users)
+        paid = 1.0 if at < self._upper(last, first_change, period) - TIMER_SLACK else 0.0
         if last is None:
-            return LastCount(now, self.count_burst - 1.0)
-        credit = last.credit + (now - last.at) / self.count_period(active_users)
-        return LastCount(now, min(self.count_burst, credit) - 1.0)
+            return LastCount(at, self.count_burst - paid)
+        credit = min(self.count_burst, last.credit + (at - last.at) / period)
+        return LastCount(at, credit - paid)
 
 
 #: the naive baseline's policy: every notice to everyone, whole user lists
@@ -176,7 +187,8 @@ class PresenceBatcher:
         if large:
             self._large.add(canvas_id)
             self._last_count[canvas_id] = self.policy.counted(
-                self._last_count.get(canvas_id), loop.time(), pending.active_users)
+                self._last_count.get(canvas_id), loop.time(), pending.first_change,
+                pending.active_users)
         else:
             self._large.discard(canvas_id)
             self._last_count.pop(canvas_id, None)
