@@ -118,8 +118,8 @@ class Settings(BaseSettings):
     presence_count_interval: float = Field(default=0.5, gt=0)
     #: while arrivals go on, a large canvas's counts stay near this many frames a second
     #: (one every ``active_users / rate`` seconds, when that is longer than the interval);
-    #: the counts that pauses bring sooner are held to the same rate by a credit
-    #: (``PresencePolicy.count_due``), so however they come, at most about twice this
+    #: counts are never closer than a quarter of that (``PresencePolicy.count_spacing``),
+    #: so however the arrivals come, at most about four times this
     presence_count_rate: float = Field(default=2500, gt=0)
     announcement_check_interval: float = 5.0
     log_level: str = "info"

@@ -9,7 +9,8 @@ upgrade, answers the 101 with the ``canvas_state`` frame in the same write (the 
 users listed, encoded once until the list changes, as the real server does), counts the
 user on the canvas, and sends every socket of the canvas one ``presence_count`` at the
 real server's cadence for a large canvas (``PresencePolicy.count_due``: 100 ms after the
-last change, at most one per ``count_period`` on average however they come). The storm scenario's
+last change, at least one per ``count_period`` while changes go on, never two closer than
+``count_spacing``). The storm scenario's
 load generator, plan and checks run unchanged against it; only the accounts are made up
 (token ``floor-<user id>``), since there is nobody to register them with.
 
@@ -31,7 +32,7 @@ from typing import cast
 import orjson
 from websockets.utils import accept_key as websocket_accept_key
 
-from stellarcollab.realtime.presence_batch import LastCount, PresencePolicy
+from stellarcollab.realtime.presence_batch import PresencePolicy
 from stellarcollab.realtime.protocol import text_frame
 
 TOKEN_PREFIX = "floor-"
@@ -78,7 +79,7 @@ class FloorCanvas:
         self.listed: bytes | None = None
         self.first_change: float | None = None
         self.last_change = 0.0
-        self.last_count: LastCount | None = None
+        self.last_count: float | None = None
         self.timer: asyncio.TimerHandle | None = None
 
     def listing(self) -> bytes:
@@ -133,9 +134,7 @@ class FloorCanvas:
                                          "active_users": len(self.users)}))
         for transport in self.sockets.values():
             transport.write(frame)
-        self.last_count = self.policy.counted(self.last_count, self.loop.time(),
-                                              self.first_change, len(self.users))
-        self.first_change = None
+        self.first_change, self.last_count = None, self.loop.time()
 
 
 class Arrival(asyncio.Protocol):

@@ -29,15 +29,6 @@ UserLister = Callable[[int], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass(frozen=True, slots=True)
-class LastCount:
-    """When a large canvas's last ``presence_count`` went out, and the credit it left for
-    counts after a pause (``PresencePolicy.count_due``)."""
-
-    at: float
-    credit: float
-
-
-@dataclass(frozen=True, slots=True)
 class PresencePolicy:
     """How presence scales: above ``detail_limit`` users a canvas is *large*."""
 
@@ -46,13 +37,14 @@ class PresencePolicy:
     count_interval: float = 0.5
     #: while arrivals go on, a large canvas's counts cost about this many frames a second:
     #: a count every ``active_users / count_rate`` seconds (at least ``count_interval``),
-    #: so 2,500 users get one a second, 50,000 one every 20 s; the counts that follow a
-    #: pause are held to the same rate by a credit, so however the arrivals come a canvas
-    #: costs at most about twice this
+    #: so 2,500 users get one a second, 50,000 one every 20 s
     count_rate: float = 2500.0
-    #: counts after a pause a canvas may send before the rate holds them back: the one
-    #: that follows a crowd's last arrival, and one spare
-    count_burst: float = 2.0
+    #: the counts that pauses bring sooner come at least this share of that period apart
+    #: (at least ``count_interval``), so however the arrivals come a canvas costs at most
+    #: about ``count_rate / pause_share`` frames a second, and the count after a crowd's
+    #: last arrival follows it within the window or this share of a period after the
+    #: count before
+    pause_share: float = 0.25
 
     def is_large(self, active_users: int) -> bool:
         return active_users > self.detail_limit
@@ -60,40 +52,25 @@ class PresencePolicy:
     def count_period(self, active_users: int) -> float:
         return max(self.count_interval, active_users / self.count_rate)
 
-    def _upper(self, last: LastCount | None, first_change: float, period: float) -> float:
-        """When the period since the previous count (or the first change) is up."""
-        return (first_change if last is None else max(first_change, last.at)) + period
+    def count_spacing(self, active_users: int) -> float:
+        """How far apart a large canvas's counts come at the least."""
+        return max(self.count_interval, self.pause_share * self.count_period(active_users))
 
-    def count_due(self, last: LastCount | None, first_change: float, last_change: float,
+    def count_due(self, last_count: float | None, first_change: float, last_change: float,
                   active_users: int) -> float:
         """When a large canvas's next ``presence_count`` goes out: ``diff_window`` after
         the last change once changes pause (so the final count of a crowd follows its
         last arrival closely), at most ``count_period`` after the previous count while they
-        go on, and never sooner than ``count_interval`` after it nor ``diff_window`` after
-        the first change it counts. A count after a pause, before the period is up, is
-        paid from a credit of ``count_burst`` that refills by one every period: so a
-        trickle of arrivals, each after a pause, is counted at the rate too."""
-        period = self.count_period(active_users)
+        go on, and never sooner than ``count_spacing`` after it (so a trickle of arrivals,
+        each after a pause, is not counted after every one) nor ``diff_window`` after the
+        first change it counts."""
         lower = first_change + self.diff_window
-        if last is not None:
-            lower = max(lower, last.at + self.count_interval)
-        upper = self._upper(last, first_change, period)
-        quiet = last_change + self.diff_window
-        if last is not None and quiet < upper:
-            quiet = max(quiet, last.at + (1.0 - last.credit) * period)
-        return max(lower, min(quiet, upper))
-
-    def counted(self, last: LastCount | None, at: float, first_change: float,
-                active_users: int) -> LastCount:
-        """The canvas's ``LastCount`` once a count of the changes since ``first_change``
-        goes out ``at`` that time: it costs one credit when it came before the period
-        was up (after a pause), none when it came with the period."""
-        period = self.count_period(active_users)
-        paid = 1.0 if at < self._upper(last, first_change, period) - TIMER_SLACK else 0.0
-        if last is None:
-            return LastCount(at, self.count_burst - paid)
-        credit = min(self.count_burst, last.credit + (at - last.at) / period)
-        return LastCount(at, credit - paid)
+        start = first_change
+        if last_count is not None:
+            lower = max(lower, last_count + self.count_spacing(active_users))
+            start = max(start, last_count)
+        upper = start + self.count_period(active_users)
+        return max(lower, min(last_change + self.diff_window, upper))
 
 
 #: the naive baseline's policy: every notice to everyone, whole user lists
@@ -126,7 +103,7 @@ class PresenceBatcher:
         self._pending: dict[int, _Pending] = {}
         self._large: set[int] = set()  # as of the last flush (for the reset on shrinking)
         self._crowded: set[int] = set()  # as of the last change
-        self._last_count: dict[int, LastCount] = {}
+        self._last_count: dict[int, float] = {}
         self._resetting: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -186,9 +163,7 @@ class PresenceBatcher:
         was_large = canvas_id in self._large
         if large:
             self._large.add(canvas_id)
-            self._last_count[canvas_id] = self.policy.counted(
-                self._last_count.get(canvas_id), loop.time(), pending.first_change,
-                pending.active_users)
+            self._last_count[canvas_id] = loop.time()
         else:
             self._large.discard(canvas_id)
             self._last_count.pop(canvas_id, None)
