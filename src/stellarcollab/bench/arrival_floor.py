@@ -10,9 +10,9 @@ users listed, encoded once until the list changes, as the real server does), cou
 user on the canvas, and sends every socket of the canvas one ``presence_count`` at the
 real server's cadence for a large canvas (``PresencePolicy.count_due``: 100 ms after the
 last change, at least one per ``count_period`` while changes go on, never two closer than
-``count_spacing``). The storm scenario's
-load generator, plan and checks run unchanged against it; only the accounts are made up
-(token ``floor-<user id>``), since there is nobody to register them with.
+``count_spacing``). The storm scenario's load generator, plan and checks run unchanged
+against it; only the accounts are made up (token ``floor-<user id>``), since there is
+nobody to register them with.
 
 The figures to read against the real server's, in one series: connects/s, the time until
 every client counts everyone, the handshake latency, and the server's CPU per connect.

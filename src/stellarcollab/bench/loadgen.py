@@ -193,7 +193,8 @@ class Client(WSListener):
             self.canvas_seq = max(self.canvas_seq, frame_seq(payload))
         if self.view is None or not is_presence(payload):
             return
-        gen.presence_frames += 1
+        if self.index >= 0:  # not a warm-up connection
+            gen.presence_frames += 1
         message = orjson.loads(payload)
         if state:
             self.epoch = str(message.get("epoch", ""))
