@@ -1,8 +1,8 @@
 """Lean write transactions store rows bound as one value exactly as a session would
 (types, NULLs, text of any kind, ``ON CONFLICT``), commit or roll back as one, queue
 behind the one-writer lock with the sessions' writes, and on SQLite run on a connection
-of their own, closed with the database. The first visits and presence records that use
-them, and the chat's group commit, are checked on both databases too."""
+of their own, closed with the database. The first visits, presence records and statuses
+that use them, and the chat's group commit, are checked on both databases too."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 
 from stellarcollab.db.engine import Database
 from stellarcollab.db.models import ChatMessage, PresenceRecord, User
-from stellarcollab.db.social import Activity, CanvasVisit
+from stellarcollab.db.social import Activity, CanvasVisit, UserStatus
 from stellarcollab.db.types import UTCDateTime
 from stellarcollab.services.activity import visit_statements
 from stellarcollab.services.chat_writer import ChatRecord, chat_insert
 from stellarcollab.services.presence import ONLINE, RECORD_COLUMNS, record_upsert
+from stellarcollab.services.statuses import PendingStatus, status_upsert
 from tests.db.seeding import seeded_database
 
 NOW = datetime(2026, 12, 3, 9, 30, 1, 123456, tzinfo=UTC)
@@ -85,6 +86,31 @@ async def test_text_booleans_and_nulls_go_through_the_json_array(
         assert (second.status, second.status_message, second.is_online, second.is_typing,
                 second.editing_x, second.last_seen_at) == ("online", None, True, False,
                                                            None, NOW)
+        assert len(stored) == 2
+
+
+async def test_statuses_are_upserted_unless_the_stored_one_is_newer(
+    empty_database_url: str
+) -> None:
+    async with seeded_database(empty_database_url) as (db, ids, _canvas):
+        upsert = status_upsert(db)
+        later = NOW + timedelta(seconds=5)
+        async with db.lean_writes.transaction() as transaction:
+            await transaction.fetch(upsert, statuses=[
+                PendingStatus(ids[0], "busy", "drawing \u00e9 \U0001f3a8", "\U0001f3a8", later),
+                PendingStatus(ids[1], "away", None, None, NOW)])
+        async with db.lean_writes.transaction() as transaction:  # older, then newer
+            await transaction.fetch(upsert, statuses=[
+                PendingStatus(ids[0], "online", None, None, NOW),
+                PendingStatus(ids[1], "invisible", "gone", None, later)])
+        async with db.read() as session:
+            stored = {row.user_id: row for row in (await session.scalars(
+                select(UserStatus))).all()}
+        assert (stored[ids[0]].status, stored[ids[0]].status_message, stored[ids[0]].emoji,
+                stored[ids[0]].updated_at) == ("busy", "drawing \u00e9 \U0001f3a8",
+                                               "\U0001f3a8", later)
+        assert (stored[ids[1]].status, stored[ids[1]].status_message, stored[ids[1]].emoji,
+                stored[ids[1]].updated_at) == ("invisible", "gone", None, later)
         assert len(stored) == 2
 
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from stellarcollab.db.social import UserStatus
 from tests.api.helpers import on_server
@@ -21,22 +20,24 @@ BURST = 30  # within the rate limit's burst (40)
 
 
 class StatusWrites:
-    """Counts the statements that write ``user_statuses`` on the server's engine."""
+    """Counts the writes of ``user_statuses``: each of the status service's upserts is one
+    statement (a lean write on the database's own writer connection)."""
 
     def __init__(self, server: LiveServer) -> None:
-        self.engine = server.runtime.db.engine.sync_engine
+        self.service = server.runtime.social.statuses
         self.count = 0
         self._lock = threading.Lock()
-        event.listen(self.engine, "before_cursor_execute", self._seen)
+        upsert = self.service._upsert
 
-    def _seen(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        head = statement.lstrip().upper()
-        if head.startswith(("INSERT", "UPDATE")) and "USER_STATUSES" in head:
+        async def counted(rows: list[Any]) -> None:
             with self._lock:
                 self.count += 1
+            await upsert(rows)
+
+        self.service._upsert = counted  # type: ignore[method-assign]
 
     def close(self) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._seen)
+        del self.service._upsert  # the class's own again
 
 
 async def stored(server: LiveServer, user_id: int) -> tuple[str, str | None] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from stellarcollab.db.engine import Database
 from stellarcollab.db.key_reads import AnySelect, KeysIn
 from stellarcollab.db.models import User
+from stellarcollab.db.prepared import Prepared
 from stellarcollab.db.social import UserBlock, UserStatus
 from stellarcollab.db.types import isoformat_z, utcnow
 from stellarcollab.services.blocks import load_active_user
@@ -51,6 +53,16 @@ class StoredStatus(NamedTuple):
     emoji: str | None
 
 
+class PendingStatus(NamedTuple):
+    """A status accepted and not yet written: the row of ``status_upsert``."""
+
+    user_id: int
+    status: str
+    status_message: str | None
+    emoji: str | None
+    updated_at: datetime
+
+
 def statuses_of(keys_in: KeysIn) -> AnySelect:
     """The stored statuses of ``user_ids``."""
     return select(UserStatus.user_id, UserStatus.status, UserStatus.status_message,
@@ -63,16 +75,16 @@ class StatusService:
         self.write_delay = write_delay
         self.listeners: list[StatusListener] = []
         #: accepted and not yet committed, per user: the latest wins
-        self._unwritten: dict[int, UserStatus] = {}
+        self._unwritten: dict[int, PendingStatus] = {}
         self._flush_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
         self._statuses_of = db.key_reads.prepare(statuses_of)
+        self._upsert_statuses = status_upsert(db)
 
     async def set(self, user: User, status: str, status_message: str | None,
                   emoji: str | None, *, connection_id: str | None = None) -> dict[str, Any]:
         status, status_message, emoji = clean_status(status, status_message, emoji)
-        row = UserStatus(user_id=user.id, status=status, status_message=status_message,
-                         emoji=emoji, updated_at=utcnow())
+        row = PendingStatus(user.id, status, status_message, emoji, utcnow())
         self._unwritten[user.id] = row
         if status == INVISIBLE:
             # Who may see the user: another process reads it from the database when
@@ -112,19 +124,9 @@ class StatusService:
                     del self._unwritten[row.user_id]
             return len(rows)
 
-    async def _upsert(self, rows: list[UserStatus]) -> None:
-        statement = self.db.insert(UserStatus)
-        excluded = statement.excluded
-        upsert = statement.on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={column: excluded[column] for column in STATUS_COLUMNS},
-            # another process's later change is not overwritten by an older one
-            where=UserStatus.updated_at <= excluded.updated_at,
-        )
-        values = [{"user_id": row.user_id, **{c: getattr(row, c) for c in STATUS_COLUMNS}}
-                  for row in rows]
-        async with self.db.transaction() as session:
-            await session.execute(upsert, values)
+    async def _upsert(self, rows: list[PendingStatus]) -> None:
+        async with self.db.lean_writes.transaction() as transaction:
+            await transaction.fetch(self._upsert_statuses, statuses=rows)
 
     async def close(self) -> None:
         """Write what is pending and stop the timer (shutdown)."""
@@ -133,7 +135,7 @@ class StatusService:
             self._flusher = None
         await self.flush()
 
-    async def _stored(self, session: Any, user_id: int) -> UserStatus | None:
+    async def _stored(self, session: Any, user_id: int) -> StatusFields | None:
         unwritten = self._unwritten.get(user_id)
         if unwritten is not None:
             return unwritten
@@ -175,4 +177,17 @@ class StatusService:
         }
 
 
-STATUS_COLUMNS = ("status", "status_message", "emoji", "updated_at")
+def status_upsert(db: Database) -> Prepared:
+    """The upsert of statuses written behind, as a lean write: the rows bound as one value
+    (``PendingStatus``), each stored unless the row there is newer (another process's
+    later change is not overwritten by an older one)."""
+    table = UserStatus.__table__
+    columns = PendingStatus._fields
+    statuses = db.lean_writes.rows_from("statuses", [table.c[c].type for c in columns])
+    statement = db.insert(table).from_select(list(columns), statuses)
+    excluded = statement.excluded
+    return db.lean_writes.prepare(statement.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={column: excluded[column] for column in columns[1:]},
+        where=table.c.updated_at <= excluded.updated_at,
+    ))
