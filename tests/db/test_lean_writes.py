@@ -22,7 +22,7 @@ from stellarcollab.db.types import UTCDateTime
 from stellarcollab.services.activity import visit_statements
 from stellarcollab.services.chat_writer import ChatRecord, chat_insert
 from stellarcollab.services.presence import ONLINE, RECORD_COLUMNS, record_upsert
-from stellarcollab.services.statuses import PendingStatus, status_upsert
+from stellarcollab.services.statuses import StatusRow, status_upsert
 from tests.db.seeding import seeded_database
 
 NOW = datetime(2026, 12, 3, 9, 30, 1, 123456, tzinfo=UTC)
@@ -97,12 +97,12 @@ async def test_statuses_are_upserted_unless_the_stored_one_is_newer(
         later = NOW + timedelta(seconds=5)
         async with db.lean_writes.transaction() as transaction:
             await transaction.fetch(upsert, statuses=[
-                PendingStatus(ids[0], "busy", "drawing \u00e9 \U0001f3a8", "\U0001f3a8", later),
-                PendingStatus(ids[1], "away", None, None, NOW)])
+                StatusRow(ids[0], "busy", "drawing \u00e9 \U0001f3a8", "\U0001f3a8", later),
+                StatusRow(ids[1], "away", None, None, NOW)])
         async with db.lean_writes.transaction() as transaction:  # older, then newer
             await transaction.fetch(upsert, statuses=[
-                PendingStatus(ids[0], "online", None, None, NOW),
-                PendingStatus(ids[1], "invisible", "gone", None, later)])
+                StatusRow(ids[0], "online", None, None, NOW),
+                StatusRow(ids[1], "invisible", "gone", None, later)])
         async with db.read() as session:
             stored = {row.user_id: row for row in (await session.scalars(
                 select(UserStatus))).all()}

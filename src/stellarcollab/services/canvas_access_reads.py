@@ -75,12 +75,9 @@ class CanvasAccessReader:
         self._reads: BatchReader[AccessKey, CanvasAccess] = BatchReader(self._query)
         self._access = db.key_reads.prepare(access)
 
-    async def read(self, canvas_id: int, user_id: int) -> CanvasAccess | None:
-        """None when the canvas does not exist."""
-        return await self._reads.read((canvas_id, user_id))
-
     def request(self, canvas_id: int, user_id: int) -> asyncio.Future[CanvasAccess | None]:
-        """``read``, asked now and awaited later."""
+        """The canvas and the user's access to it (None when the canvas does not exist),
+        asked now and awaited later, beside the account's read."""
         return self._reads.request((canvas_id, user_id))
 
     async def _query(self, keys: list[AccessKey]) -> dict[AccessKey, CanvasAccess]:

@@ -46,15 +46,9 @@ def clean_status(status: str, status_message: str | None,
     return status, message, checked(rules.status_emoji, emoji, "Emoji")
 
 
-class StoredStatus(NamedTuple):
-    user_id: int
-    status: str
-    status_message: str | None
-    emoji: str | None
-
-
-class PendingStatus(NamedTuple):
-    """A status accepted and not yet written: the row of ``status_upsert``."""
+class StatusRow(NamedTuple):
+    """A user's status as stored, or accepted and not yet written (the row of
+    ``status_upsert``)."""
 
     user_id: int
     status: str
@@ -66,7 +60,8 @@ class PendingStatus(NamedTuple):
 def statuses_of(keys_in: KeysIn) -> AnySelect:
     """The stored statuses of ``user_ids``."""
     return select(UserStatus.user_id, UserStatus.status, UserStatus.status_message,
-                  UserStatus.emoji).where(keys_in(UserStatus.user_id, "user_ids"))
+                  UserStatus.emoji, UserStatus.updated_at,
+                  ).where(keys_in(UserStatus.user_id, "user_ids"))
 
 
 class StatusService:
@@ -75,7 +70,7 @@ class StatusService:
         self.write_delay = write_delay
         self.listeners: list[StatusListener] = []
         #: accepted and not yet committed, per user: the latest wins
-        self._unwritten: dict[int, PendingStatus] = {}
+        self._unwritten: dict[int, StatusRow] = {}
         self._flush_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
         self._statuses_of = db.key_reads.prepare(statuses_of)
@@ -84,7 +79,7 @@ class StatusService:
     async def set(self, user: User, status: str, status_message: str | None,
                   emoji: str | None, *, connection_id: str | None = None) -> dict[str, Any]:
         status, status_message, emoji = clean_status(status, status_message, emoji)
-        row = PendingStatus(user.id, status, status_message, emoji, utcnow())
+        row = StatusRow(user.id, status, status_message, emoji, utcnow())
         self._unwritten[user.id] = row
         if status == INVISIBLE:
             # Who may see the user: another process reads it from the database when
@@ -124,7 +119,7 @@ class StatusService:
                     del self._unwritten[row.user_id]
             return len(rows)
 
-    async def _upsert(self, rows: list[PendingStatus]) -> None:
+    async def _upsert(self, rows: list[StatusRow]) -> None:
         async with self.db.lean_writes.transaction() as transaction:
             await transaction.fetch(self._upsert_statuses, statuses=rows)
 
@@ -156,7 +151,7 @@ class StatusService:
     async def of_many(self, user_ids: list[int]) -> dict[int, dict[str, Any]]:
         """``of`` for many users in one query (sockets arriving together)."""
         rows: dict[int, StatusFields] = {
-            row[0]: StoredStatus(*row)
+            row[0]: StatusRow(*row)
             for row in await self._statuses_of.fetch(user_ids=user_ids)}
         rows.update((u, self._unwritten[u]) for u in user_ids if u in self._unwritten)
         return {user_id: status_view(user_id, rows.get(user_id), viewer_id=user_id)
@@ -179,10 +174,10 @@ class StatusService:
 
 def status_upsert(db: Database) -> Prepared:
     """The upsert of statuses written behind, as a lean write: the rows bound as one value
-    (``PendingStatus``), each stored unless the row there is newer (another process's
+    (``StatusRow``), each stored unless the row there is newer (another process's
     later change is not overwritten by an older one)."""
     table = UserStatus.__table__
-    columns = PendingStatus._fields
+    columns = StatusRow._fields
     statuses = db.lean_writes.rows_from("statuses", [table.c[c].type for c in columns])
     statement = db.insert(table).from_select(list(columns), statuses)
     excluded = statement.excluded
