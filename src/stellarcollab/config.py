@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     #: counts are never closer than a quarter of that (``PresencePolicy.count_spacing``),
     #: so however the arrivals come, at most about four times this
     presence_count_rate: float = Field(default=2500, gt=0)
+    #: accepted sockets a second from which young garbage collections are held back until
+    #: the arrivals calm down (``arrival_gc``); 0 never holds them
+    gc_storm_rate: float = Field(default=250, ge=0)
     announcement_check_interval: float = 5.0
     log_level: str = "info"
     #: ``text`` (for people) or ``json`` (one object per line, for log collectors)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from stellarcollab import arrival_gc
 from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.auth.tokens import TicketService, TokenClaims, TokenService
 from stellarcollab.clock import Clock, SystemClock
@@ -158,6 +159,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.brokers.start()
+        arrival_gc.STORM_GC.storm_rate = self.settings.gc_storm_rate
         self._tasks = [
             self._every(self.settings.websocket_token_check_interval, self._close_expired),
             self._every(self.settings.lock_sweep_interval, self.lease_upkeep),
@@ -166,6 +168,7 @@ class Runtime:
             asyncio.get_running_loop().create_task(metrics.watch_loop_lag()),
             self._every(self.settings.announcement_check_interval,
                         self.social.announcements.broadcast_due),
+            self._every(arrival_gc.TICK_S, self._watch_arrivals),
         ]
         metrics.EXPORTER.census.append(self.manager)
         if metrics.MULTIPROCESS:
@@ -174,6 +177,7 @@ class Runtime:
             self._metrics_listener = await start_metrics_listener(self.settings.metrics_bind)
 
     async def stop(self) -> None:
+        arrival_gc.STORM_GC.release()
         self.manager.close_all(CloseCode.SERVICE_RESTART, "server restarting")
         if self._metrics_listener is not None:
             self._metrics_listener.close()
@@ -242,6 +246,9 @@ class Runtime:
                     log.exception("background job %s failed", getattr(job, "__name__", job))
 
         return asyncio.get_running_loop().create_task(loop())
+
+    async def _watch_arrivals(self) -> None:
+        arrival_gc.STORM_GC.tick()
 
     async def _close_expired(self) -> None:
         self.manager.close_expired(

@@ -70,6 +70,7 @@ METRICS: list[tuple[str, str, bool]] = [
     ("server presence right", "server_presence_matches", True),
     ("server CPU s", "server_cpu_s", False),
     ("server CPU s to settle", "server_cpu_to_settle_s", False),
+    ("server CPU s with hold", "server_cpu_with_hold_s", False),
     ("server CPU us/connect", "server_cpu_us_per_connect", False),
     ("bytes/connection", "bytes_per_connection", False),
     ("bytes/connection during", "bytes_per_connection_during", False),

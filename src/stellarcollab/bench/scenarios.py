@@ -718,6 +718,9 @@ def summarize(opts: Options, mode: str, plan: Plan,
                 "server_cpu_s": round(cpu, 3),
                 "server_cpu_us_per_connect": round(cpu * 1e6 / connected, 1)
                 if connected else None,
+                # to the end of the hold: work the server put off until the crowd was in
+                # (a young garbage collection held back during the storm) counts here
+                "server_cpu_with_hold_s": round(after.cpu_s - before.cpu_s, 3),
             })
         return out
     published = {int(k): int(v) for item in window for k, v in item["published"].items()}

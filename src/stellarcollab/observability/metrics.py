@@ -63,6 +63,8 @@ class HotCounters:
         self.recovery_resyncs = 0
         self.db_errors = 0
         self.broker_errors = 0
+        #: arrival storms during which young garbage collections were held back
+        self.gc_storms = 0
         #: the clock that the broker's ``published_at`` comes from
         self.publish_clock: Callable[[], float] = time.monotonic
 
@@ -137,6 +139,10 @@ class Families:
                                  registry=reg)
         self.broker_errors = Counter("stellar_broker_errors", "Failed broker publishes",
                                      registry=reg)
+        self.gc_storms = Counter(
+            "stellar_gc_arrival_storms",
+            "Arrival storms during which young garbage collections were held back",
+            registry=reg)
         self.broadcast_latency = Histogram(
             "stellar_broadcast_latency_seconds",
             "From the broker's publish to the event handed to this process's sockets",
@@ -178,6 +184,7 @@ class Exporter:
         self._add(f.resyncs, "", c.recovery_resyncs)
         self._add(f.db_errors, "", c.db_errors)
         self._add(f.broker_errors, "", c.broker_errors)
+        self._add(f.gc_storms, "", c.gc_storms)
         for family, values in ((f.closes, c.closes), (f.messages_in, c.messages_in),
                                (f.messages_out, c.messages_out),
                                (f.rate_limited, c.rate_limited)):

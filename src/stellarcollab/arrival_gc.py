@@ -1,0 +1,102 @@
+"""The cyclic garbage collector during an arrival storm: young collections held back while
+a crowd connects, and let run again once the arrivals calm down.
+
+Every new socket leaves about 40 objects the collector tracks (its task and coroutine
+frames, the protocol, the parser, futures), and none of them is garbage while the socket
+is open. When thousands of people arrive within seconds, the young generation fills with
+nothing but such survivors: each young collection walks them, frees nothing and promotes
+them, and the crowd waits behind it (with 5,000 arrivals, about a dozen young collections
+and one of the middle generation, 150-250 ms in all on a 2-core machine). While
+connections arrive at ``storm_rate`` a second or more, the young threshold is raised to
+``storm_threshold`` (a bound on what may pile up, garbage included); once ``calm_after``
+seconds have passed without such a rate, the threshold the process had is put back, and
+the next young collection walks the storm's survivors once, after the crowd is in.
+
+Nothing is skipped: the same objects are walked by the same collections, later. One
+process, one collector: the governor is process-wide, fed by the count of accepted
+sockets (``COUNTERS.connects``) on a timer, and costs the hot path nothing."""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from stellarcollab.observability.metrics import COUNTERS, HotCounters
+
+#: accepted sockets a second from which a storm is declared (``STELLAR_GC_STORM_RATE``)
+STORM_RATE = 250.0
+#: net new tracked objects the young generation may hold during a storm
+STORM_THRESHOLD = 500_000
+#: seconds below the storm rate after which collections run as before
+CALM_AFTER = 1.0
+#: how often the governor looks at the arrivals
+TICK_S = 0.2
+
+
+class Collector(Protocol):
+    """What the governor changes: ``gc``'s thresholds."""
+
+    def get_threshold(self) -> tuple[int, int, int]: ...
+
+    def set_threshold(self, threshold0: int, threshold1: int = ..., threshold2: int = ...,
+                      /) -> None: ...
+
+
+class StormCollector:
+    """Raises the young generation's threshold while sockets arrive at ``storm_rate`` or
+    more, and puts the process's own thresholds back ``calm_after`` seconds after."""
+
+    def __init__(self, counters: HotCounters = COUNTERS,
+                 storm_rate: float = STORM_RATE, storm_threshold: int = STORM_THRESHOLD,
+                 calm_after: float = CALM_AFTER,
+                 clock: Callable[[], float] = time.monotonic,
+                 collector: Collector = gc) -> None:
+        self.counters = counters
+        self.storm_rate = storm_rate
+        self.storm_threshold = storm_threshold
+        self.calm_after = calm_after
+        self.clock = clock
+        self.collector = collector
+        self._last_count = counters.connects
+        self._last_at = clock()
+        self._stormy_at = float("-inf")
+        #: the thresholds to put back, while held
+        self._saved: tuple[int, int, int] | None = None
+
+    @property
+    def holding(self) -> bool:
+        return self._saved is not None
+
+    def tick(self) -> None:
+        """Look at the arrivals since the last tick; hold or release collections."""
+        now, count = self.clock(), self.counters.connects
+        elapsed = now - self._last_at
+        stormy = (self.storm_rate > 0 and elapsed > 0
+                  and (count - self._last_count) / elapsed >= self.storm_rate)
+        self._last_count, self._last_at = count, now
+        if stormy:
+            self._stormy_at = now
+            if self._saved is None:
+                self._hold()
+        elif self._saved is not None and now - self._stormy_at >= self.calm_after:
+            self.release()
+
+    def _hold(self) -> None:
+        saved = self.collector.get_threshold()
+        if saved[0] == 0 or saved[0] >= self.storm_threshold:
+            return  # collection is off, or already this lax: nothing to hold
+        self._saved = saved
+        self.collector.set_threshold(self.storm_threshold, saved[1], saved[2])
+        self.counters.gc_storms += 1
+
+    def release(self) -> None:
+        """Put the process's thresholds back (also when the server stops)."""
+        saved, self._saved = self._saved, None
+        if saved is not None:
+            self.collector.set_threshold(*saved)
+
+
+#: the process's governor (the collector is the process's too)
+STORM_GC = StormCollector()
