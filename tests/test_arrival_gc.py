@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stellarcollab.arrival_gc import STORM_GC, STORM_THRESHOLD, StormCollector
+from stellarcollab.arrival_gc import CROWD_SIZE, STORM_GC, STORM_THRESHOLD, StormCollector
 from stellarcollab.observability.metrics import HotCounters
 from tests.observability.scrape import scrape
 from tests.support.clients import join, register
@@ -40,13 +40,15 @@ class Thresholds:
 class Crowd:
     """Arrivals on a clock: ``arrive(n, over)`` moves time and the connect count."""
 
-    def __init__(self, *threshold: int, rate: float = 100, calm_after: float = 1.0) -> None:
+    def __init__(self, *threshold: int, rate: float = 100, calm_after: float = 1.0,
+                 crowd_size: int = 50) -> None:
         self.now = 0.0
         self.counters = HotCounters()
         self.collector = Thresholds(*threshold)
         self.governor = StormCollector(self.counters, storm_rate=rate,
                                        storm_threshold=STORM_THRESHOLD,
-                                       calm_after=calm_after, clock=lambda: self.now,
+                                       calm_after=calm_after, crowd_size=crowd_size,
+                                       clock=lambda: self.now,
                                        collector=self.collector)
 
     def arrive(self, count: int, over: float) -> None:
@@ -59,7 +61,9 @@ def test_a_crowd_holds_young_collections_back_until_it_calms_down() -> None:
     crowd = Crowd(20_000, 10, 100)
     crowd.arrive(10, 0.2)  # 50 a second: no storm
     assert crowd.collector.threshold == (20_000, 10, 100) and not crowd.governor.holding
-    crowd.arrive(40, 0.2)  # 200 a second
+    crowd.arrive(40, 0.2)  # 200 a second, but a crowd of 40 so far
+    assert not crowd.governor.holding
+    crowd.arrive(40, 0.2)  # 80: a crowd
     assert crowd.collector.threshold == (STORM_THRESHOLD, 10, 100)
     assert crowd.counters.gc_storms == 1
     for _ in range(4):  # a stall inside the crowd, shorter than calm_after: still held
@@ -73,6 +77,17 @@ def test_a_crowd_holds_young_collections_back_until_it_calms_down() -> None:
     assert crowd.collector.threshold == (20_000, 10, 100) and not crowd.governor.holding
     assert crowd.collector.changes == [(STORM_THRESHOLD, 10, 100), (20_000, 10, 100)]
     assert crowd.counters.gc_storms == 1
+
+
+def test_a_burst_smaller_than_a_crowd_is_collected_as_usual() -> None:
+    crowd = Crowd(20_000, 10, 100)
+    crowd.arrive(45, 0.2)
+    crowd.arrive(0, 0.5)
+    crowd.arrive(0, 0.6)  # calm: the next burst counts from nothing
+    crowd.arrive(45, 0.2)
+    assert crowd.collector.changes == [] and crowd.counters.gc_storms == 0
+    crowd.arrive(45, 0.2)  # the same burst goes on: now a crowd
+    assert crowd.governor.holding
 
 
 def test_a_second_crowd_is_a_second_storm() -> None:
@@ -135,16 +150,16 @@ class Recording:
 async def test_a_crowd_on_a_live_server_is_collected_after_it_is_in(
     live_server: LiveServer, api: httpx.AsyncClient
 ) -> None:
-    """40 people arrive at once (20 a second declares a storm here): while they connect the
-    young threshold is raised, the metric counts the storm, everyone gets the canvas, and
-    once the arrivals calm down the process's thresholds are back."""
+    """40 people arrive at once (20 a second and 10 sockets make a crowd here): while they
+    connect the young threshold is raised, the metric counts the storm, everyone gets the
+    canvas, and once the arrivals calm down the process's thresholds are back."""
     own = gc.get_threshold()
     owner = await register(api)
     canvas = await owner.create_canvas()
     people = [await register(api) for _ in range(40)]
     before = (await scrape(api, METRICS_TOKEN)).get("stellar_gc_arrival_storms_total")
     recording = Recording()
-    STORM_GC.collector = recording
+    STORM_GC.collector, STORM_GC.crowd_size = recording, 10
     try:
         sockets = await asyncio.gather(*(join(live_server.ws_base, canvas["id"], person)
                                          for person in people))
@@ -154,7 +169,7 @@ async def test_a_crowd_on_a_live_server_is_collected_after_it_is_in(
         while len(recording.changes) < 2 and loop.time() < deadline:  # held, then let go
             await asyncio.sleep(0.05)
     finally:
-        STORM_GC.collector = gc
+        STORM_GC.collector, STORM_GC.crowd_size = gc, CROWD_SIZE
     assert recording.changes == [(STORM_THRESHOLD, own[1], own[2]), own]
     assert gc.get_threshold() == own
     after = await scrape(api, METRICS_TOKEN)
