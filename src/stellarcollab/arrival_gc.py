@@ -50,8 +50,9 @@ class Collector(Protocol):
 
 
 class StormCollector:
-    """Raises the young generation's threshold while sockets arrive at ``storm_rate`` or
-    more, and puts the process's own thresholds back ``calm_after`` seconds after."""
+    """Raises the young generation's threshold once sockets arriving at ``storm_rate`` a
+    second or more have made a crowd of ``crowd_size``, and puts the process's own
+    thresholds back when ``calm_after`` seconds have passed below that rate."""
 
     def __init__(self, counters: HotCounters = COUNTERS,
                  storm_rate: float = STORM_RATE, storm_threshold: int = STORM_THRESHOLD,
