@@ -73,6 +73,13 @@ class Cluster:
             self.process.kill()
             raise RuntimeError("cluster did not start:\n" + "".join(self.output))
 
+    async def wait_for_line(self, text: str, within: float = 60) -> None:
+        """Until the cluster's output holds ``text`` (its reader thread appends lines)."""
+        deadline = asyncio.get_running_loop().time() + scaled(within)
+        while not any(text in line for line in self.output):
+            assert asyncio.get_running_loop().time() < deadline, (text, "".join(self.output))
+            await asyncio.sleep(0.1)
+
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -132,10 +139,14 @@ async def test_two_workers_share_canvases(cluster: tuple[Cluster, int]) -> None:
     after = worker_pids(await _samples_until(
         url, lambda s: len(worker_pids(s)) == 2 and worker_pids(s) != first, 60))
     assert len(after) == 2 and min(first) not in after
+    # Its metrics appear as it imports; it listens, and gets connections, once it serves.
+    (replacement,) = after - first
+    await server.wait_for_line(f"worker {replacement} is serving")
     async with httpx.AsyncClient(base_url=server.base_url, timeout=scaled(30)) as api:
         assert (await api.get("/readyz")).status_code == 200, "".join(server.output)
-        alice, bob = await register(api), await register(api)
-        canvas = await alice.create_canvas()
+        # Enough users that no one goes past the per-user socket cap in any round.
+        users = [await register(api) for _ in range(3)]
+        canvas = await users[0].create_canvas()
 
         def per_process(samples: Samples) -> list[float]:
             return [value for (name, _), value in samples.values.items()
@@ -145,7 +156,7 @@ async def test_two_workers_share_canvases(cluster: tuple[Cluster, int]) -> None:
         # addresses: a few rounds of sockets land on both.
         sockets: list[Socket] = []
         for _round in range(ROUNDS):
-            sockets += [await join(ws_base, canvas["id"], (alice, bob)[n % 2])
+            sockets += [await join(ws_base, canvas["id"], users[n % len(users)])
                         for n in range(SOCKETS)]
             opened = len(sockets)
             samples = await _samples_until(

@@ -1,8 +1,9 @@
 """``stellarcollab serve --workers N``: N server processes on one port.
 
-Each spawned worker listens on the port with SO_REUSEPORT, and the kernel spreads new
-connections evenly between their sockets; the supervisor holds the port (bound, not
-listening) so ``--port 0`` resolves once for all. The workers share canvases through
+Each spawned worker binds the port with SO_REUSEPORT and listens once its app has started,
+and the kernel spreads new connections evenly between the listening sockets; a worker that
+is still starting gets none. The supervisor holds the port (bound, not listening) so
+``--port 0`` resolves once for all. The workers share canvases through
 PostgreSQL and Redis, so SQLite or the in-process broker is refused. Metrics use
 prometheus_client's multiprocess mode: the supervisor points ``PROMETHEUS_MULTIPROC_DIR``
 at a fresh directory before any worker starts, and serves ``STELLAR_METRICS_BIND`` itself.
@@ -76,8 +77,9 @@ def _run_worker(host: str, port: int, access_log: bool, started: Event) -> None:
     from stellarcollab.server import serve
 
     _die_with_parent()
+    # Bound now; the server listens (asyncio's create_server) only after the app's startup,
+    # so while this worker imports and connects, new connections go to the others.
     sock = reuse_port(host, port)
-    sock.listen(2048)
     serve(Settings(), host, port, access_log=access_log, sockets=[sock], on_started=started.set)
 
 
@@ -93,6 +95,8 @@ class Supervisor:
         #: each worker's "listening" event; kept while the worker lives, or its semaphore
         #: would be gone before the spawned child unpickled it
         self.started: list[Event] = []
+        #: workers started again that do not listen yet
+        self.restarting: set[int] = set()
         self.signals = 0
         self.context = multiprocessing.get_context("spawn")
 
@@ -146,6 +150,11 @@ class Supervisor:
                             process.exitcode, extra={"pid": process.pid})
                 time.sleep(RESTART_BACKOFF_SECONDS)
                 self.processes[index], self.started[index] = self._spawn()
+                self.restarting.add(index)
+        for index in [i for i in self.restarting if self.started[i].is_set()]:
+            self.restarting.discard(index)
+            pid = self.processes[index].pid
+            log.info("worker %s is serving", pid, extra={"pid": pid})
 
 
 def serve_workers(settings: Settings, host: str, port: int, workers: int,
