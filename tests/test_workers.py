@@ -56,13 +56,17 @@ class Cluster:
             env=server_env(data_dir, **settings), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
         self.output: list[str] = []
+        #: notified for every line the reader thread appends to ``output``
+        self.new_line = threading.Condition()
         self.port = 0
         found = threading.Event()
 
         def read() -> None:
             assert self.process.stdout is not None
             for line in self.process.stdout:
-                self.output.append(line)
+                with self.new_line:
+                    self.output.append(line)
+                    self.new_line.notify_all()
                 match = RUNNING.search(line)
                 if match:
                     self.port = int(match.group(1))
@@ -74,11 +78,13 @@ class Cluster:
             raise RuntimeError("cluster did not start:\n" + "".join(self.output))
 
     async def wait_for_line(self, text: str, within: float = 60) -> None:
-        """Until the cluster's output holds ``text`` (its reader thread appends lines)."""
-        deadline = asyncio.get_running_loop().time() + scaled(within)
-        while not any(text in line for line in self.output):
-            assert asyncio.get_running_loop().time() < deadline, (text, "".join(self.output))
-            await asyncio.sleep(0.1)
+        """Until the cluster's output holds ``text``."""
+        def printed() -> bool:
+            with self.new_line:
+                return self.new_line.wait_for(
+                    lambda: any(text in line for line in self.output), scaled(within))
+
+        assert await asyncio.to_thread(printed), (text, "".join(self.output))
 
     @property
     def base_url(self) -> str:
