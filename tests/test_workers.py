@@ -4,9 +4,11 @@ workers on one port share canvases, metrics add up over both, and SIGTERM drains
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -186,3 +188,31 @@ async def test_two_workers_share_canvases(cluster: tuple[Cluster, int]) -> None:
         codes = [await socket.closed(timeout=15) for socket in sockets]
         assert codes == [1012] * len(sockets)
         assert await asyncio.to_thread(server.process.wait, scaled(30)) == 0
+
+
+def test_a_worker_listens_only_once_its_app_serves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker hands the server a socket bound to the port but not listening: until
+    its app has started, the kernel sends new connections to the workers that serve."""
+    from stellarcollab import server, workers
+
+    handed: list[socket.socket] = []
+
+    def fake_serve(_settings: Settings, _host: str, _port: int, *,
+                   sockets: list[socket.socket], **_options: object) -> None:
+        (sock,) = sockets
+        handed.append(sock)
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 0
+
+    monkeypatch.setattr(server, "serve", fake_serve)
+    monkeypatch.setattr(workers, "_die_with_parent", lambda: None)  # not this test process
+    holder = workers.reuse_port("127.0.0.1", 0)
+    port = holder.getsockname()[1]
+    try:
+        workers._run_worker("127.0.0.1", port, False, multiprocessing.get_context().Event())
+        (sock,) = handed
+        assert sock.getsockname() == ("127.0.0.1", port)
+        with pytest.raises(ConnectionRefusedError):  # bound here and there, listening nowhere
+            socket.create_connection(("127.0.0.1", port), timeout=scaled(5)).close()
+    finally:
+        for sock in (*handed, holder):
+            sock.close()
