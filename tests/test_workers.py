@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -61,32 +61,33 @@ class Cluster:
         #: notified for every line the reader thread appends to ``output``
         self.new_line = threading.Condition()
         self.port = 0
-        found = threading.Event()
 
         def read() -> None:
             assert self.process.stdout is not None
             for line in self.process.stdout:
+                match = RUNNING.search(line)
                 with self.new_line:
                     self.output.append(line)
+                    if match:
+                        self.port = int(match.group(1))
                     self.new_line.notify_all()
-                match = RUNNING.search(line)
-                if match:
-                    self.port = int(match.group(1))
-                    found.set()
 
         threading.Thread(target=read, daemon=True).start()
-        if not found.wait(scaled(60)):
+        if not self._until(lambda: self.port != 0, 60):
             self.process.kill()
             raise RuntimeError("cluster did not start:\n" + "".join(self.output))
 
-    async def wait_for_line(self, text: str, within: float = 60) -> None:
-        """Until the cluster's output holds ``text``."""
-        def printed() -> bool:
-            with self.new_line:
-                return self.new_line.wait_for(
-                    lambda: any(text in line for line in self.output), scaled(within))
+    def _until(self, printed: Callable[[], bool], within: float) -> bool:
+        """Whether the output read so far satisfies ``printed`` within ``within`` s."""
+        with self.new_line:
+            return self.new_line.wait_for(printed, scaled(within))
 
-        assert await asyncio.to_thread(printed), (text, "".join(self.output))
+    async def wait_for_line(self, text: str, within: float = 60) -> None:
+        def holds_text() -> bool:
+            return any(text in line for line in self.output)
+
+        assert await asyncio.to_thread(self._until, holds_text, within), (
+            text, "".join(self.output))
 
     @property
     def base_url(self) -> str:
