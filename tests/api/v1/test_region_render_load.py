@@ -12,7 +12,7 @@ import httpx
 from stellarcollab.auth.passwords import PasswordHasher
 from stellarcollab.seed.command import seed_canvas
 from tests.api.helpers import on_server
-from tests.support.clients import Account, join
+from tests.support.clients import Account, Socket, join
 from tests.support.live_server import LiveServer
 from tests.support.timeouts import scaled
 
@@ -20,7 +20,7 @@ SIDE = 128  # 16,384 tiles of 32 px: 64 regions to draw
 
 
 async def test_sockets_keep_flowing_while_an_overview_is_drawn(
-    live_server: LiveServer, api: httpx.AsyncClient, alice: Account
+    live_server: LiveServer, api: httpx.AsyncClient, alice: Account, frozen_heap: None
 ) -> None:
     args = argparse.Namespace(width=SIDE, height=SIDE, tile_size=32, name="Big",
                               owner=alice.username, password="unused")
@@ -30,13 +30,11 @@ async def test_sockets_keep_flowing_while_an_overview_is_drawn(
     assert count == SIDE * SIDE
     socket = await join(live_server.ws_base, canvas_id, alice)
     try:
+        await round_trip(socket)  # the join's own follow-up work is done before timing starts
         drawing = asyncio.ensure_future(alice.get(f"/api/v1/canvases/{canvas_id}/overview.png"))
         round_trips = []
         while not drawing.done():
-            sent = time.perf_counter()
-            await socket.send({"type": "ping"})
-            await socket.expect("pong", timeout=10)
-            round_trips.append(time.perf_counter() - sent)
+            round_trips.append(await round_trip(socket))
             await asyncio.sleep(0.06)  # under the 20 messages/s limit
         response = await drawing
         assert response.status_code == 200
@@ -44,3 +42,10 @@ async def test_sockets_keep_flowing_while_an_overview_is_drawn(
         assert max(round_trips) <= scaled(0.25), sorted(round_trips)[-5:]
     finally:
         await socket.close()
+
+
+async def round_trip(socket: Socket) -> float:
+    sent = time.perf_counter()
+    await socket.send({"type": "ping"})
+    await socket.expect("pong", timeout=10)
+    return time.perf_counter() - sent
