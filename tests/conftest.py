@@ -52,15 +52,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-@pytest.fixture
-def frozen_heap() -> Iterator[None]:
-    """For a test that times a live server hosted in this process: what the suite has left
-    on the heap (over a million objects by the end) is collected and frozen first, as the
-    server process freezes its own start-up heap, so a full collection during the test walks
-    only what the test made, not a pause of up to a second that belongs to the suite."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+_FROZEN_FOR: list[object] = [None]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a module's first test (and before its fixtures are made): what earlier modules
+    left is collected, and what survives is frozen, as the server process freezes its own
+    start-up heap. Live servers run in this process and many tests time them; without this
+    the suite's leftovers (over a million objects by the end) made full collections of up to
+    1.2 s land inside those timings. A full collection now walks only one module's objects."""
+    module = getattr(item, "module", None)
+    if module is not _FROZEN_FOR[0]:
+        _FROZEN_FOR[0] = module
+        gc.collect()
+        gc.freeze()

@@ -77,7 +77,7 @@ async def _receive_all(socket: Socket, count: int, latencies: list[float],
 
 
 async def test_slow_consumer_is_closed_4008_and_others_keep_up(
-    fanout_server: ServerProcess, fanout_api: httpx.AsyncClient, frozen_heap: None
+    fanout_server: ServerProcess, fanout_api: httpx.AsyncClient
 ) -> None:
     owner = await register(fanout_api)
     canvas = await owner.create_canvas()

@@ -20,7 +20,7 @@ SIDE = 128  # 16,384 tiles of 32 px: 64 regions to draw
 
 
 async def test_sockets_keep_flowing_while_an_overview_is_drawn(
-    live_server: LiveServer, api: httpx.AsyncClient, alice: Account, frozen_heap: None
+    live_server: LiveServer, api: httpx.AsyncClient, alice: Account
 ) -> None:
     args = argparse.Namespace(width=SIDE, height=SIDE, tile_size=32, name="Big",
                               owner=alice.username, password="unused")
