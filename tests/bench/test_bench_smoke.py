@@ -141,6 +141,16 @@ def test_storm_floor(tmp_path: Path) -> None:
     assert result["loadgen_cpu_us_per_connect"] > 0
 
 
+def test_the_load_generator_does_not_collect_during_the_window(tmp_path: Path) -> None:
+    """300 arrivals leave enough objects in the generator for dozens of collections
+    (37 with them allowed); the window has none, so none of its pauses is measured."""
+    out = tmp_path / "result.json"
+    assert main(["storm-floor", *TINY, "-n", "300", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["connected"] == 300 and result["settled_s"] is not None
+    assert result["loadgen_collections"] == 0
+
+
 def test_storm_floor_runs_on_its_own_server() -> None:
     assert main(["storm-floor", "--url", "http://127.0.0.1:9", *TINY]) == 1
     assert main(["storm-floor", "--compare-naive", *TINY]) == 1

@@ -56,6 +56,7 @@ METRICS: list[tuple[str, str, bool]] = [
     ("server CPU us/frame", "server_cpu_us_per_frame", False),
     ("load-gen CPU util", "loadgen_cpu_util", False),
     ("load-gen CPU us/connect", "loadgen_cpu_us_per_connect", False),
+    ("load-gen collections", "loadgen_collections", False),
     ("connected", "connected", True),
     ("connects/s", "connects_per_s", True),
     ("connect p50 ms", "connect_latency_ms.p50", False),

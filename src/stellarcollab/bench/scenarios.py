@@ -685,6 +685,8 @@ def summarize(opts: Options, mode: str, plan: Plan,
     wall_s = max(float(item["wall_s"]) for item in window)
     loadgen_cpu = sum(float(item["cpu_s"]) for item in window)
     out["clients"] = len(plan.clients)
+    # the load generators' own garbage collections in the window: 0 unless they paused
+    out["loadgen_collections"] = sum(int(item.get("collections", 0)) for item in window)
     out["close_codes"] = _sum_counters(list(results.values()), "close_codes")
     if before is not None and after is not None:
         out["server_rss_bytes"] = after.rss_bytes
