@@ -97,7 +97,8 @@ def settle_collector() -> None:
     page's objects, but this one process holds every client: each collection would walk
     all the clients connected so far, so a storm of N arrivals costs this process O(N)
     per collection and the pauses delay reading frames the server already sent (in a
-    5,000-user storm, 12-62 µs of this process's CPU per connect; docs/PERFORMANCE.md).
+    5,000-user storm, 12-178 µs of this process's CPU per connect, 7 pairs of 7;
+    docs/PERFORMANCE.md, section 8.13).
     The window is bounded (``deadline_s``); what it leaves is collected once it ends."""
     gc.collect()
     gc.freeze()
