@@ -52,18 +52,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-_FROZEN_FOR: list[object] = [None]
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Before a module's first test (and before its fixtures are made): what earlier modules
-    left is collected, and what survives is frozen, as the server process freezes its own
-    start-up heap. Live servers run in this process and many tests time them; without this
-    the suite's leftovers (over a million objects by the end) made full collections of up to
-    1.2 s land inside those timings. A full collection now walks only one module's objects."""
-    module = getattr(item, "module", None)
-    if module is not _FROZEN_FOR[0]:
-        _FROZEN_FOR[0] = module
-        gc.collect()
-        gc.freeze()
+@pytest.fixture(scope="module", autouse=True)
+def frozen_heap() -> None:
+    """Before a module's first test (and before its other module fixtures are made): what
+    earlier modules left is collected, and what survives is frozen, as the server process
+    freezes its own start-up heap. Live servers run in this process and many tests time
+    them; without this the suite's leftovers (over a million objects by the end) made full
+    collections of up to 1.2 s land inside those timings. A full collection now walks only
+    one module's objects."""
+    gc.collect()
+    gc.freeze()
