@@ -35,7 +35,7 @@ from stellarcollab.realtime.topics import GLOBAL
 from stellarcollab.realtime.writers import FlushScheduler
 from stellarcollab.security import policies, revocation
 from stellarcollab.services.admission import SocketAdmission
-from stellarcollab.services.batch_reads import BatchReader
+from stellarcollab.services.batch_reads import ARRIVAL_READ_PACE, BatchReader
 from stellarcollab.services.canvases import CanvasService
 from stellarcollab.services.chat import ChatService
 from stellarcollab.services.errors import NotFound
@@ -109,7 +109,7 @@ class Runtime:
             settings.chat_max_length, self._publish_announcement)
         #: stored statuses of users arriving together, read in one query
         self._status_reads: BatchReader[int, dict[str, Any]] = BatchReader(
-            self.social.statuses.of_many)
+            self.social.statuses.of_many, pace=ARRIVAL_READ_PACE)
         self.status_relay = StatusRelay(self.manager)
         self.social.statuses.listeners.append(self.status_relay)
         self.tiles = TileService(self.db, self.manager, self.social.tile_activity)

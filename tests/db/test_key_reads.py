@@ -1,7 +1,8 @@
 """Key reads answer as the engine does (types converted, the statement's own values
 bound), see what was committed a moment before, run one text whatever the batch size,
 and on SQLite go through a read-only connection of their own, closed with the database,
-where the reads asked together share one call to its thread."""
+where the reads asked together (also through tasks started in the same turn) share one
+call to its thread."""
 
 from __future__ import annotations
 
@@ -131,5 +132,43 @@ async def test_reads_asked_together_share_one_call_to_the_thread(
         assert isinstance(third, OperationalError)  # failed alone, as through the engine
         assert await names.fetch(user_ids=ids[1:2]) == [("k1",)]
         assert calls == [3, 1]
+    finally:
+        await db.dispose()
+
+
+async def test_reads_asked_through_tasks_of_the_same_turn_share_the_call(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One reader asks directly, another through ``asyncio.gather`` (whose tasks run a
+    turn later, after the thread's runner was started): still one call."""
+    db = await migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
+    try:
+        ids = await seed_users(db)
+        calls: list[int] = []
+        run_all = key_reads._run_all
+
+        def counted(connection: sqlite3.Connection,
+                    statements: list[tuple[str, list[Any]]]) -> list[Any]:
+            calls.append(len(statements))
+            return run_all(connection, statements)
+
+        monkeypatch.setattr(key_reads, "_run_all", counted)
+        members = db.key_reads.prepare(members_with_bans)
+        names = db.key_reads.prepare(
+            lambda keys_in: select(User.username).where(keys_in(User.id, "user_ids")))
+
+        async def direct() -> list[Any]:
+            return await names.fetch(user_ids=ids[:1])
+
+        async def gathered() -> list[list[Any]]:
+            return list(await asyncio.gather(members.fetch(user_ids=ids),
+                                             names.fetch(user_ids=ids[1:2])))
+
+        loop = asyncio.get_running_loop()
+        first, second = loop.create_task(direct()), loop.create_task(gathered())
+        assert await first == [("k0",)]
+        members_rows, names_rows = await second
+        assert [row[0] for row in members_rows] == ids and names_rows == [("k1",)]
+        assert calls == [3]
     finally:
         await db.dispose()

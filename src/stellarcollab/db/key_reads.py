@@ -102,6 +102,9 @@ class KeyReads:
         loop = asyncio.get_running_loop()
         try:
             while self._waiting:
+                # one more turn: statements asked for by tasks started in this one (a
+                # reader's ``asyncio.gather``) join the call
+                await asyncio.sleep(0)
                 taken, self._waiting = self._waiting, []
                 try:
                     thread, connection = self._own or await self._open()

@@ -13,6 +13,7 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.key_reads import AnySelect, KeysIn
 from stellarcollab.db.models import RevokedToken, User
 from stellarcollab.db.moderation import TokenCutoff
+from stellarcollab.services.batch_reads import ARRIVAL_READ_PACE, BatchPace
 
 #: most accounts in one query
 MAX_BATCH = 500
@@ -64,9 +65,11 @@ class _Batch:
 
 
 class AccountReader:
-    def __init__(self, db: Database, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, db: Database, max_batch: int = MAX_BATCH,
+                 pace: float = ARRIVAL_READ_PACE) -> None:
         self.db = db
         self.max_batch = max_batch
+        self.pace = BatchPace(pace)
         self._batch = _Batch()
         self._worker: asyncio.Task[None] | None = None
         self._accounts = db.key_reads.prepare(accounts)
@@ -83,7 +86,7 @@ class AccountReader:
     async def _work(self) -> None:
         try:
             while self._batch.waiting:
-                await asyncio.sleep(0)  # the requests of this loop iteration join in
+                await self.pace.turn()  # the requests made meanwhile join in
                 keys = list(self._batch.waiting)[:self.max_batch]
                 taken = {key: self._batch.waiting.pop(key) for key in keys}
                 try:

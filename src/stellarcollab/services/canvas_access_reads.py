@@ -15,7 +15,7 @@ from stellarcollab.db.engine import Database
 from stellarcollab.db.key_reads import AnySelect, KeysIn
 from stellarcollab.db.models import Canvas, CanvasMember, User
 from stellarcollab.db.moderation import CanvasSanction
-from stellarcollab.services.batch_reads import BatchReader
+from stellarcollab.services.batch_reads import ARRIVAL_READ_PACE, BatchReader
 from stellarcollab.services.sanctions import BAN
 from stellarcollab.wire.client import CanvasBounds
 
@@ -72,7 +72,8 @@ def access(keys_in: KeysIn) -> AnySelect:
 class CanvasAccessReader:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._reads: BatchReader[AccessKey, CanvasAccess] = BatchReader(self._query)
+        self._reads: BatchReader[AccessKey, CanvasAccess] = BatchReader(
+            self._query, pace=ARRIVAL_READ_PACE)
         self._access = db.key_reads.prepare(access)
 
     def request(self, canvas_id: int, user_id: int) -> asyncio.Future[CanvasAccess | None]:

@@ -10,7 +10,7 @@ from typing import Any
 from stellarcollab.db.engine import Database
 from stellarcollab.services.activity import ActivityService, TileActivity
 from stellarcollab.services.announcements import AnnouncementPublisher, AnnouncementService
-from stellarcollab.services.batch_reads import BatchReader
+from stellarcollab.services.batch_reads import VISIT_WRITE_PACE, BatchReader
 from stellarcollab.services.blocks import BlockService
 from stellarcollab.services.comments import CommentService
 from stellarcollab.services.direct_messages import DirectMessageService
@@ -45,7 +45,8 @@ class SocialLayer:
         self.mentions = MentionService(db, events, users)
         self.announcements = AnnouncementService(db, publish_announcement)
         #: first visits of sockets opening together, written in one transaction
-        self._visits: BatchReader[tuple[int, int], bool] = BatchReader(self._record_visits)
+        self._visits: BatchReader[tuple[int, int], bool] = BatchReader(
+            self._record_visits, pace=VISIT_WRITE_PACE)
         self._visiting: dict[tuple[int, int], tuple[dict[str, Any], Crowded]] = {}
         #: (canvas, user) pairs this process knows have visited, so a rejoin costs nothing
         self._visited: set[tuple[int, int]] = set()
