@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from stellarcollab.db import key_reads
 from stellarcollab.db.engine import Database
-from stellarcollab.db.key_reads import AnySelect, KeysIn
+from stellarcollab.db.key_reads import AnySelect, KeyRead, KeysIn
 from stellarcollab.db.models import User
 from stellarcollab.db.moderation import CanvasSanction, TokenCutoff
 from tests.db.seeding import migrated_database, seed_users
@@ -102,73 +104,84 @@ async def test_sqlite_reads_use_a_read_only_connection_closed_with_the_database(
         await db.key_reads.prepare(members_with_bans).fetch(user_ids=ids)
 
 
-async def test_reads_asked_together_share_one_call_to_the_thread(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def usernames(keys_in: KeysIn) -> AnySelect:
+    return select(User.username).where(keys_in(User.id, "user_ids"))
+
+
+def _count_thread_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of statements in each call to the reads' thread, from now on."""
+    calls: list[int] = []
+    run_all = key_reads._run_all
+
+    def counted(connection: sqlite3.Connection,
+                statements: list[tuple[str, list[Any]]]) -> list[Any]:
+        calls.append(len(statements))
+        return run_all(connection, statements)
+
+    monkeypatch.setattr(key_reads, "_run_all", counted)
+    return calls
+
+
+@dataclass
+class CountedReads:
+    """A migrated SQLite database with seeded users, the statements of each call to its
+    reads' thread counted, and two reads prepared."""
+
+    db: Database
+    ids: list[int]
+    calls: list[int]
+    members: KeyRead
+    names: KeyRead
+
+
+@pytest.fixture
+async def counted_reads(tmp_path: Any,
+                        monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[CountedReads]:
     db = await migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
     try:
         ids = await seed_users(db)
-        calls: list[int] = []
-        run_all = key_reads._run_all
-
-        def counted(connection: sqlite3.Connection,
-                    statements: list[tuple[str, list[Any]]]) -> list[Any]:
-            calls.append(len(statements))
-            return run_all(connection, statements)
-
-        monkeypatch.setattr(key_reads, "_run_all", counted)
-        members = db.key_reads.prepare(members_with_bans)
-        names = db.key_reads.prepare(
-            lambda keys_in: select(User.username).where(keys_in(User.id, "user_ids")))
-        broken = db.key_reads.prepare(
-            lambda keys_in: select(User.id).where(keys_in(User.id, "user_ids"))
-            .where(literal_column("no_such_column") == 1))
-        first, second, third = await asyncio.gather(
-            members.fetch(user_ids=ids), names.fetch(user_ids=ids[:1]),
-            broken.fetch(user_ids=ids), return_exceptions=True)
-        assert calls == [3]  # one call, three statements
-        assert [row[0] for row in first] == ids  # type: ignore[union-attr]
-        assert second == [("k0",)]
-        assert isinstance(third, OperationalError)  # failed alone, as through the engine
-        assert await names.fetch(user_ids=ids[1:2]) == [("k1",)]
-        assert calls == [3, 1]
+        yield CountedReads(db, ids, _count_thread_calls(monkeypatch),
+                           db.key_reads.prepare(members_with_bans),
+                           db.key_reads.prepare(usernames))
     finally:
         await db.dispose()
+
+
+async def test_reads_asked_together_share_one_call_to_the_thread(
+    counted_reads: CountedReads,
+) -> None:
+    reads, ids = counted_reads, counted_reads.ids
+    broken = reads.db.key_reads.prepare(
+        lambda keys_in: select(User.id).where(keys_in(User.id, "user_ids"))
+        .where(literal_column("no_such_column") == 1))
+    first, second, third = await asyncio.gather(
+        reads.members.fetch(user_ids=ids), reads.names.fetch(user_ids=ids[:1]),
+        broken.fetch(user_ids=ids), return_exceptions=True)
+    assert reads.calls == [3]  # one call, three statements
+    assert [row[0] for row in first] == ids  # type: ignore[union-attr]
+    assert second == [("k0",)]
+    assert isinstance(third, OperationalError)  # failed alone, as through the engine
+    assert await reads.names.fetch(user_ids=ids[1:2]) == [("k1",)]
+    assert reads.calls == [3, 1]
 
 
 async def test_reads_asked_through_tasks_of_the_same_turn_share_the_call(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    counted_reads: CountedReads,
 ) -> None:
     """One reader asks directly, another through ``asyncio.gather`` (whose tasks run a
     turn later, after the thread's runner was started): still one call."""
-    db = await migrated_database(f"sqlite+aiosqlite:///{tmp_path / 'own.db'}")
-    try:
-        ids = await seed_users(db)
-        calls: list[int] = []
-        run_all = key_reads._run_all
+    reads, ids = counted_reads, counted_reads.ids
 
-        def counted(connection: sqlite3.Connection,
-                    statements: list[tuple[str, list[Any]]]) -> list[Any]:
-            calls.append(len(statements))
-            return run_all(connection, statements)
+    async def direct() -> list[Any]:
+        return await reads.names.fetch(user_ids=ids[:1])
 
-        monkeypatch.setattr(key_reads, "_run_all", counted)
-        members = db.key_reads.prepare(members_with_bans)
-        names = db.key_reads.prepare(
-            lambda keys_in: select(User.username).where(keys_in(User.id, "user_ids")))
+    async def gathered() -> list[list[Any]]:
+        return list(await asyncio.gather(reads.members.fetch(user_ids=ids),
+                                         reads.names.fetch(user_ids=ids[1:2])))
 
-        async def direct() -> list[Any]:
-            return await names.fetch(user_ids=ids[:1])
-
-        async def gathered() -> list[list[Any]]:
-            return list(await asyncio.gather(members.fetch(user_ids=ids),
-                                             names.fetch(user_ids=ids[1:2])))
-
-        loop = asyncio.get_running_loop()
-        first, second = loop.create_task(direct()), loop.create_task(gathered())
-        assert await first == [("k0",)]
-        members_rows, names_rows = await second
-        assert [row[0] for row in members_rows] == ids and names_rows == [("k1",)]
-        assert calls == [3]
-    finally:
-        await db.dispose()
+    loop = asyncio.get_running_loop()
+    first, second = loop.create_task(direct()), loop.create_task(gathered())
+    assert await first == [("k0",)]
+    members_rows, names_rows = await second
+    assert [row[0] for row in members_rows] == ids and names_rows == [("k1",)]
+    assert reads.calls == [3]
