@@ -1,6 +1,7 @@
 """Reads by key gathered into one query: the requests made in one turn of the event loop
 (and while the previous query runs) share a single round trip to the database. A storm
-of arrivals asks the same question for thousands of different keys at once."""
+of arrivals asks the same question for thousands of different keys at once; a paced
+reader (``BatchPace``) then also lets the requests of a short interval gather."""
 
 from __future__ import annotations
 
